@@ -1,0 +1,216 @@
+//! Training settings: one struct, used by the library, the command line and saved metadata.
+//!
+//! Every default lives in [`defaults`]; `impl Default`, clap and serde all read it from there.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The default value of every setting, defined once.
+pub mod defaults {
+    /// Embedding dimensionality.
+    pub const DIM: usize = 100;
+    /// Maximum window radius (the radius of each centre word is drawn from `1..=WINDOW`).
+    pub const WINDOW: usize = 5;
+    /// Negative samples per positive example.
+    pub const NEGATIVE: usize = 5;
+    /// Words occurring fewer times are dropped from the vocabulary.
+    pub const MIN_COUNT: u64 = 5;
+    /// Subsampling threshold `s` (0 disables subsampling).
+    pub const SAMPLE: f64 = 1e-3;
+    /// Passes over the corpus.
+    pub const EPOCHS: usize = 5;
+    /// Starting learning rate for skip-gram.
+    pub const LR_SKIPGRAM: f32 = 0.025;
+    /// Starting learning rate for CBOW.
+    pub const LR_CBOW: f32 = 0.05;
+    /// Exponent applied to word counts for the noise distribution.
+    pub const NS_POWER: f64 = 0.75;
+    /// Seed of the per-thread random number generators.
+    pub const SEED: u64 = 1;
+    /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
+    pub const MIN_LR_FRACTION: f32 = 1e-4;
+    /// Sentences longer than this many tokens are cut into consecutive pieces.
+    pub const MAX_SENTENCE_TOKENS: usize = 10_000;
+}
+
+/// Which word2vec architecture to train.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Skip-gram: the centre word's input vector predicts each context word.
+    #[default]
+    #[cfg_attr(feature = "cli", value(name = "skipgram", alias = "sg"))]
+    SkipGram,
+    /// CBOW: the mean of the context input vectors predicts the centre word.
+    Cbow,
+}
+
+/// Hyper-parameters of one training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Model architecture.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ModelKind::SkipGram))]
+    pub model: ModelKind,
+    /// Embedding dimensionality.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::DIM))]
+    pub dim: usize,
+    /// Maximum window radius; each centre word draws its radius uniformly from 1..=window.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::WINDOW))]
+    pub window: usize,
+    /// Negative samples per positive example.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NEGATIVE))]
+    pub negative: usize,
+    /// Drop words that occur fewer times than this.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::MIN_COUNT))]
+    pub min_count: u64,
+    /// Keep only the N most frequent words (also bounds memory while counting).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    pub max_vocab: Option<usize>,
+    /// Subsampling threshold for frequent words (0 disables).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SAMPLE))]
+    pub sample: f64,
+    /// Passes over the corpus.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::EPOCHS))]
+    pub epochs: usize,
+    /// Starting learning rate [default: 0.025 for skip-gram, 0.05 for CBOW].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
+    pub lr: Option<f32>,
+    /// Exponent of the unigram noise distribution.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NS_POWER))]
+    pub ns_power: f64,
+    /// Worker threads [default: the number of cores].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    pub threads: Option<usize>,
+    /// Random seed; with --threads 1 the output is bit-identical run to run.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: ModelKind::SkipGram,
+            dim: defaults::DIM,
+            window: defaults::WINDOW,
+            negative: defaults::NEGATIVE,
+            min_count: defaults::MIN_COUNT,
+            max_vocab: None,
+            sample: defaults::SAMPLE,
+            epochs: defaults::EPOCHS,
+            lr: None,
+            ns_power: defaults::NS_POWER,
+            threads: None,
+            seed: defaults::SEED,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every setting; the error names the offending option.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |field, v: usize| {
+            if v == 0 {
+                Err(Error::config(field, "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("dim", self.dim)?;
+        positive("window", self.window)?;
+        positive("negative", self.negative)?;
+        positive("epochs", self.epochs)?;
+        if self.dim > 100_000 {
+            return Err(Error::config("dim", "must be at most 100000"));
+        }
+        if self.window > 1_000 {
+            return Err(Error::config("window", "must be at most 1000"));
+        }
+        if self.negative > 1_000 {
+            return Err(Error::config("negative", "must be at most 1000"));
+        }
+        if self.min_count == 0 {
+            return Err(Error::config("min-count", "must be at least 1"));
+        }
+        if self.max_vocab == Some(0) {
+            return Err(Error::config("max-vocab", "must be at least 1"));
+        }
+        if !(self.sample.is_finite() && self.sample >= 0.0) {
+            return Err(Error::config("sample", "must be a finite number >= 0"));
+        }
+        if let Some(lr) = self.lr
+            && !(lr.is_finite() && lr > 0.0)
+        {
+            return Err(Error::config("lr", "must be a finite number > 0"));
+        }
+        if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
+            return Err(Error::config("ns-power", "must be between 0 and 4"));
+        }
+        if self.threads == Some(0) {
+            return Err(Error::config("threads", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The starting learning rate: `--lr`, else 0.025 for skip-gram and 0.05 for CBOW.
+    pub fn effective_lr(&self) -> f32 {
+        self.lr.unwrap_or(match self.model {
+            ModelKind::SkipGram => defaults::LR_SKIPGRAM,
+            ModelKind::Cbow => defaults::LR_CBOW,
+        })
+    }
+
+    /// The number of worker threads: `--threads`, else the number of cores.
+    pub fn effective_threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_resolve() {
+        let c = TrainConfig::default();
+        c.validate().unwrap();
+        assert_eq!(c.effective_lr(), 0.025);
+        let cb = TrainConfig {
+            model: ModelKind::Cbow,
+            ..c
+        };
+        assert_eq!(cb.effective_lr(), 0.05);
+    }
+
+    #[test]
+    fn zero_settings_are_rejected_by_name() {
+        for (field, cfg) in [
+            ("dim", TrainConfig { dim: 0, ..Default::default() }),
+            ("window", TrainConfig { window: 0, ..Default::default() }),
+            ("negative", TrainConfig { negative: 0, ..Default::default() }),
+            ("epochs", TrainConfig { epochs: 0, ..Default::default() }),
+            ("sample", TrainConfig { sample: -1.0, ..Default::default() }),
+            ("lr", TrainConfig { lr: Some(f32::NAN), ..Default::default() }),
+        ] {
+            let msg = cfg.validate().unwrap_err().to_string();
+            assert!(msg.contains(&format!("--{field}")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn serde_round_trip_fills_defaults() {
+        let c: TrainConfig = serde_json::from_str(r#"{"model":"cbow","dim":50}"#).unwrap();
+        assert_eq!(c.model, ModelKind::Cbow);
+        assert_eq!(c.dim, 50);
+        assert_eq!(c.window, defaults::WINDOW);
+        let back: TrainConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+}

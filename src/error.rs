@@ -1,0 +1,82 @@
+//! The library's error type: every failure a user can cause, with a message that names it.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in w2v. Messages are written for the person running the tool.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("cannot read corpus", "cannot write vectors to", ...).
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A setting is out of range.
+    #[error("invalid setting --{field}: {reason}")]
+    InvalidConfig {
+        /// The option name, as on the command line.
+        field: &'static str,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// The corpus contains no words at all.
+    #[error("the corpus {0} contains no words")]
+    EmptyCorpus(PathBuf),
+    /// No word is frequent enough to enter the vocabulary.
+    #[error(
+        "no word occurs at least {min_count} times in {path} ({tokens} tokens read); lower --min-count"
+    )]
+    EmptyVocab {
+        /// The corpus.
+        path: PathBuf,
+        /// The `--min-count` that was asked for.
+        min_count: u64,
+        /// Tokens read.
+        tokens: u64,
+    },
+    /// A vector file does not follow the word2vec format.
+    #[error("{path}: not a valid word2vec {format} file: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// "binary" or "text".
+        format: &'static str,
+        /// What is wrong, with the line or record number where known.
+        reason: String,
+    },
+    /// A word asked about is not in the vocabulary.
+    #[error("word not in vocabulary: {0}")]
+    UnknownWord(String),
+    /// Training produced a non-finite loss.
+    #[error("training diverged in epoch {epoch} (loss is not finite); try a lower --lr")]
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+    },
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn config(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! word2vec's binary and text formats, and atomic file writing.
+//!
+//! - **binary**: `"V D\n"`, then per word: the word's bytes, a space, `D` little-endian `f32`,
+//!   and `"\n"` (word2vec.c's `-binary 1`).
+//! - **text**: `"V D\n"`, then per word: the word and `D` numbers separated by single spaces.
+//!   Numbers are written in the shortest form that reads back to the same `f32`.
+//!
+//! Both are read by gensim's `KeyedVectors.load_word2vec_format` unchanged. Words are bytes:
+//! invalid UTF-8 is written and read back as is.
+
+use std::fs::{self, File};
+use std::io::{self as stdio, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+
+/// A word2vec file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Binary floats (`-binary 1`).
+    Bin,
+    /// Text (`-binary 0`).
+    Text,
+}
+
+impl Format {
+    /// Binary for a `.bin` extension, text otherwise.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("bin") => Format::Bin,
+            _ => Format::Text,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Bin => "binary",
+            Format::Text => "text",
+        }
+    }
+}
+
+/// A file being written: a temporary file in the target's directory, renamed over the target
+/// by [`AtomicFile::commit`], removed if dropped uncommitted. Creating it early checks that the
+/// target is writable before any long computation.
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file next to `target`.
+    pub fn create(target: &Path) -> Result<Self> {
+        let err = |e| Error::io("cannot write", target, e);
+        if target.is_dir() {
+            return Err(err(stdio::Error::other("is a directory")));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| err(stdio::Error::other("not a file name")))?;
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".tmp{}", std::process::id()));
+        let temp = dir.join(temp_name);
+        let file = File::create(&temp).map_err(err)?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+            file: Some(file),
+        })
+    }
+
+    /// Writes the content with `write`, flushes it to disk and renames it over the target.
+    pub fn commit(
+        mut self,
+        write: impl FnOnce(&mut BufWriter<&File>) -> stdio::Result<()>,
+    ) -> Result<()> {
+        let err = |e| Error::io("cannot write", &self.target, e);
+        let file = self.file.take().expect("file present until commit");
+        {
+            let mut w = BufWriter::with_capacity(1 << 20, &file);
+            write(&mut w).map_err(err)?;
+            w.flush().map_err(err)?;
+        }
+        file.sync_all().map_err(err)?;
+        drop(file);
+        fs::rename(&self.temp, &self.target).map_err(err)?;
+        if let Some(dir) = self.target.parent()
+            && let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        {
+            let _ = d.sync_all();
+        }
+        self.temp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `emb` to `path` atomically.
+pub fn write_word2vec(path: &Path, emb: &Embeddings, format: Format) -> Result<()> {
+    AtomicFile::create(path)?.commit(|w| write_to(w, emb, format))
+}
+
+/// Writes `emb` in `format` to any writer.
+pub fn write_to(w: &mut impl Write, emb: &Embeddings, format: Format) -> stdio::Result<()> {
+    writeln!(w, "{} {}", emb.len(), emb.dim())?;
+    let mut num = String::with_capacity(32);
+    for (i, word) in emb.words().iter().enumerate() {
+        w.write_all(word)?;
+        match format {
+            Format::Bin => {
+                w.write_all(b" ")?;
+                for x in emb.row(i) {
+                    w.write_all(&x.to_le_bytes())?;
+                }
+            }
+            Format::Text => {
+                for x in emb.row(i) {
+                    use std::fmt::Write as _;
+                    num.clear();
+                    let _ = write!(num, " {x}");
+                    w.write_all(num.as_bytes())?;
+                }
+            }
+        }
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Reads a word2vec file.
+pub fn read_word2vec(path: &Path, format: Format) -> Result<Embeddings> {
+    let f = File::open(path).map_err(|e| Error::io("cannot read vectors from", path, e))?;
+    let len = f.metadata().map(|m| m.len()).ok();
+    read_from(BufReader::with_capacity(1 << 20, f), format, path, len)
+}
+
+/// Reads word2vec data from any reader (`file_len`, when known, bounds the declared size).
+pub fn read_from(
+    mut r: impl BufRead,
+    format: Format,
+    path: &Path,
+    file_len: Option<u64>,
+) -> Result<Embeddings> {
+    let bad = |reason: String| Error::Format {
+        path: path.to_path_buf(),
+        format: format.name(),
+        reason,
+    };
+    let io_err = |e| Error::io("cannot read vectors from", path, e);
+    let mut header = Vec::new();
+    r.by_ref()
+        .take(256)
+        .read_until(b'\n', &mut header)
+        .map_err(io_err)?;
+    let htext = std::str::from_utf8(&header).unwrap_or("");
+    let mut it = htext.split_ascii_whitespace();
+    let (v, d) = match (it.next(), it.next(), it.next()) {
+        (Some(v), Some(d), None) if header.ends_with(b"\n") => (v.parse::<usize>(), d.parse::<usize>()),
+        _ => return Err(bad("the first line must be `<words> <dim>`".into())),
+    };
+    let (Ok(v), Ok(d)) = (v, d) else {
+        return Err(bad("the first line must be `<words> <dim>`".into()));
+    };
+    if d == 0 && v > 0 {
+        return Err(bad("dimension 0".into()));
+    }
+    // Never trust the declared size for allocation beyond what the file can hold.
+    let min_record = match format {
+        Format::Bin => 2 + 4 * d as u64,
+        Format::Text => 2 + 2 * d as u64,
+    };
+    if let Some(len) = file_len
+        && (v as u64).saturating_mul(min_record) > len
+    {
+        return Err(bad(format!(
+            "header declares {v} words of dimension {d}, more than the file's {len} bytes can hold"
+        )));
+    }
+    let cap = match file_len {
+        Some(_) => v,
+        None => v.min(1 << 20),
+    };
+    let mut words: Vec<Box<[u8]>> = Vec::with_capacity(cap);
+    let mut data: Vec<f32> = Vec::with_capacity(cap.saturating_mul(d));
+    match format {
+        Format::Bin => {
+            let mut word = Vec::new();
+            let mut bytes = vec![0u8; 4 * d];
+            for i in 0..v {
+                word.clear();
+                // Skip the newline (and any whitespace) left after the previous vector.
+                loop {
+                    let buf = r.fill_buf().map_err(io_err)?;
+                    let Some(&b) = buf.first() else {
+                        return Err(bad(format!("file ends after {i} of {v} words")));
+                    };
+                    if b == b'\n' || b == b'\r' || b == b'\t' || b == b' ' && word.is_empty() {
+                        r.consume(1);
+                        continue;
+                    }
+                    break;
+                }
+                r.read_until(b' ', &mut word).map_err(io_err)?;
+                if word.last() != Some(&b' ') {
+                    return Err(bad(format!("file ends inside word {}", i + 1)));
+                }
+                word.pop();
+                if word.len() > 100_000 {
+                    return Err(bad(format!("word {} is over 100000 bytes", i + 1)));
+                }
+                r.read_exact(&mut bytes).map_err(|e| {
+                    if e.kind() == stdio::ErrorKind::UnexpectedEof {
+                        bad(format!("file ends inside the vector of word {}", i + 1))
+                    } else {
+                        io_err(e)
+                    }
+                })?;
+                words.push(word.as_slice().into());
+                data.extend(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                );
+            }
+        }
+        Format::Text => {
+            let mut line = Vec::new();
+            for i in 0..v {
+                line.clear();
+                let n = r.read_until(b'\n', &mut line).map_err(io_err)?;
+                if n == 0 {
+                    return Err(bad(format!("file ends after {i} of {v} words")));
+                }
+                let lineno = i + 2;
+                let body = line.strip_suffix(b"\n").unwrap_or(&line);
+                let body = body.strip_suffix(b"\r").unwrap_or(body);
+                let mut fields = body.split(|&b| b == b' ').filter(|f| !f.is_empty());
+                let Some(word) = fields.next() else {
+                    return Err(bad(format!("line {lineno} is empty")));
+                };
+                let before = data.len();
+                for f in fields {
+                    let x = std::str::from_utf8(f)
+                        .ok()
+                        .and_then(|s| s.parse::<f32>().ok())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "line {lineno}: `{}` is not a number",
+                                String::from_utf8_lossy(f)
+                            ))
+                        })?;
+                    if data.len() - before == d {
+                        return Err(bad(format!("line {lineno} has more than {d} numbers")));
+                    }
+                    data.push(x);
+                }
+                if data.len() - before != d {
+                    return Err(bad(format!(
+                        "line {lineno} has {} numbers, expected {d}",
+                        data.len() - before
+                    )));
+                }
+                words.push(word.into());
+            }
+        }
+    }
+    Ok(Embeddings::new(words, d, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn emb(words: &[&[u8]], dim: usize) -> Embeddings {
+        let data = (0..words.len() * dim).map(|i| (i as f32 * 0.731).sin() / 3.0).collect();
+        Embeddings::new(words.iter().map(|w| (*w).into()).collect(), dim, data)
+    }
+
+    fn round_trip(e: &Embeddings, f: Format) -> Embeddings {
+        let mut buf = vec![];
+        write_to(&mut buf, e, f).unwrap();
+        let len = buf.len() as u64;
+        read_from(&buf[..], f, Path::new("mem"), Some(len)).unwrap()
+    }
+
+    #[test]
+    fn binary_layout_is_word2vec_c() {
+        let e = Embeddings::new(vec![b"ab".as_slice().into()], 2, vec![1.0, -2.0]);
+        let mut buf = vec![];
+        write_to(&mut buf, &e, Format::Bin).unwrap();
+        let mut want = b"1 2\nab ".to_vec();
+        want.extend_from_slice(&1.0f32.to_le_bytes());
+        want.extend_from_slice(&(-2.0f32).to_le_bytes());
+        want.push(b'\n');
+        assert_eq!(buf, want);
+        let mut t = vec![];
+        write_to(&mut t, &e, Format::Text).unwrap();
+        assert_eq!(t, b"1 2\nab 1 -2\n");
+    }
+
+    #[test]
+    fn non_ascii_and_invalid_utf8_words_round_trip() {
+        let e = emb(&[b"caf\xc3\xa9", b"\xff\xfe\x80", "東京".as_bytes(), b"x"], 7);
+        for f in [Format::Bin, Format::Text] {
+            assert_eq!(round_trip(&e, f), e, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn truncated_and_lying_files_are_errors() {
+        let e = emb(&[b"a", b"b"], 3);
+        for f in [Format::Bin, Format::Text] {
+            let mut buf = vec![];
+            write_to(&mut buf, &e, f).unwrap();
+            for cut in [0, 2, 5, buf.len() - 3] {
+                let r = read_from(&buf[..cut], f, Path::new("m"), None);
+                assert!(matches!(r, Err(Error::Format { .. })), "{f:?} cut {cut}");
+            }
+            let mut lying = b"1000000000 3\n".to_vec();
+            lying.extend_from_slice(&buf[4..]);
+            let len = lying.len() as u64;
+            let r = read_from(&lying[..], f, Path::new("m"), Some(len));
+            assert!(r.unwrap_err().to_string().contains("more than the file"));
+        }
+        let r = read_from(&b"2 2\na 1 2\nb 1 x\n"[..], Format::Text, Path::new("m"), None);
+        assert!(r.unwrap_err().to_string().contains("line 3"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_words_and_floats_round_trip(
+            words in proptest::collection::btree_set(
+                proptest::collection::vec(any::<u8>().prop_filter("no separators", |b| !crate::corpus::is_space(*b)), 1..12),
+                1..8),
+            dim in 1usize..6,
+            seed in any::<u32>(),
+        ) {
+            let words: Vec<Box<[u8]>> = words.into_iter().map(|w| w.into_boxed_slice()).collect();
+            let n = words.len();
+            let data: Vec<f32> = (0..n * dim).map(|i| f32::from_bits((seed.wrapping_mul(2654435761).wrapping_add(i as u32 * 40503)) & 0x3fff_ffff)).collect();
+            let e = Embeddings::new(words, dim, data);
+            for f in [Format::Bin, Format::Text] {
+                prop_assert_eq!(round_trip(&e, f), e.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! # w2v — word2vec, done right
+//!
+//! Skip-gram and CBOW word embeddings trained with negative sampling, multi-threaded without
+//! data races, streamed from disk, written in the word2vec formats every other tool reads.
+//!
+//! ```no_run
+//! use w2v::{TrainConfig, ModelKind, Format};
+//!
+//! let config = TrainConfig { model: ModelKind::SkipGram, dim: 100, ..Default::default() };
+//! let out = w2v::train(std::path::Path::new("corpus.txt"), &config, None, &mut |_| {})?;
+//! for (word, score) in out.embeddings.most_similar(b"king", 5)? {
+//!     println!("{} {score:.3}", String::from_utf8_lossy(word));
+//! }
+//! out.embeddings.save("vectors.bin", Format::Bin)?;
+//! # Ok::<(), w2v::Error>(())
+//! ```
+#![deny(missing_docs, unsafe_code)]
+
+pub mod config;
+pub mod corpus;
+pub mod embeddings;
+pub mod error;
+pub mod io;
+pub mod kernels;
+pub mod model;
+pub mod rng;
+pub mod sampler;
+pub mod shared;
+pub mod train;
+pub mod vocab;
+
+pub use config::{ModelKind, TrainConfig};
+pub use embeddings::Embeddings;
+pub use error::{Error, Result};
+pub use io::Format;
+pub use train::{Progress, TrainOutput, TrainStats, train};
+pub use vocab::Vocab;

@@ -1,0 +1,237 @@
+//! The `w2v` command line: a thin clap layer over the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use w2v::io::AtomicFile;
+use w2v::{Embeddings, Format, Progress, TrainConfig};
+
+#[derive(Parser)]
+#[command(name = "w2v", version, about = "word2vec, done right: train and query word vectors")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train word vectors on a plain-text (or .gz) corpus.
+    Train(TrainArgs),
+    /// Print the nearest neighbours of words by cosine similarity.
+    Similar(SimilarArgs),
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Corpus: whitespace-separated tokens, one sentence per line; may be gzip-compressed.
+    corpus: PathBuf,
+    /// Where to write the vectors.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Output format [default: bin for a .bin extension, else text].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Also write the vocabulary (`word count` per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    save_vocab: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    config: TrainConfig,
+}
+
+#[derive(clap::Args)]
+struct SimilarArgs {
+    /// A word2vec file (binary if it ends in .bin, else text; see --format).
+    vectors: PathBuf,
+    /// Words to look up.
+    #[arg(required = true)]
+    words: Vec<String>,
+    /// Number of neighbours.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    /// Format of the vector file.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train(a),
+        Command::Similar(a) => similar(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("w2v: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Shows progress: a bar on a terminal, a plain line every 5 s otherwise, nothing with --quiet.
+struct Reporter {
+    quiet: bool,
+    bar: Option<ProgressBar>,
+    last_line: Instant,
+    started: Instant,
+}
+
+impl Reporter {
+    fn new(quiet: bool) -> Self {
+        Reporter {
+            quiet,
+            bar: None,
+            last_line: Instant::now(),
+            started: Instant::now(),
+        }
+    }
+
+    fn line(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    fn event(&mut self, p: &Progress) {
+        if self.quiet {
+            return;
+        }
+        match p {
+            Progress::VocabReady {
+                words,
+                tokens_per_epoch,
+                stats,
+                seconds,
+            } => {
+                self.line(&format!(
+                    "vocabulary: {words} words, {tokens_per_epoch} training tokens per epoch \
+                     ({} tokens read, {} word types, {} dropped) in {seconds:.1} s",
+                    stats.tokens,
+                    stats.types,
+                    stats.dropped()
+                ));
+                if stats.long_tokens > 0 {
+                    self.line(&format!(
+                        "warning: skipped {} tokens longer than {} bytes",
+                        stats.long_tokens,
+                        w2v::corpus::MAX_TOKEN_BYTES
+                    ));
+                }
+                self.started = Instant::now();
+                if std::io::stderr().is_terminal() {
+                    let bar = ProgressBar::new(10_000);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{bar:30.cyan/blue} {percent:>3}% {msg} [{elapsed_precise} < {eta}]",
+                        )
+                        .expect("valid template"),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(200));
+                    self.bar = Some(bar);
+                }
+            }
+            Progress::Tick {
+                fraction,
+                epoch,
+                words_per_sec,
+                lr,
+                recent_loss,
+            } => {
+                let loss = recent_loss.map_or("-".into(), |l| format!("{l:.4}"));
+                let msg = format!(
+                    "epoch {epoch} | {:.0}k words/s | lr {lr:.6} | loss {loss}",
+                    words_per_sec / 1e3
+                );
+                if let Some(b) = &self.bar {
+                    b.set_position((fraction * 10_000.0) as u64);
+                    b.set_message(msg);
+                } else if self.last_line.elapsed() >= Duration::from_secs(5) {
+                    self.last_line = Instant::now();
+                    eprintln!("progress {:5.1}% | {msg}", fraction * 100.0);
+                }
+            }
+            Progress::EpochEnd {
+                epoch,
+                loss,
+                predictions,
+                elapsed,
+            } => self.line(&format!(
+                "epoch {epoch} done: mean loss {loss:.5} over {predictions} predictions ({elapsed:.1} s)"
+            )),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn train(a: TrainArgs) -> anyhow::Result<()> {
+    a.config.validate()?;
+    let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    // Claim the output files first: an unwritable path fails now, not after training.
+    let out = AtomicFile::create(&a.output)?;
+    let vocab_out = a.save_vocab.as_deref().map(AtomicFile::create).transpose()?;
+    let mut rep = Reporter::new(a.quiet);
+    let t0 = Instant::now();
+    let result = w2v::train(&a.corpus, &a.config, None, &mut |p| rep.event(p));
+    rep.finish();
+    let trained = result?;
+    out.commit(|w| w2v::io::write_to(w, &trained.embeddings, format))?;
+    if let Some(v) = vocab_out {
+        v.commit(|w| trained.vocab.write(w))?;
+    }
+    let s = &trained.stats;
+    rep.line(&format!(
+        "trained {} words x {} epochs ({} read, {} out of vocabulary, {} subsampled) in {:.1} s: \
+         {:.0} words/s; wrote {} ({} vectors, total {:.1} s)",
+        trained.vocab.total(),
+        a.config.epochs,
+        s.tokens_read,
+        s.oov,
+        s.subsampled,
+        s.train_seconds,
+        s.words_per_sec,
+        a.output.display(),
+        trained.embeddings.len(),
+        t0.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+fn similar(a: SimilarArgs) -> anyhow::Result<()> {
+    let emb = Embeddings::load(&a.vectors, a.format)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for word in &a.words {
+        let list = emb
+            .most_similar(word.as_bytes(), a.k)
+            .with_context(|| format!("in {}", a.vectors.display()))?;
+        writeln!(out, "{word}:")?;
+        for (w, s) in list {
+            writeln!(out, "  {:<20} {s:.4}", String::from_utf8_lossy(w))?;
+        }
+    }
+    Ok(())
+}
