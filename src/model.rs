@@ -35,17 +35,41 @@ pub struct Scratch {
     pub h: Vec<f32>,
     /// Accumulated input gradient (already multiplied by `lr`).
     pub grad: Vec<f32>,
-    /// A copy of the output row being updated.
+    /// A copy of an input row (CBOW).
     pub o: Vec<f32>,
+    /// Output rows of the current prediction.
+    pub block: Block,
+}
+
+/// The output rows of one prediction: the target and its negatives.
+pub struct Block {
+    /// Row ids: the target, then the negatives.
+    pub ids: Vec<u32>,
+    /// For each entry of `ids`, the index of its first occurrence.
+    pub slot: Vec<u32>,
+    /// Copies of the rows, `dim` floats per entry of `ids`.
+    pub rows: Vec<f32>,
+}
+
+impl Block {
+    /// Room for a target and `negative` negatives of length `dim`.
+    pub fn new(dim: usize, negative: usize) -> Self {
+        Block {
+            ids: Vec::with_capacity(negative + 1),
+            slot: Vec::with_capacity(negative + 1),
+            rows: vec![0.0; (negative + 1) * dim],
+        }
+    }
 }
 
 impl Scratch {
-    /// Buffers for vectors of length `dim`.
-    pub fn new(dim: usize) -> Self {
+    /// Buffers for vectors of length `dim` and `negative` negatives per prediction.
+    pub fn new(dim: usize, negative: usize) -> Self {
         Scratch {
             h: vec![0.0; dim],
             grad: vec![0.0; dim],
             o: vec![0.0; dim],
+            block: Block::new(dim, negative),
         }
     }
 }
@@ -76,27 +100,44 @@ pub struct LossSum {
 impl Model<'_> {
     /// One negative-sampling prediction of `target` from `h` (see the module docs): updates
     /// the output rows, adds the input gradient to `grad`, returns the loss.
+    ///
+    /// The negatives are drawn first and all `1 + k` output rows are copied into
+    /// `block` before any arithmetic, so their cache misses overlap and the copies have left
+    /// the store buffer before the vector loads read them. A row drawn twice is copied once and
+    /// updated in place twice, so the result is exactly the sequential update.
     #[inline]
-    pub fn predict(
-        &self,
-        target: u32,
-        h: &[f32],
-        grad: &mut [f32],
-        o: &mut [f32],
-        lr: f32,
-        rng: &mut Rng,
-    ) -> f32 {
+    pub fn predict(&self, target: u32, h: &[f32], grad: &mut [f32], b: &mut Block, lr: f32, rng: &mut Rng) -> f32 {
         let out = self.output;
-        out.read_row(target as usize, o);
-        let mut loss = logistic_step(h, o, grad, 1.0, lr, self.sigmoid);
-        out.write_row(target as usize, o);
+        let dim = h.len();
+        b.ids.clear();
+        b.ids.push(target);
         for _ in 0..self.negative {
-            let Some(n) = self.noise.sample_except(target, rng) else {
-                break;
-            };
-            out.read_row(n as usize, o);
-            loss += logistic_step(h, o, grad, 0.0, lr, self.sigmoid);
-            out.write_row(n as usize, o);
+            match self.noise.sample_except(target, rng) {
+                Some(n) => b.ids.push(n),
+                None => break,
+            }
+        }
+        for &id in &b.ids[1..] {
+            out.prefetch_row(id as usize);
+        }
+        b.slot.clear();
+        for (j, &id) in b.ids.iter().enumerate() {
+            let first = b.ids[..j].iter().position(|&x| x == id).unwrap_or(j);
+            b.slot.push(first as u32);
+            if first == j {
+                out.read_row(id as usize, &mut b.rows[j * dim..(j + 1) * dim]);
+            }
+        }
+        let mut loss = 0.0;
+        for (j, &slot) in b.slot.iter().enumerate() {
+            let s = slot as usize;
+            let label = if j == 0 { 1.0 } else { 0.0 };
+            loss += logistic_step(h, &mut b.rows[s * dim..(s + 1) * dim], grad, label, lr, self.sigmoid);
+        }
+        for (j, &id) in b.ids.iter().enumerate() {
+            if b.slot[j] as usize == j {
+                out.write_row(id as usize, &b.rows[j * dim..(j + 1) * dim]);
+            }
         }
         loss
     }
@@ -125,7 +166,7 @@ impl Model<'_> {
                     continue;
                 }
                 s.grad.fill(0.0);
-                let l = self.predict(ctx, &s.h, &mut s.grad, &mut s.o, lr, rng);
+                let l = self.predict(ctx, &s.h, &mut s.grad, &mut s.block, lr, rng);
                 acc.loss += l as f64;
                 acc.predictions += 1;
                 axpy(1.0, &s.grad, &mut s.h);
@@ -163,7 +204,7 @@ impl Model<'_> {
             let inv = 1.0 / count as f32;
             s.h.iter_mut().for_each(|x| *x *= inv);
             s.grad.fill(0.0);
-            let l = self.predict(center, &s.h, &mut s.grad, &mut s.o, lr, rng);
+            let l = self.predict(center, &s.h, &mut s.grad, &mut s.block, lr, rng);
             acc.loss += l as f64;
             acc.predictions += 1;
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
@@ -221,9 +262,9 @@ mod tests {
 
         let h: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.51).cos() * 0.3).collect();
         let mut grad = vec![0f32; dim];
-        let mut o = vec![0f32; dim];
         let lr = 0.005f32;
-        let loss = m.predict(target, &h, &mut grad, &mut o, lr, &mut Rng::new(seed, 0));
+        let mut block = Block::new(dim, 4);
+        let loss = m.predict(target, &h, &mut grad, &mut block, lr, &mut Rng::new(seed, 0));
 
         let row = |id: u32| -> Vec<f64> {
             init[id as usize * dim..(id as usize + 1) * dim].iter().map(|&x| x as f64).collect()
@@ -286,7 +327,7 @@ mod tests {
         let sentence = [1u32, 2, 0];
         // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
         // also train; check only the first centre by running on a 2-word slice.
-        let mut s = Scratch::new(dim);
+        let mut s = Scratch::new(dim, m.negative);
         let mut acc = LossSum::default();
         let lr = 0.01;
         m.cbow_sentence(&sentence[..2], 1, lr, &mut Rng::new(1, 0), &mut s, &mut acc);
@@ -313,7 +354,7 @@ mod tests {
             sigmoid: &sigmoid,
             negative: 2,
         };
-        let mut s = Scratch::new(dim);
+        let mut s = Scratch::new(dim, m.negative);
         let mut acc = LossSum::default();
         m.skipgram_sentence(&[0, 1], 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
         assert_eq!(acc.predictions, 2);

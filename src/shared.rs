@@ -6,31 +6,60 @@
 //! and in Rust crates that share a `&mut` through `UnsafeCell` (finalfrontier) this is a data
 //! race, which is undefined behaviour: the compiler may assume it does not happen.
 //!
-//! Here every element is an [`AtomicU32`] holding the bits of an `f32`, accessed only with
+//! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`]), accessed only with
 //! `Ordering::Relaxed` loads and stores. Concurrent access to atomics is never a data race, so
 //! this module — and the whole crate — contains no `unsafe` code. A lost update is still
 //! possible (load, add, store is not one atomic read-modify-write); that is the algorithmic race
-//! Hogwild accepts, now with defined behaviour. On x86-64 a relaxed load or store of a `u32` is
+//! Hogwild accepts, now with defined behaviour. On x86-64 a relaxed load or store of a `u64` is
 //! a plain `mov`, so the cost is only that loops over atomics are not auto-vectorised: rows are
 //! therefore copied into thread-local buffers ([`SharedMatrix::read_row`]), all arithmetic runs
 //! on plain `&mut [f32]` with SIMD kernels, and results are stored back
 //! ([`SharedMatrix::write_row`]). `into_vec` runs after all threads have been joined, which
 //! gives it a happens-before edge to every store.
 
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A `rows × dim` matrix of `f32` that many threads may read and write at once.
+///
+/// Elements are stored in pairs, one [`AtomicU64`] per two floats, which halves the number of
+/// load and store instructions of a row copy (measured: see `bench/NOTES.md`). All accesses
+/// are 64-bit, never mixed-size. An odd `dim` gets one padding float per row, never exposed.
 pub struct SharedMatrix {
-    data: Box<[AtomicU32]>,
+    data: Box<[AtomicU64]>,
     dim: usize,
+    /// Atomic words per row: `ceil(dim / 2)`.
+    words: usize,
+}
+
+#[inline(always)]
+fn pack(lo: f32, hi: f32) -> u64 {
+    lo.to_bits() as u64 | ((hi.to_bits() as u64) << 32)
+}
+
+#[inline(always)]
+fn unpack(x: u64) -> (f32, f32) {
+    (f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))
 }
 
 impl SharedMatrix {
     /// Wraps a row-major matrix of `data.len() / dim` rows.
     pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
         assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
-        let data = data.into_iter().map(|x| AtomicU32::new(x.to_bits())).collect();
-        SharedMatrix { data, dim }
+        let words = dim.div_ceil(2);
+        let mut cells = Vec::with_capacity(data.len() / dim * words);
+        for row in data.chunks_exact(dim) {
+            let pairs = row.chunks_exact(2);
+            let odd = pairs.remainder().first().copied();
+            cells.extend(pairs.map(|p| AtomicU64::new(pack(p[0], p[1]))));
+            if let Some(last) = odd {
+                cells.push(AtomicU64::new(pack(last, 0.0)));
+            }
+        }
+        SharedMatrix {
+            data: cells.into_boxed_slice(),
+            dim,
+            words,
+        }
     }
 
     /// A matrix of zeros.
@@ -45,27 +74,39 @@ impl SharedMatrix {
 
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        self.data.len() / self.dim
+        self.data.len() / self.words
     }
 
-    #[inline]
-    fn row(&self, r: usize) -> &[AtomicU32] {
-        &self.data[r * self.dim..(r + 1) * self.dim]
+    #[inline(always)]
+    fn row(&self, r: usize) -> &[AtomicU64] {
+        &self.data[r * self.words..(r + 1) * self.words]
     }
 
     /// Copies row `r` into `out` (`out.len() == dim`).
     #[inline]
     pub fn read_row(&self, r: usize, out: &mut [f32]) {
-        for (o, a) in out.iter_mut().zip(self.row(r)) {
-            *o = f32::from_bits(a.load(Relaxed));
+        let row = self.row(r);
+        let mut pairs = out.chunks_exact_mut(2);
+        for (o, a) in (&mut pairs).zip(row) {
+            let (lo, hi) = unpack(a.load(Relaxed));
+            o[0] = lo;
+            o[1] = hi;
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = unpack(row[self.words - 1].load(Relaxed)).0;
         }
     }
 
     /// Overwrites row `r` with `src` (`src.len() == dim`).
     #[inline]
     pub fn write_row(&self, r: usize, src: &[f32]) {
-        for (a, s) in self.row(r).iter().zip(src) {
-            a.store(s.to_bits(), Relaxed);
+        let row = self.row(r);
+        let pairs = src.chunks_exact(2);
+        if let [last] = pairs.remainder() {
+            row[self.words - 1].store(pack(*last, 0.0), Relaxed);
+        }
+        for (a, s) in row.iter().zip(pairs) {
+            a.store(pack(s[0], s[1]), Relaxed);
         }
     }
 
@@ -73,18 +114,44 @@ impl SharedMatrix {
     /// every Hogwild trainer).
     #[inline]
     pub fn add_to_row(&self, r: usize, src: &[f32]) {
-        for (a, s) in self.row(r).iter().zip(src) {
-            a.store((f32::from_bits(a.load(Relaxed)) + s).to_bits(), Relaxed);
+        let row = self.row(r);
+        let pairs = src.chunks_exact(2);
+        if let [last] = pairs.remainder() {
+            let a = &row[self.words - 1];
+            let (lo, hi) = unpack(a.load(Relaxed));
+            a.store(pack(lo + last, hi), Relaxed);
         }
+        for (a, s) in row.iter().zip(pairs) {
+            let (lo, hi) = unpack(a.load(Relaxed));
+            a.store(pack(lo + s[0], hi + s[1]), Relaxed);
+        }
+    }
+
+    /// Starts loading row `r` into cache: one relaxed load per 64-byte line, so the misses of
+    /// several rows overlap instead of being paid one row at a time.
+    #[inline]
+    pub fn prefetch_row(&self, r: usize) {
+        let row = self.row(r);
+        let mut x = 0u64;
+        for a in row.iter().step_by(8) {
+            x ^= a.load(Relaxed);
+        }
+        std::hint::black_box(x);
     }
 
     /// The matrix as plain floats, once no other thread holds a reference.
     pub fn into_vec(self) -> Vec<f32> {
-        self.data
-            .into_vec()
-            .into_iter()
-            .map(|a| f32::from_bits(a.into_inner()))
-            .collect()
+        let mut out = Vec::with_capacity(self.rows() * self.dim);
+        for row in self.data.chunks_exact(self.words) {
+            for (i, a) in row.iter().enumerate() {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                out.push(lo);
+                if 2 * i + 1 < self.dim {
+                    out.push(hi);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -112,5 +179,24 @@ mod tests {
         let v = m.into_vec();
         assert!(v[..16].iter().all(|&x| x == 100.0));
         assert!(v[16..].iter().all(|&x| x == 50.0));
+    }
+
+    #[test]
+    fn odd_dimensions_round_trip() {
+        for dim in [1, 3, 5, 101] {
+            let data: Vec<f32> = (0..3 * dim).map(|i| i as f32 - 7.5).collect();
+            let m = SharedMatrix::from_vec(data.clone(), dim);
+            assert_eq!(m.rows(), 3);
+            let mut buf = vec![0f32; dim];
+            m.read_row(1, &mut buf);
+            assert_eq!(buf, data[dim..2 * dim]);
+            m.add_to_row(2, &vec![1.0; dim]);
+            m.write_row(0, &vec![2.0; dim]);
+            m.prefetch_row(2);
+            let v = m.into_vec();
+            assert!(v[..dim].iter().all(|&x| x == 2.0));
+            assert_eq!(v[dim..2 * dim], data[dim..2 * dim]);
+            assert!(v[2 * dim..].iter().zip(&data[2 * dim..]).all(|(a, b)| *a == b + 1.0));
+        }
     }
 }

@@ -328,7 +328,7 @@ pub fn train(
 fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<WorkerTotals> {
     let cfg = sh.config;
     let mut rng = Rng::new(cfg.seed, t as u64);
-    let mut scratch = Scratch::new(cfg.dim);
+    let mut scratch = Scratch::new(cfg.dim, cfg.negative);
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut totals = WorkerTotals::default();
