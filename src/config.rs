@@ -192,12 +192,48 @@ mod tests {
     #[test]
     fn zero_settings_are_rejected_by_name() {
         for (field, cfg) in [
-            ("dim", TrainConfig { dim: 0, ..Default::default() }),
-            ("window", TrainConfig { window: 0, ..Default::default() }),
-            ("negative", TrainConfig { negative: 0, ..Default::default() }),
-            ("epochs", TrainConfig { epochs: 0, ..Default::default() }),
-            ("sample", TrainConfig { sample: -1.0, ..Default::default() }),
-            ("lr", TrainConfig { lr: Some(f32::NAN), ..Default::default() }),
+            (
+                "dim",
+                TrainConfig {
+                    dim: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "window",
+                TrainConfig {
+                    window: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "negative",
+                TrainConfig {
+                    negative: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epochs",
+                TrainConfig {
+                    epochs: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "sample",
+                TrainConfig {
+                    sample: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "lr",
+                TrainConfig {
+                    lr: Some(f32::NAN),
+                    ..Default::default()
+                },
+            ),
         ] {
             let msg = cfg.validate().unwrap_err().to_string();
             assert!(msg.contains(&format!("--{field}")), "{msg}");

@@ -81,7 +81,8 @@ impl Corpus {
     }
 
     fn reader(&self) -> Result<Tokenizer> {
-        let f = File::open(&self.path).map_err(|e| Error::io("cannot read corpus", &self.path, e))?;
+        let f =
+            File::open(&self.path).map_err(|e| Error::io("cannot read corpus", &self.path, e))?;
         let input = if self.gzip {
             Input::Gz(Box::new(MultiGzDecoder::new(BufReader::with_capacity(
                 BUF_BYTES, f,
@@ -367,7 +368,10 @@ impl Shard {
             let mut long = false;
             loop {
                 let chunk = &self.tok.buf[self.tok.pos..self.tok.len];
-                let n = chunk.iter().position(|&b| is_space(b)).unwrap_or(chunk.len());
+                let n = chunk
+                    .iter()
+                    .position(|&b| is_space(b))
+                    .unwrap_or(chunk.len());
                 if !long {
                     if self.word.len() + n > MAX_TOKEN_BYTES {
                         long = true;
@@ -456,7 +460,9 @@ mod tests {
         let c = write(&d, "a.txt", b"  the cat\tsat\r\non\x0bthe\x0cmat\n\nend");
         assert_eq!(
             tokens_of(&c, 0, 1),
-            ["the", "cat", "sat", "|", "on", "the", "mat", "|", "|", "end", "|"]
+            [
+                "the", "cat", "sat", "|", "on", "the", "mat", "|", "|", "end", "|"
+            ]
         );
     }
 
@@ -515,7 +521,10 @@ mod tests {
         let mut out = vec![];
         let mut lens = vec![];
         let mut ids = vec![];
-        while s.next_sentence(|w| Some(w[0] as u32 - b'0' as u32), 10_000, &mut out).unwrap() {
+        while s
+            .next_sentence(|w| Some(w[0] as u32 - b'0' as u32), 10_000, &mut out)
+            .unwrap()
+        {
             lens.push(out.len());
             ids.extend_from_slice(&out);
         }

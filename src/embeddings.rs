@@ -103,7 +103,11 @@ impl Embeddings {
             .map(|i| {
                 let v = self.row(i);
                 let d = norm(v) * qn;
-                let s = if d > 0.0 { crate::kernels::dot(qv, v) / d } else { 0.0 };
+                let s = if d > 0.0 {
+                    crate::kernels::dot(qv, v) / d
+                } else {
+                    0.0
+                };
                 (i, s)
             })
             .collect();
@@ -149,16 +153,15 @@ mod tests {
             .iter()
             .map(|w| w.as_bytes().into())
             .collect();
-        let e = Embeddings::new(
-            words,
-            2,
-            vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, -1.0, 0.0],
-        );
+        let e = Embeddings::new(words, 2, vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, -1.0, 0.0]);
         let r = e.most_similar(b"a", 2).unwrap();
         assert_eq!(r[0].0, b"b");
         assert_eq!(r[1].0, b"c");
         assert!((r[1].1 - 0.0).abs() < 1e-6);
         assert!((e.similarity(b"a", b"d").unwrap() + 1.0).abs() < 1e-6);
-        assert!(matches!(e.most_similar(b"zz", 2), Err(Error::UnknownWord(_))));
+        assert!(matches!(
+            e.most_similar(b"zz", 2),
+            Err(Error::UnknownWord(_))
+        ));
     }
 }

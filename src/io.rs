@@ -94,7 +94,11 @@ impl AtomicFile {
         drop(file);
         fs::rename(&self.temp, &self.target).map_err(err)?;
         if let Some(dir) = self.target.parent()
-            && let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+            && let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
         {
             let _ = d.sync_all();
         }
@@ -171,7 +175,9 @@ pub fn read_from(
     let htext = std::str::from_utf8(&header).unwrap_or("");
     let mut it = htext.split_ascii_whitespace();
     let (v, d) = match (it.next(), it.next(), it.next()) {
-        (Some(v), Some(d), None) if header.ends_with(b"\n") => (v.parse::<usize>(), d.parse::<usize>()),
+        (Some(v), Some(d), None) if header.ends_with(b"\n") => {
+            (v.parse::<usize>(), d.parse::<usize>())
+        }
         _ => return Err(bad("the first line must be `<words> <dim>`".into())),
     };
     let (Ok(v), Ok(d)) = (v, d) else {
@@ -289,7 +295,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn emb(words: &[&[u8]], dim: usize) -> Embeddings {
-        let data = (0..words.len() * dim).map(|i| (i as f32 * 0.731).sin() / 3.0).collect();
+        let data = (0..words.len() * dim)
+            .map(|i| (i as f32 * 0.731).sin() / 3.0)
+            .collect();
         Embeddings::new(words.iter().map(|w| (*w).into()).collect(), dim, data)
     }
 
@@ -317,7 +325,10 @@ mod tests {
 
     #[test]
     fn non_ascii_and_invalid_utf8_words_round_trip() {
-        let e = emb(&[b"caf\xc3\xa9", b"\xff\xfe\x80", "東京".as_bytes(), b"x"], 7);
+        let e = emb(
+            &[b"caf\xc3\xa9", b"\xff\xfe\x80", "東京".as_bytes(), b"x"],
+            7,
+        );
         for f in [Format::Bin, Format::Text] {
             assert_eq!(round_trip(&e, f), e, "{f:?}");
         }
@@ -329,7 +340,17 @@ mod tests {
         for f in [Format::Bin, Format::Text] {
             let mut buf = vec![];
             write_to(&mut buf, &e, f).unwrap();
-            for cut in [0, 2, 5, buf.len() - 3] {
+            // Drop the last number (text) or the last bytes of the last float (binary).
+            let last_field = buf[..buf.len() - 1]
+                .iter()
+                .rposition(|&b| b == b' ')
+                .unwrap();
+            let late_cut = if f == Format::Bin {
+                buf.len() - 3
+            } else {
+                last_field
+            };
+            for cut in [0, 2, 5, late_cut] {
                 let r = read_from(&buf[..cut], f, Path::new("m"), None);
                 assert!(matches!(r, Err(Error::Format { .. })), "{f:?} cut {cut}");
             }
@@ -339,7 +360,12 @@ mod tests {
             let r = read_from(&lying[..], f, Path::new("m"), Some(len));
             assert!(r.unwrap_err().to_string().contains("more than the file"));
         }
-        let r = read_from(&b"2 2\na 1 2\nb 1 x\n"[..], Format::Text, Path::new("m"), None);
+        let r = read_from(
+            &b"2 2\na 1 2\nb 1 x\n"[..],
+            Format::Text,
+            Path::new("m"),
+            None,
+        );
         assert!(r.unwrap_err().to_string().contains("line 3"));
     }
 

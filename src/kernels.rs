@@ -161,8 +161,12 @@ mod tests {
     #[test]
     fn kernels_match_naive_loops_at_many_lengths() {
         for n in [0, 1, 3, 15, 16, 17, 31, 100, 300, 1001] {
-            let a: Vec<f32> = (0..n).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
-            let b: Vec<f32> = (0..n).map(|i| ((i * 104_729) % 89) as f32 / 89.0 - 0.5).collect();
+            let a: Vec<f32> = (0..n)
+                .map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5)
+                .collect();
+            let b: Vec<f32> = (0..n)
+                .map(|i| ((i * 104_729) % 89) as f32 / 89.0 - 0.5)
+                .collect();
             let d = dot(&a, &b) as f64;
             assert!((d - naive_dot(&a, &b)).abs() < 1e-4, "n={n}");
             let mut y = b.clone();
@@ -184,7 +188,10 @@ mod tests {
                 assert!((s.sigmoid(x as f32) as f64 - exact).abs() < 2e-6, "x={x}");
             }
             let exact_log = -((-x).exp().ln_1p());
-            assert!((s.log_sigmoid(x as f32) as f64 - exact_log).abs() < 4e-4, "x={x}");
+            assert!(
+                (s.log_sigmoid(x as f32) as f64 - exact_log).abs() < 4e-4,
+                "x={x}"
+            );
             x += 0.0137;
         }
     }
@@ -201,8 +208,12 @@ mod tests {
         };
         let dim = 19;
         for (label, scale) in [(1.0f32, 0.3f32), (0.0, 0.3), (1.0, -0.2), (0.0, 0.05)] {
-            let h: Vec<f32> = (0..dim).map(|i| scale * ((i as f32 * 0.37).sin())).collect();
-            let o0: Vec<f32> = (0..dim).map(|i| scale * ((i as f32 * 0.71).cos())).collect();
+            let h: Vec<f32> = (0..dim)
+                .map(|i| scale * ((i as f32 * 0.37).sin()))
+                .collect();
+            let o0: Vec<f32> = (0..dim)
+                .map(|i| scale * ((i as f32 * 0.71).cos()))
+                .collect();
             let mut o = o0.clone();
             let mut grad = vec![0f32; dim];
             let lr = 0.01;

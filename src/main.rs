@@ -12,7 +12,11 @@ use w2v::io::AtomicFile;
 use w2v::{Embeddings, Format, Progress, TrainConfig};
 
 #[derive(Parser)]
-#[command(name = "w2v", version, about = "word2vec, done right: train and query word vectors")]
+#[command(
+    name = "w2v",
+    version,
+    about = "word2vec, done right: train and query word vectors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -192,7 +196,11 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&a.output)?;
-    let vocab_out = a.save_vocab.as_deref().map(AtomicFile::create).transpose()?;
+    let vocab_out = a
+        .save_vocab
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()?;
     let mut rep = Reporter::new(a.quiet);
     let t0 = Instant::now();
     let result = w2v::train(&a.corpus, &a.config, None, &mut |p| rep.event(p));

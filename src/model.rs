@@ -106,7 +106,15 @@ impl Model<'_> {
     /// the store buffer before the vector loads read them. A row drawn twice is copied once and
     /// updated in place twice, so the result is exactly the sequential update.
     #[inline]
-    pub fn predict(&self, target: u32, h: &[f32], grad: &mut [f32], b: &mut Block, lr: f32, rng: &mut Rng) -> f32 {
+    pub fn predict(
+        &self,
+        target: u32,
+        h: &[f32],
+        grad: &mut [f32],
+        b: &mut Block,
+        lr: f32,
+        rng: &mut Rng,
+    ) -> f32 {
         let out = self.output;
         let dim = h.len();
         b.ids.clear();
@@ -132,7 +140,14 @@ impl Model<'_> {
         for (j, &slot) in b.slot.iter().enumerate() {
             let s = slot as usize;
             let label = if j == 0 { 1.0 } else { 0.0 };
-            loss += logistic_step(h, &mut b.rows[s * dim..(s + 1) * dim], grad, label, lr, self.sigmoid);
+            loss += logistic_step(
+                h,
+                &mut b.rows[s * dim..(s + 1) * dim],
+                grad,
+                label,
+                lr,
+                self.sigmoid,
+            );
         }
         for (j, &id) in b.ids.iter().enumerate() {
             if b.slot[j] as usize == j {
@@ -232,7 +247,9 @@ mod tests {
     fn negative_sampling_gradient_matches_finite_differences() {
         let dim = 12;
         let vocab = 40;
-        let init: Vec<f32> = (0..vocab * dim).map(|i| ((i as f32) * 0.173).sin() * 0.4).collect();
+        let init: Vec<f32> = (0..vocab * dim)
+            .map(|i| ((i as f32) * 0.173).sin() * 0.4)
+            .collect();
         let output = SharedMatrix::from_vec(init.clone(), dim);
         let input = SharedMatrix::zeros(1, dim);
         let counts: Vec<u64> = (0..vocab as u64).map(|i| 100 + i).collect();
@@ -250,7 +267,9 @@ mod tests {
         let seed = (0..1000)
             .find(|&seed| {
                 let mut r = Rng::new(seed, 0);
-                let d: Vec<u32> = (0..4).map(|_| noise.sample_except(target, &mut r).unwrap()).collect();
+                let d: Vec<u32> = (0..4)
+                    .map(|_| noise.sample_except(target, &mut r).unwrap())
+                    .collect();
                 let mut u = d.clone();
                 u.sort();
                 u.dedup();
@@ -258,16 +277,28 @@ mod tests {
             })
             .unwrap();
         let mut r = Rng::new(seed, 0);
-        let negs: Vec<u32> = (0..4).map(|_| noise.sample_except(target, &mut r).unwrap()).collect();
+        let negs: Vec<u32> = (0..4)
+            .map(|_| noise.sample_except(target, &mut r).unwrap())
+            .collect();
 
         let h: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.51).cos() * 0.3).collect();
         let mut grad = vec![0f32; dim];
         let lr = 0.005f32;
         let mut block = Block::new(dim, 4);
-        let loss = m.predict(target, &h, &mut grad, &mut block, lr, &mut Rng::new(seed, 0));
+        let loss = m.predict(
+            target,
+            &h,
+            &mut grad,
+            &mut block,
+            lr,
+            &mut Rng::new(seed, 0),
+        );
 
         let row = |id: u32| -> Vec<f64> {
-            init[id as usize * dim..(id as usize + 1) * dim].iter().map(|&x| x as f64).collect()
+            init[id as usize * dim..(id as usize + 1) * dim]
+                .iter()
+                .map(|&x| x as f64)
+                .collect()
         };
         let hd: Vec<f64> = h.iter().map(|&x| x as f64).collect();
         let pos = row(target);
@@ -298,7 +329,8 @@ mod tests {
                 np[k][i] += eps;
                 let mut nm = neg_rows.clone();
                 nm[k][i] -= eps;
-                let d = (exact_ns_loss(&hd, &pos, &np) - exact_ns_loss(&hd, &pos, &nm)) / (2.0 * eps);
+                let d =
+                    (exact_ns_loss(&hd, &pos, &np) - exact_ns_loss(&hd, &pos, &nm)) / (2.0 * eps);
                 let moved = (after[n as usize * dim + i] - init[n as usize * dim + i]) as f64;
                 assert!((moved + lr as f64 * d).abs() < 1e-6, "u_n{k}[{i}]");
             }
@@ -311,9 +343,13 @@ mod tests {
     fn cbow_gradient_reaches_every_context_row() {
         let dim = 8;
         let vocab = 6;
-        let init: Vec<f32> = (0..vocab * dim).map(|i| ((i as f32) * 0.37).sin() * 0.2).collect();
+        let init: Vec<f32> = (0..vocab * dim)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.2)
+            .collect();
         let input = SharedMatrix::from_vec(init.clone(), dim);
-        let out_init: Vec<f32> = (0..vocab * dim).map(|i| ((i as f32) * 0.11).cos() * 0.2).collect();
+        let out_init: Vec<f32> = (0..vocab * dim)
+            .map(|i| ((i as f32) * 0.11).cos() * 0.2)
+            .collect();
         let output = SharedMatrix::from_vec(out_init.clone(), dim);
         let noise = NoiseSampler::new(&[1, 1, 1, 1, 1, 1], 0.75);
         let sigmoid = Sigmoid::new();

@@ -60,7 +60,10 @@ impl NoiseSampler {
     /// in which case the distribution is uniform).
     pub fn new(counts: &[u64], power: f64) -> Self {
         let n = counts.len();
-        assert!(n > 0 && n <= u32::MAX as usize, "noise distribution needs 1..2^32 words");
+        assert!(
+            n > 0 && n <= u32::MAX as usize,
+            "noise distribution needs 1..2^32 words"
+        );
         let mut w: Vec<f64> = counts
             .iter()
             .map(|&c| if c == 0 { 0.0 } else { (c as f64).powf(power) })
@@ -174,7 +177,11 @@ mod tests {
             let p = w[i] / z;
             let sd = (n as f64 * p * (1.0 - p)).sqrt();
             let got = hist[i] as f64;
-            assert!((got - n as f64 * p).abs() < 5.0 * sd, "id {i}: {got} vs {}", n as f64 * p);
+            assert!(
+                (got - n as f64 * p).abs() < 5.0 * sd,
+                "id {i}: {got} vs {}",
+                n as f64 * p
+            );
         }
         // Chi-square over the first 50 ids (49 dof): mean 49, sd ~10.
         let chi: f64 = (0..50)

@@ -196,7 +196,12 @@ mod tests {
             let v = m.into_vec();
             assert!(v[..dim].iter().all(|&x| x == 2.0));
             assert_eq!(v[dim..2 * dim], data[dim..2 * dim]);
-            assert!(v[2 * dim..].iter().zip(&data[2 * dim..]).all(|(a, b)| *a == b + 1.0));
+            assert!(
+                v[2 * dim..]
+                    .iter()
+                    .zip(&data[2 * dim..])
+                    .all(|(a, b)| *a == b + 1.0)
+            );
         }
     }
 }

@@ -101,10 +101,7 @@ struct Slot {
 }
 
 enum Msg {
-    EpochDone {
-        epoch: usize,
-        loss: LossSum,
-    },
+    EpochDone { epoch: usize, loss: LossSum },
     Finished(Result<WorkerTotals>),
 }
 
@@ -281,14 +278,13 @@ pub fn train(
                     loss += f64::from_bits(slot.loss_bits.load(Relaxed));
                     preds += slot.predictions.load(Relaxed);
                 }
-                let recent = (preds > last_preds)
-                    .then(|| (loss - last_loss) / (preds - last_preds) as f64);
+                let recent =
+                    (preds > last_preds).then(|| (loss - last_loss) / (preds - last_preds) as f64);
                 (last_loss, last_preds) = (loss, preds);
                 let secs = start.elapsed().as_secs_f64();
                 progress(&Progress::Tick {
                     fraction: (processed as f64 / shared.total_words.max(1) as f64).min(1.0),
-                    epoch: (thread_epoch.iter().min().copied().unwrap_or(0) + 1)
-                        .min(config.epochs),
+                    epoch: (thread_epoch.iter().min().copied().unwrap_or(0) + 1).min(config.epochs),
                     words_per_sec: processed as f64 / secs.max(1e-9),
                     lr: shared.lr_at(processed),
                     recent_loss: recent,
@@ -376,13 +372,29 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
             }
             unsynced += sentence.len() as u64;
             if unsynced >= SYNC_WORDS {
-                lr = sync(sh, slot, &mut unsynced, &mut batch, &mut acc, &mut run_loss, &mut run_preds);
+                lr = sync(
+                    sh,
+                    slot,
+                    &mut unsynced,
+                    &mut batch,
+                    &mut acc,
+                    &mut run_loss,
+                    &mut run_preds,
+                );
                 if !run_loss.is_finite() {
                     return Err(Error::Diverged { epoch: epoch + 1 });
                 }
             }
         }
-        lr = sync(sh, slot, &mut unsynced, &mut batch, &mut acc, &mut run_loss, &mut run_preds);
+        lr = sync(
+            sh,
+            slot,
+            &mut unsynced,
+            &mut batch,
+            &mut acc,
+            &mut run_loss,
+            &mut run_preds,
+        );
         let st = shard.stats();
         totals.tokens += st.tokens;
         totals.oov += st.oov;

@@ -1,0 +1,433 @@
+//! Integration tests: run the real `w2v` binary.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use w2v::{Embeddings, Format};
+
+fn w2v() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_w2v"))
+}
+
+fn run(args: &[&str]) -> Output {
+    w2v().args(args).output().expect("run w2v")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The first `bytes` bytes (cut at a space) of the bundled sample corpus.
+fn sample_text(bytes: usize) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample.txt.gz");
+    let f = std::fs::File::open(path).expect("data/sample.txt.gz is committed");
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(f)
+        .take(bytes as u64)
+        .read_to_end(&mut text)
+        .unwrap();
+    let cut = text.iter().rposition(|&b| b == b' ').unwrap();
+    text.truncate(cut);
+    String::from_utf8(text).unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn epoch_losses(err: &str) -> Vec<f64> {
+    err.lines()
+        .filter(|l| l.contains("done: mean loss"))
+        .map(|l| {
+            l.split("mean loss ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Planted groups of made-up words, always inserted together (in varying order), become
+/// each other's nearest neighbours, and the loss falls.
+#[test]
+fn planted_cooccurrences_become_nearest_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = sample_text(1_500_000);
+    let words: Vec<&str> = base.split(' ').collect();
+    let groups = [
+        ["qzxalpha", "qzxbeta", "qzxgamma", "qzxdelta"],
+        ["vvkred", "vvkgreen", "vvkblue", "vvkcyan"],
+        ["jjpoak", "jjpelm", "jjpash", "jjpyew"],
+    ];
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        out.push_str(w);
+        out.push(' ');
+        if i % 500 == 250 {
+            let k = i / 500;
+            let g = &groups[k % groups.len()];
+            for j in 0..4 {
+                out.push_str(g[(j * 3 + k) % 4]);
+                out.push(' ');
+            }
+        }
+    }
+    let corpus = dir.path().join("planted.txt");
+    std::fs::write(&corpus, out).unwrap();
+    let vec_path = dir.path().join("v.txt");
+    let o = run(&[
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        vec_path.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--seed",
+        "3",
+        "--dim",
+        "50",
+        "--sample",
+        "1e-4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let losses = epoch_losses(&stderr(&o));
+    assert_eq!(losses.len(), 5, "{}", stderr(&o));
+    assert!(
+        losses[1] < losses[0] - 0.05,
+        "loss did not fall: {losses:?}"
+    );
+    assert!(
+        losses
+            .iter()
+            .all(|l| l.is_finite() && *l > 0.0 && *l < 6.0 * 0.7)
+    );
+    let e = Embeddings::load(&vec_path, None).unwrap();
+    for g in &groups {
+        for w in g {
+            let top = e.most_similar(w.as_bytes(), 3).unwrap();
+            for (n, _) in &top {
+                assert!(g.iter().any(|x| x.as_bytes() == *n), "{w}: {top:?}");
+            }
+        }
+    }
+    // Real structure too: numbers cluster.
+    let near: Vec<&[u8]> = e
+        .most_similar(b"three", 5)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    let numbers: [&[u8]; 8] = [
+        b"one", b"two", b"four", b"five", b"six", b"seven", b"eight", b"nine",
+    ];
+    assert!(
+        near.iter().filter(|w| numbers.contains(w)).count() >= 3,
+        "{near:?}"
+    );
+}
+
+fn train_small(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Output) {
+    let corpus = dir.join("small.txt");
+    if !corpus.exists() {
+        std::fs::write(&corpus, sample_text(300_000)).unwrap();
+    }
+    let out = dir.join(name);
+    let mut args = vec![
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    (out, o)
+}
+
+#[test]
+fn one_thread_with_a_seed_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--threads",
+        "1",
+        "--seed",
+        "42",
+        "--dim",
+        "20",
+        "--epochs",
+        "2",
+    ];
+    let (a, oa) = train_small(dir.path(), "a.bin", &args);
+    let (b, ob) = train_small(dir.path(), "b.bin", &args);
+    assert!(oa.status.success() && ob.status.success());
+    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(ba, bb);
+    let (c, _) = train_small(
+        dir.path(),
+        "c.bin",
+        &[
+            "--threads",
+            "1",
+            "--seed",
+            "43",
+            "--dim",
+            "20",
+            "--epochs",
+            "2",
+        ],
+    );
+    assert_ne!(ba, std::fs::read(c).unwrap());
+    // --quiet prints nothing.
+    assert!(oa.stderr.is_empty() && oa.stdout.is_empty());
+}
+
+#[test]
+fn formats_follow_extension_and_flag_and_vocab_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = dir.path().join("vocab.txt");
+    let (bin, o) = train_small(
+        dir.path(),
+        "v.bin",
+        &[
+            "--dim",
+            "8",
+            "--epochs",
+            "1",
+            "--save-vocab",
+            vocab.to_str().unwrap(),
+            "--min-count",
+            "3",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&bin).unwrap();
+    let header = String::from_utf8_lossy(&bytes[..bytes.iter().position(|&b| b == b'\n').unwrap()])
+        .into_owned();
+    let n: usize = header.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(header, format!("{n} 8"));
+    let e = Embeddings::load(&bin, None).unwrap();
+    assert_eq!((e.len(), e.dim()), (n, 8));
+    assert_eq!(&*e.words()[0], b"the");
+    // Vocabulary file: `word count`, counts descending, same order as the vectors.
+    let v = std::fs::read_to_string(&vocab).unwrap();
+    let lines: Vec<(&str, u64)> = v
+        .lines()
+        .map(|l| {
+            let (w, c) = l.split_once(' ').unwrap();
+            (w, c.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(lines.len(), n);
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0))
+    );
+    assert!(lines.iter().all(|l| l.1 >= 3));
+    assert_eq!(lines[0].0, "the");
+    // `--format text` overrides a .bin extension.
+    let (forced, o) = train_small(
+        dir.path(),
+        "t.bin",
+        &["--dim", "8", "--epochs", "1", "--format", "text"],
+    );
+    assert!(o.status.success());
+    let t = Embeddings::load(&forced, Some(Format::Text)).unwrap();
+    assert_eq!(t.dim(), 8);
+    // Text by default for other extensions.
+    let (txt, _) = train_small(dir.path(), "v.vec", &["--dim", "8", "--epochs", "1"]);
+    let first = std::fs::read_to_string(&txt).unwrap();
+    let line2 = first.lines().nth(1).unwrap();
+    assert_eq!(line2.split(' ').count(), 9);
+    // No temporary files are left behind.
+    assert!(
+        entries(dir.path()).iter().all(|f| !f.contains(".tmp")),
+        "{:?}",
+        entries(dir.path())
+    );
+}
+
+#[test]
+fn gzip_corpus_trains_like_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, o) = train_small(
+        dir.path(),
+        "p.bin",
+        &["--dim", "8", "--epochs", "1", "--threads", "2"],
+    );
+    assert!(o.status.success());
+    let text = std::fs::read(dir.path().join("small.txt")).unwrap();
+    let gz = dir.path().join("small.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &text).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let out = dir.path().join("g.bin");
+    let o = run(&[
+        "train",
+        gz.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--threads",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        Embeddings::load(&plain, None).unwrap(),
+        Embeddings::load(&out, None).unwrap(),
+    );
+    assert_eq!(a.words(), b.words());
+}
+
+/// Each bad input: non-zero exit, one clear line naming the problem, no panic, no output file.
+#[test]
+fn bad_inputs_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.txt"), "").unwrap();
+    std::fs::write(d.join("blank.txt"), " \n\t\n  ").unwrap();
+    std::fs::write(d.join("rare.txt"), "a b c d e f g").unwrap();
+    std::fs::write(d.join("ok.txt"), "a b a b a b a b a b a b").unwrap();
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let out = p("out.bin");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![p("missing.txt"), "-o".into(), out.clone()],
+            "cannot read corpus",
+        ),
+        (
+            vec![p("empty.txt"), "-o".into(), out.clone()],
+            "contains no words",
+        ),
+        (
+            vec![p("blank.txt"), "-o".into(), out.clone()],
+            "contains no words",
+        ),
+        (
+            vec![p("rare.txt"), "-o".into(), out.clone()],
+            "lower --min-count",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                out.clone(),
+                "--dim".into(),
+                "0".into(),
+            ],
+            "--dim",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                out.clone(),
+                "--window".into(),
+                "0".into(),
+            ],
+            "--window",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                out.clone(),
+                "--epochs".into(),
+                "0".into(),
+            ],
+            "--epochs",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                out.clone(),
+                "--negative".into(),
+                "0".into(),
+            ],
+            "--negative",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                p("no/such/dir/v.bin"),
+                "--min-count".into(),
+                "1".into(),
+            ],
+            "cannot write",
+        ),
+        (
+            vec![
+                p("ok.txt"),
+                "-o".into(),
+                d.to_str().unwrap().into(),
+                "--min-count".into(),
+                "1".into(),
+            ],
+            "cannot write",
+        ),
+        (
+            vec![d.to_str().unwrap().into(), "-o".into(), out.clone()],
+            "cannot read corpus",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = vec!["train".to_string()];
+        full.extend(args.clone());
+        let o = w2v().args(&full).output().unwrap();
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("w2v: error: "), "{err}");
+        assert_eq!(
+            entries(d),
+            ["blank.txt", "empty.txt", "ok.txt", "rare.txt"],
+            "{args:?}"
+        );
+    }
+    // The same corpus with valid settings does train.
+    let o = run(&[
+        "train",
+        &p("ok.txt"),
+        "-o",
+        &out,
+        "--min-count",
+        "1",
+        "--quiet",
+        "--dim",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(Path::new(&out).exists());
+}
+
+#[test]
+fn similar_prints_neighbours_and_rejects_unknown_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, o) = train_small(dir.path(), "v.bin", &["--dim", "16", "--epochs", "1"]);
+    assert!(o.status.success());
+    let o = run(&["similar", v.to_str().unwrap(), "the", "-k", "3"]);
+    assert!(o.status.success());
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.starts_with("the:\n"));
+    assert_eq!(s.lines().count(), 4);
+    let o = run(&["similar", v.to_str().unwrap(), "qqqqzzzz"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not in vocabulary: qqqqzzzz"));
+}
