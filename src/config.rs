@@ -39,7 +39,8 @@ pub mod defaults {
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// Skip-gram: the centre word's input vector predicts each context word.
+    /// Skip-gram: each word predicts its neighbours (word2vec.c's pairing: the context word's
+    /// input vector predicts the centre word).
     #[default]
     #[cfg_attr(feature = "cli", value(name = "skipgram", alias = "sg"))]
     SkipGram,

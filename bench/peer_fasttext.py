@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""fastText skip-gram/CBOW without subwords (minn=maxn=0), vectors saved as word2vec text.
+usage: peer_fasttext.py CORPUS OUT.txt sg|cbow LR THREADS"""
+import json, sys, time
+import fasttext
+
+corpus, out, model, lr, threads = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+m = fasttext.train_unsupervised(corpus, model="skipgram" if model == "sg" else "cbow", dim=100, ws=5, neg=5,
+                                minCount=5, t=1e-4, epoch=5, lr=lr, thread=threads, minn=0, maxn=0, verbose=2)
+t0 = time.perf_counter()
+words = m.get_words()
+with open(out, "w", encoding="utf-8") as f:
+    f.write(f"{len(words)} {m.get_dimension()}\n")
+    for w in words:
+        f.write(w + " " + " ".join(f"{x:.6g}" for x in m.get_word_vector(w)) + "\n")
+print(json.dumps({"save_seconds": time.perf_counter() - t0}))
