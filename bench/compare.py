@@ -128,7 +128,6 @@ def main():
             for i in range(0, len(words), 1000):
                 g.write(" ".join(words[i:i + 1000]) + "\n")
         os.rename(lines + ".part", lines)
-    tokens = sum(1 for _ in open(corpus).read().split()) if False else None
 
     results = {}
     tools = args.tools.split(",")

@@ -42,13 +42,15 @@ pub struct Scratch {
     pub grad: Vec<f32>,
     /// A copy of an input row (CBOW).
     pub o: Vec<f32>,
+    /// A copy of the target's output row.
+    pub t: Vec<f32>,
     /// Output rows of the current prediction.
     pub block: Block,
 }
 
-/// The output rows of one prediction: the target and its negatives.
+/// The output rows of the negatives of one prediction.
 pub struct Block {
-    /// Row ids: the target, then the negatives.
+    /// Row ids of the negatives.
     pub ids: Vec<u32>,
     /// For each entry of `ids`, the index of its first occurrence.
     pub slot: Vec<u32>,
@@ -57,12 +59,12 @@ pub struct Block {
 }
 
 impl Block {
-    /// Room for a target and `negative` negatives of length `dim`.
+    /// Room for `negative` rows of length `dim`.
     pub fn new(dim: usize, negative: usize) -> Self {
         Block {
-            ids: Vec::with_capacity(negative + 1),
-            slot: Vec::with_capacity(negative + 1),
-            rows: vec![0.0; (negative + 1) * dim],
+            ids: Vec::with_capacity(negative),
+            slot: Vec::with_capacity(negative),
+            rows: vec![0.0; negative * dim],
         }
     }
 }
@@ -74,6 +76,7 @@ impl Scratch {
             h: vec![0.0; dim],
             grad: vec![0.0; dim],
             o: vec![0.0; dim],
+            t: vec![0.0; dim],
             block: Block::new(dim, negative),
         }
     }
@@ -104,16 +107,19 @@ pub struct LossSum {
 
 impl Model<'_> {
     /// One negative-sampling prediction of `target` from `h` (see the module docs): updates
-    /// the output rows, adds the input gradient to `grad`, returns the loss.
+    /// the target's output row `t` (a local copy that the caller owns and stores back) and the
+    /// negatives' output rows, adds the input gradient to `grad`, returns the loss.
     ///
-    /// The negatives are drawn first and all `1 + k` output rows are copied into
-    /// `block` before any arithmetic, so their cache misses overlap and the copies have left
-    /// the store buffer before the vector loads read them. A row drawn twice is copied once and
-    /// updated in place twice, so the result is exactly the sequential update.
+    /// The negatives are drawn first and all their rows are copied into `b` before any
+    /// arithmetic, so their cache misses overlap and the copies have left the store buffer
+    /// before the vector loads read them. A row drawn twice is copied once and updated in place
+    /// twice, so the result is exactly the sequential update.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub fn predict(
         &self,
         target: u32,
+        t: &mut [f32],
         h: &[f32],
         grad: &mut [f32],
         b: &mut Block,
@@ -123,14 +129,13 @@ impl Model<'_> {
         let out = self.output;
         let dim = h.len();
         b.ids.clear();
-        b.ids.push(target);
         for _ in 0..self.negative {
             match self.noise.sample_except(target, rng) {
                 Some(n) => b.ids.push(n),
                 None => break,
             }
         }
-        for &id in &b.ids[1..] {
+        for &id in &b.ids {
             out.prefetch_row(id as usize);
         }
         b.slot.clear();
@@ -141,18 +146,11 @@ impl Model<'_> {
                 out.read_row(id as usize, &mut b.rows[j * dim..(j + 1) * dim]);
             }
         }
-        let mut loss = 0.0;
-        for (j, &slot) in b.slot.iter().enumerate() {
+        let mut loss = logistic_step(h, t, grad, 1.0, lr, self.sigmoid);
+        for &slot in &b.slot {
             let s = slot as usize;
-            let label = if j == 0 { 1.0 } else { 0.0 };
-            loss += logistic_step(
-                h,
-                &mut b.rows[s * dim..(s + 1) * dim],
-                grad,
-                label,
-                lr,
-                self.sigmoid,
-            );
+            let row = &mut b.rows[s * dim..(s + 1) * dim];
+            loss += logistic_step(h, row, grad, 0.0, lr, self.sigmoid);
         }
         for (j, &id) in b.ids.iter().enumerate() {
             if b.slot[j] as usize == j {
@@ -177,18 +175,25 @@ impl Model<'_> {
             let b = 1 + rng.below(window as u32) as usize;
             let lo = i.saturating_sub(b);
             let hi = (i + b + 1).min(n);
+            if hi - lo <= 1 {
+                continue;
+            }
+            // The centre's output row is the target of every pair in the window: keep it local
+            // and store it once (negatives never equal the target, so this is exact).
+            self.output.read_row(center as usize, &mut s.t);
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
                 if lo + j == i {
                     continue;
                 }
                 self.input.read_row(ctx as usize, &mut s.h);
                 s.grad.fill(0.0);
-                let l = self.predict(center, &s.h, &mut s.grad, &mut s.block, lr, rng);
+                let l = self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
                 acc.loss += l as f64;
                 acc.predictions += 1;
                 axpy(1.0, &s.grad, &mut s.h);
                 self.input.write_row(ctx as usize, &s.h);
             }
+            self.output.write_row(center as usize, &s.t);
         }
     }
 
@@ -221,7 +226,9 @@ impl Model<'_> {
             let inv = 1.0 / count as f32;
             s.h.iter_mut().for_each(|x| *x *= inv);
             s.grad.fill(0.0);
-            let l = self.predict(center, &s.h, &mut s.grad, &mut s.block, lr, rng);
+            self.output.read_row(center as usize, &mut s.t);
+            let l = self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
+            self.output.write_row(center as usize, &s.t);
             acc.loss += l as f64;
             acc.predictions += 1;
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
@@ -287,14 +294,11 @@ mod tests {
         let mut grad = vec![0f32; dim];
         let lr = 0.005f32;
         let mut block = Block::new(dim, 4);
-        let loss = m.predict(
-            target,
-            &h,
-            &mut grad,
-            &mut block,
-            lr,
-            &mut Rng::new(seed, 0),
-        );
+        let ti = target as usize;
+        let mut t = init[ti * dim..(ti + 1) * dim].to_vec();
+        let mut rng = Rng::new(seed, 0);
+        let loss = m.predict(target, &mut t, &h, &mut grad, &mut block, lr, &mut rng);
+        output.write_row(ti, &t);
 
         let row = |id: u32| -> Vec<f64> {
             init[id as usize * dim..(id as usize + 1) * dim]

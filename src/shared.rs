@@ -17,147 +17,239 @@
 //! ([`SharedMatrix::write_row`]). `into_vec` runs after all threads have been joined, which
 //! gives it a happens-before edge to every store.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+#[cfg(feature = "unsafe-hogwild")]
+pub use racy::SharedMatrix;
+#[cfg(not(feature = "unsafe-hogwild"))]
+pub use sound::SharedMatrix;
 
-/// A `rows × dim` matrix of `f32` that many threads may read and write at once.
-///
-/// Elements are stored in pairs, one [`AtomicU64`] per two floats, which halves the number of
-/// load and store instructions of a row copy (measured: see `bench/NOTES.md`). All accesses
-/// are 64-bit, never mixed-size. An odd `dim` gets one padding float per row, never exposed.
-pub struct SharedMatrix {
-    data: Box<[AtomicU64]>,
-    dim: usize,
-    /// Atomic words per row: `ceil(dim / 2)`.
-    words: usize,
-}
+#[cfg(not(feature = "unsafe-hogwild"))]
+mod sound {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-#[inline(always)]
-fn pack(lo: f32, hi: f32) -> u64 {
-    lo.to_bits() as u64 | ((hi.to_bits() as u64) << 32)
-}
-
-#[inline(always)]
-fn unpack(x: u64) -> (f32, f32) {
-    (f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))
-}
-
-impl SharedMatrix {
-    /// Wraps a row-major matrix of `data.len() / dim` rows.
-    pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
-        assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
-        let words = dim.div_ceil(2);
-        let mut cells = Vec::with_capacity(data.len() / dim * words);
-        for row in data.chunks_exact(dim) {
-            let pairs = row.chunks_exact(2);
-            let odd = pairs.remainder().first().copied();
-            cells.extend(pairs.map(|p| AtomicU64::new(pack(p[0], p[1]))));
-            if let Some(last) = odd {
-                cells.push(AtomicU64::new(pack(last, 0.0)));
-            }
-        }
-        SharedMatrix {
-            data: cells.into_boxed_slice(),
-            dim,
-            words,
-        }
-    }
-
-    /// A matrix of zeros.
-    pub fn zeros(rows: usize, dim: usize) -> Self {
-        Self::from_vec(vec![0.0; rows * dim], dim)
-    }
-
-    /// Row length.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// Number of rows.
-    pub fn rows(&self) -> usize {
-        self.data.len() / self.words
+    /// A `rows × dim` matrix of `f32` that many threads may read and write at once.
+    ///
+    /// Elements are stored in pairs, one [`AtomicU64`] per two floats, which halves the number of
+    /// load and store instructions of a row copy (measured: see `bench/NOTES.md`). All accesses
+    /// are 64-bit, never mixed-size. An odd `dim` gets one padding float per row, never exposed.
+    pub struct SharedMatrix {
+        data: Box<[AtomicU64]>,
+        dim: usize,
+        /// Atomic words per row: `ceil(dim / 2)`.
+        words: usize,
     }
 
     #[inline(always)]
-    fn row(&self, r: usize) -> &[AtomicU64] {
-        &self.data[r * self.words..(r + 1) * self.words]
+    fn pack(lo: f32, hi: f32) -> u64 {
+        lo.to_bits() as u64 | ((hi.to_bits() as u64) << 32)
     }
 
-    /// Copies row `r` into `out` (`out.len() == dim`).
-    #[inline]
-    pub fn read_row(&self, r: usize, out: &mut [f32]) {
-        let row = self.row(r);
-        let mut pairs = out.chunks_exact_mut(2);
-        for (o, a) in (&mut pairs).zip(row) {
-            let (lo, hi) = unpack(a.load(Relaxed));
-            o[0] = lo;
-            o[1] = hi;
-        }
-        if let [last] = pairs.into_remainder() {
-            *last = unpack(row[self.words - 1].load(Relaxed)).0;
-        }
+    #[inline(always)]
+    fn unpack(x: u64) -> (f32, f32) {
+        (f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))
     }
 
-    /// Overwrites row `r` with `src` (`src.len() == dim`).
-    #[inline]
-    pub fn write_row(&self, r: usize, src: &[f32]) {
-        let row = self.row(r);
-        let pairs = src.chunks_exact(2);
-        if let [last] = pairs.remainder() {
-            row[self.words - 1].store(pack(*last, 0.0), Relaxed);
-        }
-        for (a, s) in row.iter().zip(pairs) {
-            a.store(pack(s[0], s[1]), Relaxed);
-        }
-    }
-
-    /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
-    /// every Hogwild trainer).
-    #[inline]
-    pub fn add_to_row(&self, r: usize, src: &[f32]) {
-        let row = self.row(r);
-        let pairs = src.chunks_exact(2);
-        if let [last] = pairs.remainder() {
-            let a = &row[self.words - 1];
-            let (lo, hi) = unpack(a.load(Relaxed));
-            a.store(pack(lo + last, hi), Relaxed);
-        }
-        for (a, s) in row.iter().zip(pairs) {
-            let (lo, hi) = unpack(a.load(Relaxed));
-            a.store(pack(lo + s[0], hi + s[1]), Relaxed);
-        }
-    }
-
-    /// Starts loading row `r` into cache: one relaxed load per 64-byte line, so the misses of
-    /// several rows overlap instead of being paid one row at a time.
-    #[inline]
-    pub fn prefetch_row(&self, r: usize) {
-        let row = self.row(r);
-        let mut x = 0u64;
-        for a in row.iter().step_by(8) {
-            x ^= a.load(Relaxed);
-        }
-        std::hint::black_box(x);
-    }
-
-    /// The matrix as plain floats, once no other thread holds a reference.
-    pub fn into_vec(self) -> Vec<f32> {
-        let mut out = Vec::with_capacity(self.rows() * self.dim);
-        for row in self.data.chunks_exact(self.words) {
-            for (i, a) in row.iter().enumerate() {
-                let (lo, hi) = unpack(a.load(Relaxed));
-                out.push(lo);
-                if 2 * i + 1 < self.dim {
-                    out.push(hi);
+    impl SharedMatrix {
+        /// Wraps a row-major matrix of `data.len() / dim` rows.
+        pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
+            assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
+            let words = dim.div_ceil(2);
+            let mut cells = Vec::with_capacity(data.len() / dim * words);
+            for row in data.chunks_exact(dim) {
+                let pairs = row.chunks_exact(2);
+                let odd = pairs.remainder().first().copied();
+                cells.extend(pairs.map(|p| AtomicU64::new(pack(p[0], p[1]))));
+                if let Some(last) = odd {
+                    cells.push(AtomicU64::new(pack(last, 0.0)));
                 }
             }
+            SharedMatrix {
+                data: cells.into_boxed_slice(),
+                dim,
+                words,
+            }
         }
-        out
+
+        /// A matrix of zeros.
+        pub fn zeros(rows: usize, dim: usize) -> Self {
+            Self::from_vec(vec![0.0; rows * dim], dim)
+        }
+
+        /// Row length.
+        pub fn dim(&self) -> usize {
+            self.dim
+        }
+
+        /// Number of rows.
+        pub fn rows(&self) -> usize {
+            self.data.len() / self.words
+        }
+
+        #[inline(always)]
+        fn row(&self, r: usize) -> &[AtomicU64] {
+            &self.data[r * self.words..(r + 1) * self.words]
+        }
+
+        /// Copies row `r` into `out` (`out.len() == dim`).
+        #[inline]
+        pub fn read_row(&self, r: usize, out: &mut [f32]) {
+            let row = self.row(r);
+            let mut pairs = out.chunks_exact_mut(2);
+            for (o, a) in (&mut pairs).zip(row) {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                o[0] = lo;
+                o[1] = hi;
+            }
+            if let [last] = pairs.into_remainder() {
+                *last = unpack(row[self.words - 1].load(Relaxed)).0;
+            }
+        }
+
+        /// Overwrites row `r` with `src` (`src.len() == dim`).
+        #[inline]
+        pub fn write_row(&self, r: usize, src: &[f32]) {
+            let row = self.row(r);
+            let pairs = src.chunks_exact(2);
+            if let [last] = pairs.remainder() {
+                row[self.words - 1].store(pack(*last, 0.0), Relaxed);
+            }
+            for (a, s) in row.iter().zip(pairs) {
+                a.store(pack(s[0], s[1]), Relaxed);
+            }
+        }
+
+        /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
+        /// every Hogwild trainer).
+        #[inline]
+        pub fn add_to_row(&self, r: usize, src: &[f32]) {
+            let row = self.row(r);
+            let pairs = src.chunks_exact(2);
+            if let [last] = pairs.remainder() {
+                let a = &row[self.words - 1];
+                let (lo, hi) = unpack(a.load(Relaxed));
+                a.store(pack(lo + last, hi), Relaxed);
+            }
+            for (a, s) in row.iter().zip(pairs) {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                a.store(pack(lo + s[0], hi + s[1]), Relaxed);
+            }
+        }
+
+        /// Starts loading row `r` into cache: one relaxed load per 64-byte line, so the misses of
+        /// several rows overlap instead of being paid one row at a time.
+        #[inline]
+        pub fn prefetch_row(&self, r: usize) {
+            let row = self.row(r);
+            let mut x = 0u64;
+            for a in row.iter().step_by(8) {
+                x ^= a.load(Relaxed);
+            }
+            std::hint::black_box(x);
+        }
+
+        /// The matrix as plain floats, once no other thread holds a reference.
+        pub fn into_vec(self) -> Vec<f32> {
+            let mut out = Vec::with_capacity(self.rows() * self.dim);
+            for row in self.data.chunks_exact(self.words) {
+                for (i, a) in row.iter().enumerate() {
+                    let (lo, hi) = unpack(a.load(Relaxed));
+                    out.push(lo);
+                    if 2 * i + 1 < self.dim {
+                        out.push(hi);
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The same API over plain `f32` with unsynchronised access, for measuring what soundness
+/// costs (`cargo build --release --features unsafe-hogwild`). Never the default.
+#[cfg(feature = "unsafe-hogwild")]
+#[allow(unsafe_code)]
+mod racy {
+    use std::cell::UnsafeCell;
+
+    /// A `rows × dim` matrix shared by threads without synchronisation.
+    pub struct SharedMatrix {
+        data: Box<[UnsafeCell<f32>]>,
+        dim: usize,
+    }
+
+    // SAFETY: this is NOT sound. Concurrent reads and writes of the same row are data races,
+    // which are undefined behaviour under Rust's memory model, exactly as in word2vec.c,
+    // fastText and finalfrontier. It exists only to measure the sound design against.
+    unsafe impl Sync for SharedMatrix {}
+
+    impl SharedMatrix {
+        /// Wraps a row-major matrix.
+        pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
+            assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
+            let data = data.into_iter().map(UnsafeCell::new).collect();
+            SharedMatrix { data, dim }
+        }
+        /// A matrix of zeros.
+        pub fn zeros(rows: usize, dim: usize) -> Self {
+            Self::from_vec(vec![0.0; rows * dim], dim)
+        }
+        /// Row length.
+        pub fn dim(&self) -> usize {
+            self.dim
+        }
+        /// Number of rows.
+        pub fn rows(&self) -> usize {
+            self.data.len() / self.dim
+        }
+        #[inline(always)]
+        fn ptr(&self, r: usize) -> *mut f32 {
+            self.data[r * self.dim..(r + 1) * self.dim].as_ptr() as *mut f32
+        }
+        /// Copies row `r` into `out`.
+        #[inline]
+        pub fn read_row(&self, r: usize, out: &mut [f32]) {
+            // SAFETY: in bounds (checked slice above); racy by design (see the impl note).
+            unsafe { std::ptr::copy_nonoverlapping(self.ptr(r), out.as_mut_ptr(), self.dim) }
+        }
+        /// Overwrites row `r`.
+        #[inline]
+        pub fn write_row(&self, r: usize, src: &[f32]) {
+            // SAFETY: as above.
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr(r), self.dim) }
+        }
+        /// Adds `src` to row `r`.
+        #[inline]
+        pub fn add_to_row(&self, r: usize, src: &[f32]) {
+            let p = self.ptr(r);
+            for (i, s) in src.iter().enumerate().take(self.dim) {
+                // SAFETY: as above.
+                unsafe { *p.add(i) += s }
+            }
+        }
+        /// Touches row `r` so that it is in cache.
+        #[inline]
+        pub fn prefetch_row(&self, r: usize) {
+            let p = self.ptr(r);
+            let mut x = 0.0f32;
+            for i in (0..self.dim).step_by(16) {
+                // SAFETY: as above.
+                x += unsafe { std::ptr::read_volatile(p.add(i)) };
+            }
+            std::hint::black_box(x);
+        }
+        /// The matrix as plain floats.
+        pub fn into_vec(self) -> Vec<f32> {
+            self.data
+                .into_vec()
+                .into_iter()
+                .map(UnsafeCell::into_inner)
+                .collect()
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::SharedMatrix;
 
     #[test]
     fn rows_round_trip_and_threads_can_share() {
