@@ -27,6 +27,10 @@ LR = {"sg": 0.025, "cbow": 0.05}
 def run_timed(cmd, stream=None, marker=None, env=None):
     """Runs cmd; returns (wall s, peak RSS MiB, seconds until `marker` first appears in the
     chosen stream (or its first byte if marker is ''), full output)."""
+    # /usr/bin/time reports the command's own peak RSS; ru_maxrss of a child forked from this
+    # Python process would include the parent's pages from before exec.
+    rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"w2v-bench-rss-{os.getpid()}")
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     first = None
@@ -46,12 +50,15 @@ def run_timed(cmd, stream=None, marker=None, env=None):
             out[key.data] += chunk
             if first is None and stream == key.data and (marker == "" or marker.encode() in out[key.data]):
                 first = time.perf_counter() - t0
-    _, status, ru = os.wait4(p.pid, 0)
+    _, status, _ = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
+    with open(rss_file) as f:
+        rss_kib = int(f.read().split()[-1])
+    os.remove(rss_file)
     text = (out["stdout"] + out["stderr"]).decode("utf-8", "replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{cmd[0]} failed:\n{text[-2000:]}")
-    return wall, ru.ru_maxrss / 1024.0, first, text
+    return wall, rss_kib / 1024.0, first, text
 
 
 def w2v(args, model, corpus, out):
@@ -69,8 +76,8 @@ def ctool(args, model, corpus, out):
            "-size", str(DIM), "-window", str(WINDOW), "-negative", str(NEG), "-hs", "0", "-sample", str(SAMPLE),
            "-threads", str(args.threads), "-iter", str(EPOCHS), "-min-count", str(MIN_COUNT),
            "-alpha", str(LR[model]), "-binary", "1"]
-    # stdout is flushed first at the first progress report, ~10k words into training.
-    wall, rss, first, _ = run_timed(cmd, stream="stdout", marker="")
+    # The training progress line ("Alpha: ...") is first flushed ~10k words into training.
+    wall, rss, first, _ = run_timed(cmd, stream="stdout", marker="Alpha")
     return wall, wall - first, rss
 
 

@@ -46,12 +46,49 @@ fn kernels(c: &mut Criterion) {
     }
 }
 
+/// word2vec.c's sampler for comparison: a table in which word `w` fills a share of the
+/// entries proportional to `count^0.75`; one uniform index per draw.
+struct UnigramTable(Vec<u32>);
+
+impl UnigramTable {
+    fn new(counts: &[u64], size: usize) -> Self {
+        let w: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(0.75)).collect();
+        let z: f64 = w.iter().sum();
+        let mut table = Vec::with_capacity(size);
+        let (mut id, mut cum) = (0usize, w[0] / z);
+        for i in 0..size {
+            table.push(id as u32);
+            if (i + 1) as f64 / size as f64 > cum && id + 1 < w.len() {
+                id += 1;
+                cum += w[id] / z;
+            }
+        }
+        UnigramTable(table)
+    }
+
+    fn sample(&self, rng: &mut Rng) -> u32 {
+        self.0[rng.below(self.0.len() as u32) as usize]
+    }
+}
+
 fn sampler(c: &mut Criterion) {
     let counts: Vec<u64> = (1..=70_000u64).map(|r| 10_000_000 / r + 5).collect();
     let s = NoiseSampler::new(&counts, 0.75);
     let mut rng = Rng::new(1, 0);
     let mut grp = c.benchmark_group("sampler");
     grp.throughput(Throughput::Elements(1000));
+    for size in [1_000_000usize, 10_000_000, 100_000_000] {
+        let t = UnigramTable::new(&counts, size);
+        grp.bench_function(format!("table_{size}_x1000"), |bn| {
+            bn.iter(|| {
+                let mut x = 0u32;
+                for _ in 0..1000 {
+                    x ^= t.sample(&mut rng);
+                }
+                x
+            })
+        });
+    }
     grp.bench_function("alias_70k_x1000", |bn| {
         bn.iter(|| {
             let mut x = 0u32;

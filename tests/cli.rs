@@ -292,129 +292,64 @@ fn gzip_corpus_trains_like_plain() {
     assert_eq!(a.words(), b.words());
 }
 
-/// Each bad input: non-zero exit, one clear line naming the problem, no panic, no output file.
-#[test]
-fn bad_inputs_fail_cleanly() {
+/// Runs `w2v train` with `args` in a directory holding a few small corpora (`{dir}` in an
+/// argument is replaced by the directory) and checks the failure: non-zero exit, exactly one
+/// line on stderr that starts with `w2v: error:` and contains `want`, no panic, and no new
+/// file (output or temporary) left behind.
+fn assert_train_fails(args: &[&str], want: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("empty.txt"), "").unwrap();
     std::fs::write(d.join("blank.txt"), " \n\t\n  ").unwrap();
     std::fs::write(d.join("rare.txt"), "a b c d e f g").unwrap();
     std::fs::write(d.join("ok.txt"), "a b a b a b a b a b a b").unwrap();
-    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
-    let out = p("out.bin");
-    let cases: Vec<(Vec<String>, &str)> = vec![
-        (
-            vec![p("missing.txt"), "-o".into(), out.clone()],
-            "cannot read corpus",
-        ),
-        (
-            vec![p("empty.txt"), "-o".into(), out.clone()],
-            "contains no words",
-        ),
-        (
-            vec![p("blank.txt"), "-o".into(), out.clone()],
-            "contains no words",
-        ),
-        (
-            vec![p("rare.txt"), "-o".into(), out.clone()],
-            "lower --min-count",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                out.clone(),
-                "--dim".into(),
-                "0".into(),
-            ],
-            "--dim",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                out.clone(),
-                "--window".into(),
-                "0".into(),
-            ],
-            "--window",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                out.clone(),
-                "--epochs".into(),
-                "0".into(),
-            ],
-            "--epochs",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                out.clone(),
-                "--negative".into(),
-                "0".into(),
-            ],
-            "--negative",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                p("no/such/dir/v.bin"),
-                "--min-count".into(),
-                "1".into(),
-            ],
-            "cannot write",
-        ),
-        (
-            vec![
-                p("ok.txt"),
-                "-o".into(),
-                d.to_str().unwrap().into(),
-                "--min-count".into(),
-                "1".into(),
-            ],
-            "cannot write",
-        ),
-        (
-            vec![d.to_str().unwrap().into(), "-o".into(), out.clone()],
-            "cannot read corpus",
-        ),
-    ];
-    for (args, want) in cases {
-        let mut full = vec!["train".to_string()];
-        full.extend(args.clone());
-        let o = w2v().args(&full).output().unwrap();
-        let err = stderr(&o);
-        assert!(!o.status.success(), "{args:?} succeeded");
-        assert!(err.contains(want), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("w2v: error: "), "{err}");
-        assert_eq!(
-            entries(d),
-            ["blank.txt", "empty.txt", "ok.txt", "rare.txt"],
-            "{args:?}"
-        );
-    }
-    // The same corpus with valid settings does train.
-    let o = run(&[
-        "train",
-        &p("ok.txt"),
-        "-o",
-        &out,
-        "--min-count",
-        "1",
-        "--quiet",
-        "--dim",
-        "4",
-    ]);
+    let before = entries(d);
+    let ds = d.to_str().unwrap();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", ds)).collect();
+    let o = w2v().arg("train").args(&args).output().unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(err.contains(want), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("w2v: error: "), "{err}");
+    assert_eq!(entries(d), before, "{args:?} left files behind");
+}
+
+macro_rules! bad_input {
+    ($($name:ident: [$($arg:expr),*] => $want:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            assert_train_fails(&[$($arg),*], $want);
+        }
+    )*};
+}
+
+bad_input! {
+    bad_input_missing_corpus: ["{dir}/missing.txt", "-o", "{dir}/out.bin"] => "cannot read corpus";
+    bad_input_corpus_is_a_directory: ["{dir}", "-o", "{dir}/out.bin"] => "cannot read corpus";
+    bad_input_empty_corpus: ["{dir}/empty.txt", "-o", "{dir}/out.bin"] => "contains no words";
+    bad_input_whitespace_only_corpus: ["{dir}/blank.txt", "-o", "{dir}/out.bin"] => "contains no words";
+    bad_input_no_word_reaches_min_count: ["{dir}/rare.txt", "-o", "{dir}/out.bin"] => "lower --min-count";
+    bad_input_zero_dim: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--dim", "0"] => "--dim";
+    bad_input_zero_window: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--window", "0"] => "--window";
+    bad_input_zero_epochs: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--epochs", "0"] => "--epochs";
+    bad_input_zero_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--negative", "0"] => "--negative";
+    bad_input_output_dir_missing: ["{dir}/ok.txt", "-o", "{dir}/no/such/v.bin", "--min-count", "1"] => "cannot write";
+    bad_input_output_is_a_directory: ["{dir}/ok.txt", "-o", "{dir}", "--min-count", "1"] => "cannot write";
+    bad_input_vocab_path_unwritable: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--save-vocab", "{dir}/no/v.txt"] => "cannot write";
+}
+
+#[test]
+fn valid_settings_on_a_tiny_corpus_train() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("ok.txt");
+    std::fs::write(&corpus, "a b a b a b a b a b a b").unwrap();
+    let out = dir.path().join("v.txt");
+    let o = run(&["train", corpus.to_str().unwrap(), "-o", out.to_str().unwrap(), "--min-count", "1", "--quiet", "--dim", "4"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(Path::new(&out).exists());
+    let e = Embeddings::load(&out, None).unwrap();
+    assert_eq!((e.len(), e.dim()), (2, 4));
 }
 
 #[test]
