@@ -346,7 +346,17 @@ fn valid_settings_on_a_tiny_corpus_train() {
     let corpus = dir.path().join("ok.txt");
     std::fs::write(&corpus, "a b a b a b a b a b a b").unwrap();
     let out = dir.path().join("v.txt");
-    let o = run(&["train", corpus.to_str().unwrap(), "-o", out.to_str().unwrap(), "--min-count", "1", "--quiet", "--dim", "4"]);
+    let o = run(&[
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--min-count",
+        "1",
+        "--quiet",
+        "--dim",
+        "4",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = Embeddings::load(&out, None).unwrap();
     assert_eq!((e.len(), e.dim()), (2, 4));
