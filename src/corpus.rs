@@ -13,7 +13,9 @@
 //! - **Gzip files** cannot be entered in the middle, so every thread decompresses the whole
 //!   stream, but trains only on the 1 MiB blocks (of decompressed bytes) assigned to it
 //!   round-robin (`block % threads == thread`), skipping the others without tokenising them.
-//!   Decompression is repeated per thread (about 0.3 s per 100 MB per epoch), memory stays flat.
+//!   Decompression is repeated per thread (`gzip -dc` needs 0.65 s per 100 MB; a CBOW epoch
+//!   over 100 MB at 2 threads measured the same from `.gz` as from plain text within noise);
+//!   memory stays flat.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
