@@ -321,6 +321,35 @@ pub fn train(
     })
 }
 
+/// A worker's loss and word counts not yet published, and its running totals.
+#[derive(Default)]
+struct Tally {
+    /// Words read since the last publication.
+    unsynced: u64,
+    /// Loss since the last publication.
+    batch: LossSum,
+    /// Loss of the current epoch.
+    epoch: LossSum,
+    /// Loss of the whole run.
+    run: LossSum,
+}
+
+impl Tally {
+    /// Publishes progress to the shared counter and the worker's slot; returns the new lr.
+    fn sync(&mut self, sh: &Shared, slot: &Slot) -> f32 {
+        let processed = sh.processed.fetch_add(self.unsynced, Relaxed) + self.unsynced;
+        self.unsynced = 0;
+        for acc in [&mut self.epoch, &mut self.run] {
+            acc.loss += self.batch.loss;
+            acc.predictions += self.batch.predictions;
+        }
+        self.batch = LossSum::default();
+        slot.loss_bits.store(self.run.loss.to_bits(), Relaxed);
+        slot.predictions.store(self.run.predictions, Relaxed);
+        sh.lr_at(processed)
+    }
+}
+
 fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<WorkerTotals> {
     let cfg = sh.config;
     let mut rng = Rng::new(cfg.seed, t as u64);
@@ -328,14 +357,15 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut totals = WorkerTotals::default();
-    let (mut run_loss, mut run_preds) = (0.0f64, 0u64);
+    let mut tally = Tally::default();
     let mut lr = sh.lr_at(sh.processed.load(Relaxed));
     let slot = &sh.slots[t];
+    let train_sentence = match cfg.model {
+        ModelKind::SkipGram => Model::skipgram_sentence,
+        ModelKind::Cbow => Model::cbow_sentence,
+    };
     for epoch in 0..cfg.epochs {
         let mut shard = sh.corpus.shard(t, sh.threads)?;
-        let mut acc = LossSum::default();
-        let mut unsynced = 0u64;
-        let mut batch = LossSum::default();
         while shard.next_sentence(
             |w| sh.vocab.id(w),
             defaults::MAX_SENTENCE_TOKENS,
@@ -352,77 +382,31 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
                     .filter(|&id| sh.subsampler.keep(id, &mut rng)),
             );
             totals.subsampled += (sentence.len() - kept.len()) as u64;
-            match cfg.model {
-                ModelKind::SkipGram => sh.model.skipgram_sentence(
-                    &kept,
-                    cfg.window,
-                    lr,
-                    &mut rng,
-                    &mut scratch,
-                    &mut batch,
-                ),
-                ModelKind::Cbow => sh.model.cbow_sentence(
-                    &kept,
-                    cfg.window,
-                    lr,
-                    &mut rng,
-                    &mut scratch,
-                    &mut batch,
-                ),
-            }
-            unsynced += sentence.len() as u64;
-            if unsynced >= SYNC_WORDS {
-                lr = sync(
-                    sh,
-                    slot,
-                    &mut unsynced,
-                    &mut batch,
-                    &mut acc,
-                    &mut run_loss,
-                    &mut run_preds,
-                );
-                if !run_loss.is_finite() {
+            train_sentence(
+                &sh.model,
+                &kept,
+                cfg.window,
+                lr,
+                &mut rng,
+                &mut scratch,
+                &mut tally.batch,
+            );
+            tally.unsynced += sentence.len() as u64;
+            if tally.unsynced >= SYNC_WORDS {
+                lr = tally.sync(sh, slot);
+                if !tally.run.loss.is_finite() {
                     return Err(Error::Diverged { epoch: epoch + 1 });
                 }
             }
         }
-        lr = sync(
-            sh,
-            slot,
-            &mut unsynced,
-            &mut batch,
-            &mut acc,
-            &mut run_loss,
-            &mut run_preds,
-        );
+        lr = tally.sync(sh, slot);
         let st = shard.stats();
         totals.tokens += st.tokens;
         totals.oov += st.oov;
         totals.long_tokens += st.long_tokens;
         totals.words += st.tokens - st.oov - st.long_tokens;
-        let _ = tx.send((t, Msg::EpochDone { epoch, loss: acc }));
+        let loss = std::mem::take(&mut tally.epoch);
+        let _ = tx.send((t, Msg::EpochDone { epoch, loss }));
     }
     Ok(totals)
-}
-
-/// Publishes a worker's progress and returns its new learning rate.
-fn sync(
-    sh: &Shared,
-    slot: &Slot,
-    unsynced: &mut u64,
-    batch: &mut LossSum,
-    acc: &mut LossSum,
-    run_loss: &mut f64,
-    run_preds: &mut u64,
-) -> f32 {
-    let processed = sh.processed.fetch_add(*unsynced, Relaxed) + *unsynced;
-    *unsynced = 0;
-    acc.loss += batch.loss;
-    acc.predictions += batch.predictions;
-    *run_loss += batch.loss;
-    *run_preds += batch.predictions;
-    *batch = LossSum::default();
-    slot.loss_bits.store(run_loss.to_bits(), Relaxed);
-    slot.predictions.store(*run_preds, Relaxed);
-    sh.lr_at(processed)
 }
