@@ -8,7 +8,8 @@
 //!
 //! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`]), accessed only with
 //! `Ordering::Relaxed` loads and stores. Concurrent access to atomics is never a data race, so
-//! this module — and the whole crate — contains no `unsafe` code. A lost update is still
+//! this module contains no `unsafe` code (the crate denies it everywhere but in the
+//! dispatch code that `multiversion` generates for `kernels`). A lost update is still
 //! possible (load, add, store is not one atomic read-modify-write); that is the algorithmic race
 //! Hogwild accepts, now with defined behaviour. On x86-64 a relaxed load or store of a `u64` is
 //! a plain `mov`, so the cost is only that loops over atomics are not auto-vectorised: rows are
