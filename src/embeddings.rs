@@ -1,25 +1,77 @@
-//! Trained word vectors and queries over them.
+//! Trained word vectors and the queries people ask of them: nearest neighbours (with
+//! positive and negative words), analogies by 3CosAdd or 3CosMul, and cosine similarity.
+//!
+//! Queries follow gensim's `KeyedVectors` exactly, so that scores agree with it: vectors are
+//! compared by cosine, the query is the mean of the unit-length positive vectors minus the
+//! negative ones, and the query words never appear among the answers. Vector norms are computed
+//! once, on the first query, and kept (4 bytes per word); the matrix itself is never copied.
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::io::{self, Format};
+use crate::kernels;
 
 /// Word vectors: `len()` words, each with a `dim()`-float vector, most frequent first when
-/// produced by the trainer.
-#[derive(Clone, Debug, PartialEq)]
+/// produced by the trainer (and in every word2vec file by convention).
+#[derive(Clone, Debug)]
 pub struct Embeddings {
     words: Vec<Box<[u8]>>,
     index: FxHashMap<Box<[u8]>, u32>,
     dim: usize,
     data: Vec<f32>,
+    norms: OnceLock<Vec<f32>>,
+    folded: OnceLock<FxHashMap<Box<[u8]>, u32>>,
+}
+
+impl PartialEq for Embeddings {
+    fn eq(&self, other: &Self) -> bool {
+        self.words == other.words && self.dim == other.dim && self.data == other.data
+    }
+}
+
+/// How to score analogy candidates `d` for "a is to b as c is to d".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum AnalogyMethod {
+    /// 3CosAdd (Mikolov et al. 2013): `cos(d, b − a + c)`, as gensim's `most_similar`.
+    #[default]
+    #[serde(rename = "3cosadd")]
+    #[cfg_attr(feature = "cli", value(name = "3cosadd"))]
+    CosAdd,
+    /// 3CosMul (Levy & Goldberg 2014): `cos'(d,b)·cos'(d,c) / (cos'(d,a) + 1e-6)` with
+    /// `cos' = (cos + 1)/2`, as gensim's `most_similar_cosmul`.
+    #[serde(rename = "3cosmul")]
+    #[cfg_attr(feature = "cli", value(name = "3cosmul"))]
+    CosMul,
+}
+
+/// The ε of 3CosMul's denominator (gensim's value).
+pub const COSMUL_EPSILON: f32 = 1e-6;
+
+/// Options for [`Embeddings::load_with`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// The file format; `None` picks binary for `.bin`, text otherwise.
+    pub format: Option<Format>,
+    /// Load only the first `N` vectors (the most frequent words, by convention).
+    pub limit: Option<usize>,
+    /// Replace invalid UTF-8 in words by U+FFFD (as gensim's `unicode_errors="replace"`), for
+    /// files such as GoogleNews' whose words were cut inside a multi-byte character. Without
+    /// it words are kept as the exact bytes of the file.
+    pub lossy_utf8: bool,
 }
 
 impl Embeddings {
     /// Builds embeddings from words and a row-major `words.len() × dim` matrix. A repeated word
     /// keeps its first vector for lookups.
+    ///
+    /// # Panics
+    /// When `data.len() != words.len() * dim`.
     pub fn new(words: Vec<Box<[u8]>>, dim: usize, data: Vec<f32>) -> Self {
         assert_eq!(words.len() * dim, data.len(), "matrix shape");
         let mut index = FxHashMap::default();
@@ -32,13 +84,38 @@ impl Embeddings {
             index,
             dim,
             data,
+            norms: OnceLock::new(),
+            folded: OnceLock::new(),
         }
     }
 
     /// Loads a word2vec file; `format` `None` picks binary for `.bin`, text otherwise.
     pub fn load(path: impl AsRef<Path>, format: Option<Format>) -> Result<Self> {
+        Self::load_with(
+            path,
+            &LoadOptions {
+                format,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Loads a word2vec file with [`LoadOptions`].
+    pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
-        io::read_word2vec(path, format.unwrap_or_else(|| Format::from_path(path)))
+        let format = opts.format.unwrap_or_else(|| Format::from_path(path));
+        let mut e = io::read_word2vec(path, format, opts.limit)?;
+        if opts.lossy_utf8 {
+            let words = std::mem::take(&mut e.words)
+                .into_iter()
+                .map(|w| match String::from_utf8_lossy(&w) {
+                    Cow::Borrowed(_) => w,
+                    Cow::Owned(s) => s.into_bytes().into_boxed_slice(),
+                })
+                .collect();
+            e = Embeddings::new(words, e.dim, e.data);
+        }
+        Ok(e)
     }
 
     /// Saves in word2vec format, atomically (temp file + rename).
@@ -71,9 +148,34 @@ impl Embeddings {
         &self.data
     }
 
-    /// The index of `word`.
+    /// The index of exactly `word`.
     pub fn index_of(&self, word: &[u8]) -> Option<usize> {
         self.index.get(word).map(|&i| i as usize)
+    }
+
+    /// The index of `word`, else of the most frequent word equal to it ignoring case.
+    pub fn lookup(&self, word: &[u8]) -> Option<usize> {
+        self.index_of(word).or_else(|| self.index_of_folded(word))
+    }
+
+    /// The index of the first (most frequent) word whose upper-case form equals `word`'s —
+    /// gensim's case-insensitive lookup.
+    pub fn index_of_folded(&self, word: &[u8]) -> Option<usize> {
+        self.folded_index()
+            .get(&*fold_case(word))
+            .map(|&i| i as usize)
+    }
+
+    fn folded_index(&self) -> &FxHashMap<Box<[u8]>, u32> {
+        self.folded.get_or_init(|| {
+            let mut m = FxHashMap::default();
+            m.reserve(self.words.len());
+            for (i, w) in self.words.iter().enumerate() {
+                m.entry(fold_case(w).into_owned().into_boxed_slice())
+                    .or_insert(i as u32);
+            }
+            m
+        })
     }
 
     /// The vector of row `i`.
@@ -81,47 +183,218 @@ impl Embeddings {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 
-    /// The vector of `word`.
+    /// The vector of exactly `word`.
     pub fn vector(&self, word: &[u8]) -> Option<&[f32]> {
         self.index_of(word).map(|i| self.row(i))
     }
 
-    /// Cosine similarity of two words.
+    /// The Euclidean norm of every row (computed on first use, then kept).
+    pub fn norms(&self) -> &[f32] {
+        self.norms.get_or_init(|| {
+            (0..self.len())
+                .map(|i| kernels::dot(self.row(i), self.row(i)).sqrt())
+                .collect()
+        })
+    }
+
+    /// Row `i` scaled to unit length (zero stays zero), added `weight` times into `acc`.
+    pub(crate) fn add_unit(&self, i: usize, weight: f32, acc: &mut [f32]) {
+        let n = self.norms()[i];
+        if n > 0.0 {
+            kernels::axpy(weight / n, self.row(i), acc);
+        }
+    }
+
+    /// Cosine similarity of two words (looked up as by [`Embeddings::lookup`]).
     pub fn similarity(&self, a: &[u8], b: &[u8]) -> Result<f32> {
-        let va = self.vector(a).ok_or_else(|| unknown(a))?;
-        let vb = self.vector(b).ok_or_else(|| unknown(b))?;
-        Ok(cosine(va, vb))
+        let ia = self.lookup(a).ok_or_else(|| unknown(a))?;
+        let ib = self.lookup(b).ok_or_else(|| unknown(b))?;
+        Ok(cosine(self.row(ia), self.row(ib)))
     }
 
     /// The `k` words closest to `word` by cosine similarity, the word itself excluded.
     pub fn most_similar(&self, word: &[u8], k: usize) -> Result<Vec<(&[u8], f32)>> {
-        let q = self.index_of(word).ok_or_else(|| unknown(word))?;
-        let qv = self.row(q);
-        let qn = norm(qv);
-        let mut scored: Vec<(usize, f32)> = (0..self.len())
-            .filter(|&i| i != q)
-            .map(|i| {
-                let v = self.row(i);
-                let d = norm(v) * qn;
+        self.most_similar_to(&[word], &[], k)
+    }
+
+    /// gensim's `most_similar(positive, negative, topn=k)`: the `k` words closest by cosine to
+    /// the mean of the unit vectors of `positive` minus those of `negative`, every query word
+    /// excluded. Words are looked up as by [`Embeddings::lookup`].
+    pub fn most_similar_to(
+        &self,
+        positive: &[&[u8]],
+        negative: &[&[u8]],
+        k: usize,
+    ) -> Result<Vec<(&[u8], f32)>> {
+        let pos = self.lookup_all(positive)?;
+        let neg = self.lookup_all(negative)?;
+        if pos.is_empty() && neg.is_empty() {
+            return Err(Error::config("query", "give at least one word"));
+        }
+        let mut q = vec![0.0f32; self.dim];
+        for &i in &pos {
+            self.add_unit(i, 1.0, &mut q);
+        }
+        for &i in &neg {
+            self.add_unit(i, -1.0, &mut q);
+        }
+        let exclude: Vec<usize> = pos.iter().chain(&neg).copied().collect();
+        Ok(self.named(self.nearest_to_vector(&q, k, &exclude, None)))
+    }
+
+    /// "`a` is to `b` as `c` is to ?": the `k` best answers by `method`, the three input words
+    /// excluded.
+    pub fn analogy(
+        &self,
+        a: &[u8],
+        b: &[u8],
+        c: &[u8],
+        k: usize,
+        method: AnalogyMethod,
+    ) -> Result<Vec<(&[u8], f32)>> {
+        match method {
+            AnalogyMethod::CosAdd => self.most_similar_to(&[b, c], &[a], k),
+            AnalogyMethod::CosMul => {
+                let idx = self.lookup_all(&[a, b, c])?;
+                let mut scores = vec![0.0f32; self.len()];
+                let norms = self.norms();
+                let units: Vec<Vec<f32>> = idx
+                    .iter()
+                    .map(|&i| {
+                        let mut u = vec![0.0f32; self.dim];
+                        self.add_unit(i, 1.0, &mut u);
+                        u
+                    })
+                    .collect();
+                for (j, s) in scores.iter_mut().enumerate() {
+                    let v = self.row(j);
+                    let cos = |u: &[f32]| {
+                        let n = norms[j];
+                        let c = if n > 0.0 { kernels::dot(u, v) / n } else { 0.0 };
+                        (1.0 + c) / 2.0
+                    };
+                    *s = cos(&units[1]) * cos(&units[2]) / (cos(&units[0]) + COSMUL_EPSILON);
+                }
+                let mut top = TopK::new(k);
+                for (j, &s) in scores.iter().enumerate() {
+                    if !idx.contains(&j) {
+                        top.offer(s, j);
+                    }
+                }
+                Ok(self.named(top.into_sorted()))
+            }
+        }
+    }
+
+    /// The `k` rows closest by cosine to the vector `q` among the first `restrict` rows (all when
+    /// `None`), rows in `exclude` left out; best first, ties to the lower index. Scans with all
+    /// cores when the matrix is large.
+    pub fn nearest_to_vector(
+        &self,
+        q: &[f32],
+        k: usize,
+        exclude: &[usize],
+        restrict: Option<usize>,
+    ) -> Vec<(usize, f32)> {
+        let n = restrict.map_or(self.len(), |r| r.min(self.len()));
+        let qn = kernels::dot(q, q).sqrt();
+        let norms = self.norms();
+        let scan = |lo: usize, hi: usize| {
+            let mut top = TopK::new(k + exclude.len());
+            for j in lo..hi {
+                let d = norms[j] * qn;
                 let s = if d > 0.0 {
-                    crate::kernels::dot(qv, v) / d
+                    kernels::dot(q, self.row(j)) / d
                 } else {
                     0.0
                 };
-                (i, s)
+                top.offer(s, j);
+            }
+            top
+        };
+        let threads = if n * self.dim < (1 << 22) {
+            1
+        } else {
+            available_threads()
+        };
+        let mut top = if threads == 1 {
+            scan(0, n)
+        } else {
+            let chunk = n.div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let scan = &scan;
+                        s.spawn(move || scan((t * chunk).min(n), ((t + 1) * chunk).min(n)))
+                    })
+                    .collect();
+                let mut all = TopK::new(k + exclude.len());
+                for h in handles {
+                    for (j, s) in h.join().expect("scan thread panicked").into_sorted() {
+                        all.offer(s, j);
+                    }
+                }
+                all
             })
-            .collect();
-        let k = k.min(scored.len());
-        if k == 0 {
-            return Ok(vec![]);
+        };
+        top.items.retain(|&(_, j)| !exclude.contains(&j));
+        let mut v = top.into_sorted();
+        v.truncate(k);
+        v
+    }
+
+    fn lookup_all(&self, words: &[&[u8]]) -> Result<Vec<usize>> {
+        words
+            .iter()
+            .map(|w| self.lookup(w).ok_or_else(|| unknown(w)))
+            .collect()
+    }
+
+    fn named(&self, v: Vec<(usize, f32)>) -> Vec<(&[u8], f32)> {
+        v.into_iter().map(|(i, s)| (&*self.words[i], s)).collect()
+    }
+}
+
+/// The number of threads queries may use: the available cores.
+pub(crate) fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The best `k` (score, index) pairs offered, ties to the lower index.
+pub(crate) struct TopK {
+    k: usize,
+    items: Vec<(f32, usize)>,
+}
+
+impl TopK {
+    pub(crate) fn new(k: usize) -> Self {
+        TopK {
+            k,
+            items: Vec::with_capacity(k + 1),
         }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(scored
-            .into_iter()
-            .map(|(i, s)| (&*self.words[i], s))
-            .collect())
+    }
+
+    #[inline]
+    pub(crate) fn offer(&mut self, score: f32, index: usize) {
+        if self.k == 0 || score.is_nan() {
+            return;
+        }
+        if self.items.len() == self.k {
+            let (ls, li) = self.items[self.k - 1];
+            if score < ls || (score == ls && index > li) {
+                return;
+            }
+            self.items.pop();
+        }
+        let pos = self
+            .items
+            .partition_point(|&(s, i)| s > score || (s == score && i < index));
+        self.items.insert(pos, (score, index));
+    }
+
+    /// (index, score), best first.
+    pub(crate) fn into_sorted(self) -> Vec<(usize, f32)> {
+        self.items.into_iter().map(|(s, i)| (i, s)).collect()
     }
 }
 
@@ -129,31 +402,43 @@ fn unknown(w: &[u8]) -> Error {
     Error::UnknownWord(String::from_utf8_lossy(w).into_owned())
 }
 
-fn norm(v: &[f32]) -> f32 {
-    crate::kernels::dot(v, v).sqrt()
+/// The upper-case form of a word, as Python's `str.upper()` for UTF-8 words (gensim's
+/// case-insensitive evaluation), ASCII upper-casing for words that are not UTF-8.
+pub fn fold_case(w: &[u8]) -> Cow<'_, [u8]> {
+    if !w.iter().any(|b| b.is_ascii_lowercase() || *b >= 0x80) {
+        return Cow::Borrowed(w);
+    }
+    match std::str::from_utf8(w) {
+        Ok(s) if !s.is_ascii() => Cow::Owned(s.to_uppercase().into_bytes()),
+        _ => Cow::Owned(w.to_ascii_uppercase()),
+    }
 }
 
 /// Cosine similarity (0 when either vector is zero).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let d = norm(a) * norm(b);
-    if d > 0.0 {
-        crate::kernels::dot(a, b) / d
-    } else {
-        0.0
-    }
+    let d = (kernels::dot(a, a) * kernels::dot(b, b)).sqrt();
+    if d > 0.0 { kernels::dot(a, b) / d } else { 0.0 }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn emb(words: &[&str], dim: usize, data: Vec<f32>) -> Embeddings {
+        Embeddings::new(
+            words.iter().map(|w| w.as_bytes().into()).collect(),
+            dim,
+            data,
+        )
+    }
+
     #[test]
     fn most_similar_ranks_by_cosine_and_excludes_the_query() {
-        let words: Vec<Box<[u8]>> = ["a", "b", "c", "d"]
-            .iter()
-            .map(|w| w.as_bytes().into())
-            .collect();
-        let e = Embeddings::new(words, 2, vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, -1.0, 0.0]);
+        let e = emb(
+            &["a", "b", "c", "d"],
+            2,
+            vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, -1.0, 0.0],
+        );
         let r = e.most_similar(b"a", 2).unwrap();
         assert_eq!(r[0].0, b"b");
         assert_eq!(r[1].0, b"c");
@@ -163,5 +448,82 @@ mod tests {
             e.most_similar(b"zz", 2),
             Err(Error::UnknownWord(_))
         ));
+    }
+
+    #[test]
+    fn analogy_solves_a_planted_parallelogram() {
+        // king − man + woman = queen, with distractors near each input.
+        let e = emb(
+            &["man", "woman", "king", "queen", "boy", "prince"],
+            3,
+            vec![
+                1.0, 0.0, 0.0, //
+                1.0, 1.0, 0.0, //
+                1.0, 0.0, 1.0, //
+                1.0, 1.0, 1.0, //
+                1.0, -0.1, 0.1, //
+                1.0, 0.1, 0.9, //
+            ],
+        );
+        for m in [AnalogyMethod::CosAdd, AnalogyMethod::CosMul] {
+            let r = e.analogy(b"man", b"woman", b"king", 3, m).unwrap();
+            assert_eq!(r[0].0, b"queen", "{m:?}");
+            assert!(
+                r.iter()
+                    .all(|(w, _)| !matches!(*w, b"man" | b"woman" | b"king"))
+            );
+        }
+        // 3CosAdd's score is the cosine with the normalised query, as gensim reports it.
+        let r = e
+            .analogy(b"man", b"woman", b"king", 1, AnalogyMethod::CosAdd)
+            .unwrap();
+        let h = 0.5f32.sqrt();
+        let q = [2.0 * h - 1.0, h, h]; // woman/|woman| + king/|king| − man/|man|
+        let want = cosine(&q, &[1.0, 1.0, 1.0]);
+        assert!((r[0].1 - want).abs() < 1e-6, "{} vs {want}", r[0].1);
+    }
+
+    #[test]
+    fn case_insensitive_lookup_prefers_the_most_frequent_variant() {
+        let e = emb(&["Paris", "paris", "straße"], 1, vec![1.0, 2.0, 3.0]);
+        assert_eq!(e.lookup(b"paris"), Some(1));
+        assert_eq!(e.lookup(b"PARIS"), Some(0));
+        assert_eq!(e.index_of_folded(b"paris"), Some(0));
+        assert_eq!(e.lookup("STRASSE".as_bytes()), Some(2));
+        assert_eq!(&*fold_case(b"\xffab"), b"\xffAB");
+    }
+
+    #[test]
+    fn top_k_keeps_the_best_with_ties_to_the_lower_index() {
+        let mut t = TopK::new(3);
+        for (i, s) in [0.5, 0.9, 0.5, 0.1, 0.9, f32::NAN, 0.7]
+            .into_iter()
+            .enumerate()
+        {
+            t.offer(s, i);
+        }
+        assert_eq!(t.into_sorted(), vec![(1, 0.9), (4, 0.9), (6, 0.7)]);
+    }
+
+    #[test]
+    fn parallel_scan_matches_the_serial_one() {
+        let (n, d) = (50_000, 100);
+        let data: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919) % 1000) as f32 - 500.0)
+            .collect();
+        let words = (0..n).map(|i| format!("w{i}")).collect::<Vec<_>>();
+        let e = Embeddings::new(words.iter().map(|w| w.as_bytes().into()).collect(), d, data);
+        let q = e.row(17).to_vec();
+        let got = e.nearest_to_vector(&q, 5, &[17], None);
+        let mut want: Vec<(usize, f32)> = (0..n)
+            .filter(|&j| j != 17)
+            .map(|j| (j, cosine(&q, e.row(j))))
+            .collect();
+        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(got.len(), 5);
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.0, w.0);
+            assert!((g.1 - w.1).abs() < 1e-5);
+        }
     }
 }

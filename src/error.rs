@@ -50,6 +50,24 @@ pub enum Error {
         /// What is wrong, with the line or record number where known.
         reason: String,
     },
+    /// A line of an evaluation file (analogy questions, word pairs) is malformed.
+    #[error("{path}, line {line}: {reason}")]
+    EvalFile {
+        /// The evaluation file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Drawing a plot failed.
+    #[error("cannot draw the plot {path}: {reason}")]
+    Plot {
+        /// The image being written.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A word asked about is not in the vocabulary.
     #[error("word not in vocabulary: {0}")]
     UnknownWord(String),

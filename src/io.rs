@@ -147,19 +147,28 @@ pub fn write_to(w: &mut impl Write, emb: &Embeddings, format: Format) -> stdio::
     Ok(())
 }
 
-/// Reads a word2vec file.
-pub fn read_word2vec(path: &Path, format: Format) -> Result<Embeddings> {
+/// Reads a word2vec file, or only its first `limit` vectors.
+pub fn read_word2vec(path: &Path, format: Format, limit: Option<usize>) -> Result<Embeddings> {
     let f = File::open(path).map_err(|e| Error::io("cannot read vectors from", path, e))?;
     let len = f.metadata().map(|m| m.len()).ok();
-    read_from(BufReader::with_capacity(1 << 20, f), format, path, len)
+    read_from(
+        BufReader::with_capacity(1 << 20, f),
+        format,
+        path,
+        len,
+        limit,
+    )
 }
 
-/// Reads word2vec data from any reader (`file_len`, when known, bounds the declared size).
+/// Reads word2vec data from any reader (`file_len`, when known, bounds the declared size),
+/// or only its first `limit` vectors. Without a limit, anything but whitespace after the
+/// declared number of vectors is an error: the header disagrees with the body.
 pub fn read_from(
     mut r: impl BufRead,
     format: Format,
     path: &Path,
     file_len: Option<u64>,
+    limit: Option<usize>,
 ) -> Result<Embeddings> {
     let bad = |reason: String| Error::Format {
         path: path.to_path_buf(),
@@ -198,6 +207,8 @@ pub fn read_from(
             "header declares {v} words of dimension {d}, more than the file's {len} bytes can hold"
         )));
     }
+    let declared = v;
+    let v = limit.map_or(v, |l| l.min(v));
     let cap = match file_len {
         Some(_) => v,
         None => v.min(1 << 20),
@@ -214,7 +225,7 @@ pub fn read_from(
                 loop {
                     let buf = r.fill_buf().map_err(io_err)?;
                     let Some(&b) = buf.first() else {
-                        return Err(bad(format!("file ends after {i} of {v} words")));
+                        return Err(bad(format!("file ends after {i} of {declared} words")));
                     };
                     if b == b'\n' || b == b'\r' || b == b'\t' || b == b' ' && word.is_empty() {
                         r.consume(1);
@@ -251,7 +262,7 @@ pub fn read_from(
                 line.clear();
                 let n = r.read_until(b'\n', &mut line).map_err(io_err)?;
                 if n == 0 {
-                    return Err(bad(format!("file ends after {i} of {v} words")));
+                    return Err(bad(format!("file ends after {i} of {declared} words")));
                 }
                 let lineno = i + 2;
                 let body = line.strip_suffix(b"\n").unwrap_or(&line);
@@ -286,6 +297,22 @@ pub fn read_from(
             }
         }
     }
+    if v == declared {
+        loop {
+            let buf = r.fill_buf().map_err(io_err)?;
+            if buf.is_empty() {
+                break;
+            }
+            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
+                return Err(bad(format!(
+                    "the file goes on after the {declared} words its header declares \
+                     (the header disagrees with the body)"
+                )));
+            }
+            let n = buf.len();
+            r.consume(n);
+        }
+    }
     Ok(Embeddings::new(words, d, data))
 }
 
@@ -305,7 +332,7 @@ mod tests {
         let mut buf = vec![];
         write_to(&mut buf, e, f).unwrap();
         let len = buf.len() as u64;
-        read_from(&buf[..], f, Path::new("mem"), Some(len)).unwrap()
+        read_from(&buf[..], f, Path::new("mem"), Some(len), None).unwrap()
     }
 
     #[test]
@@ -351,13 +378,13 @@ mod tests {
                 last_field
             };
             for cut in [0, 2, 5, late_cut] {
-                let r = read_from(&buf[..cut], f, Path::new("m"), None);
+                let r = read_from(&buf[..cut], f, Path::new("m"), None, None);
                 assert!(matches!(r, Err(Error::Format { .. })), "{f:?} cut {cut}");
             }
             let mut lying = b"1000000000 3\n".to_vec();
             lying.extend_from_slice(&buf[4..]);
             let len = lying.len() as u64;
-            let r = read_from(&lying[..], f, Path::new("m"), Some(len));
+            let r = read_from(&lying[..], f, Path::new("m"), Some(len), None);
             assert!(r.unwrap_err().to_string().contains("more than the file"));
         }
         let r = read_from(
@@ -365,8 +392,28 @@ mod tests {
             Format::Text,
             Path::new("m"),
             None,
+            None,
         );
         assert!(r.unwrap_err().to_string().contains("line 3"));
+    }
+
+    #[test]
+    fn a_limit_reads_the_first_vectors_and_extra_records_are_an_error() {
+        let e = emb(&[b"a", b"b", b"c"], 4);
+        for f in [Format::Bin, Format::Text] {
+            let mut buf = vec![];
+            write_to(&mut buf, &e, f).unwrap();
+            let two = read_from(&buf[..], f, Path::new("m"), None, Some(2)).unwrap();
+            assert_eq!(two.len(), 2);
+            assert_eq!(two.row(1), e.row(1));
+            let all = read_from(&buf[..], f, Path::new("m"), None, Some(10)).unwrap();
+            assert_eq!(all, e);
+            // A header that declares fewer words than the body holds.
+            let mut under = b"2".to_vec();
+            under.extend_from_slice(&buf[1..]);
+            let err = read_from(&under[..], f, Path::new("m"), None, None).unwrap_err();
+            assert!(err.to_string().contains("header disagrees"), "{f:?}: {err}");
+        }
     }
 
     proptest! {

@@ -4,7 +4,10 @@
 //! vectorises them, and each public kernel is compiled three times (AVX-512, AVX2+FMA, and the
 //! portable baseline) by `multiversion`, which picks the best one for the running CPU once, at
 //! the first call. No build flag ties the binary to the build machine.
-#![allow(unsafe_code)] // only inside the code that `multiversion` generates for dispatch
+//!
+//! [`matmul_transposed`] is the one matrix product (queries against the vocabulary), a safe
+//! wrapper around `matrixmultiply`'s `sgemm`, which also picks its kernel at run time.
+#![allow(unsafe_code)] // multiversion's generated dispatch, and the one `sgemm` call below
 
 use multiversion::multiversion;
 
@@ -49,6 +52,48 @@ fn axpy_body(a: f32, x: &[f32], y: &mut [f32]) {
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_body(a, b)
+}
+
+/// `c = a · bᵀ` for row-major `a` (`m × k`), `b` (`n × k`) and `c` (`m × n`): row `i` of `c`
+/// holds the dot products of row `i` of `a` with every row of `b`.
+///
+/// # Panics
+/// When a slice's length is not its shape's product.
+pub fn matmul_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
+    assert_eq!(a.len(), m * k, "a is not m × k");
+    assert_eq!(b.len(), n * k, "b is not n × k");
+    assert_eq!(c.len(), m * n, "c is not m × n");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(0.0);
+        return;
+    }
+    let (n_, k_) = (n as isize, k as isize);
+    // SAFETY: sgemm reads a[i·k + p] (i < m, p < k), b[j·k + p] (j < n, p < k) and writes
+    // c[i·n + j] (i < m, j < n) through the given strides; the asserts above put every one of
+    // those offsets inside its slice. `c` is exclusively borrowed, `a` and `b` shared, so no
+    // other reference observes the writes. With beta = 0, c's old contents are never read
+    // (matrixmultiply documents that NaNs in c are then ignored).
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k_,
+            1,
+            b.as_ptr(),
+            1,
+            k_,
+            0.0,
+            c.as_mut_ptr(),
+            n_,
+            1,
+        );
+    }
 }
 
 /// `y += a * x` over the common prefix.

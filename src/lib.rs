@@ -20,6 +20,7 @@ pub mod config;
 pub mod corpus;
 pub mod embeddings;
 pub mod error;
+pub mod eval;
 pub mod io;
 pub mod kernels;
 pub mod model;
@@ -30,8 +31,9 @@ pub mod train;
 pub mod vocab;
 
 pub use config::{ModelKind, TrainConfig};
-pub use embeddings::Embeddings;
+pub use embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use error::{Error, Result};
+pub use eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};
 pub use io::Format;
 pub use train::{Progress, TrainOutput, TrainStats, train};
 pub use vocab::Vocab;

@@ -1,0 +1,709 @@
+//! Standard evaluations of word vectors, computed as gensim computes them so that the numbers
+//! agree: analogy questions in the `questions-words.txt` format (gensim's
+//! `evaluate_word_analogies`) and word-pair similarity judgements such as WordSim-353
+//! (`evaluate_word_pairs`).
+//!
+//! Analogy questions are answered in batches: the query vectors of a few hundred questions form
+//! one matrix, multiplied by the candidate matrix in one `sgemm` call per batch, with the batches
+//! spread over all cores.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::embeddings::{AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads};
+use crate::error::{Error, Result};
+use crate::kernels;
+
+/// Google's analogy questions (Mikolov et al. 2013, Apache-2.0), built into the library.
+pub const QUESTIONS_WORDS: &str = include_str!("../data/eval/questions-words.txt");
+/// WordSimilarity-353 (Finkelstein et al. 2002), as redistributed by gensim, built in.
+pub const WORDSIM353: &str = include_str!("../data/eval/wordsim353.tsv");
+
+/// Options for [`Embeddings::evaluate_analogies`].
+#[derive(Clone, Debug)]
+pub struct AnalogyOptions {
+    /// Only the first `N` words are candidate answers, and questions using other words are
+    /// skipped (gensim's `restrict_vocab`, 30,000 by default there and here). `None`: all.
+    pub restrict: Option<usize>,
+    /// How candidates are scored.
+    pub method: AnalogyMethod,
+    /// Look words up ignoring case, each case-folded form standing for its most frequent word
+    /// (gensim's default).
+    pub case_insensitive: bool,
+    /// Stop at the first malformed line instead of reporting it and going on.
+    pub strict: bool,
+}
+
+impl Default for AnalogyOptions {
+    fn default() -> Self {
+        AnalogyOptions {
+            restrict: Some(30_000),
+            method: AnalogyMethod::CosAdd,
+            case_insensitive: true,
+            strict: false,
+        }
+    }
+}
+
+/// Options for [`Embeddings::evaluate_similarity`].
+#[derive(Clone, Debug)]
+pub struct SimilarityOptions {
+    /// Only the first `N` words count as known (gensim's `restrict_vocab`, 300,000 there and
+    /// here). `None`: all.
+    pub restrict: Option<usize>,
+    /// Look words up ignoring case, as for analogies.
+    pub case_insensitive: bool,
+    /// Stop at the first malformed line instead of reporting it and going on.
+    pub strict: bool,
+}
+
+impl Default for SimilarityOptions {
+    fn default() -> Self {
+        SimilarityOptions {
+            restrict: Some(300_000),
+            case_insensitive: true,
+            strict: false,
+        }
+    }
+}
+
+/// A line that could not be read, reported and skipped (or fatal with `strict`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Malformed {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The score of one section of an analogy file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SectionScore {
+    /// The name after `: `.
+    pub name: String,
+    /// Questions answered correctly.
+    pub correct: usize,
+    /// Questions answered (all of whose words are known).
+    pub answered: usize,
+    /// Questions skipped because a word is unknown (or outside `restrict`).
+    pub skipped: usize,
+}
+
+impl SectionScore {
+    /// `correct / answered` (NaN when nothing was answered).
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.answered as f64
+    }
+
+    /// Whether this is a syntactic section: gensim's and word2vec's convention is a name
+    /// starting with `gram`.
+    pub fn is_syntactic(&self) -> bool {
+        self.name.starts_with("gram")
+    }
+}
+
+/// The result of an analogy evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalogyReport {
+    /// The question file.
+    pub file: PathBuf,
+    /// Per section, in file order.
+    pub sections: Vec<SectionScore>,
+    /// Lines that could not be read.
+    pub malformed: Vec<Malformed>,
+}
+
+impl AnalogyReport {
+    fn sum(&self, pick: impl Fn(&SectionScore) -> bool) -> (usize, usize, usize) {
+        self.sections
+            .iter()
+            .filter(|s| pick(s))
+            .fold((0, 0, 0), |(c, a, k), s| {
+                (c + s.correct, a + s.answered, k + s.skipped)
+            })
+    }
+
+    /// Correctly answered questions.
+    pub fn correct(&self) -> usize {
+        self.sum(|_| true).0
+    }
+
+    /// Answered questions.
+    pub fn answered(&self) -> usize {
+        self.sum(|_| true).1
+    }
+
+    /// Questions skipped as out of vocabulary.
+    pub fn skipped(&self) -> usize {
+        self.sum(|_| true).2
+    }
+
+    /// Overall accuracy over answered questions (NaN when none).
+    pub fn accuracy(&self) -> f64 {
+        self.correct() as f64 / self.answered() as f64
+    }
+
+    /// (correct, answered) over the semantic sections.
+    pub fn semantic(&self) -> (usize, usize) {
+        let (c, a, _) = self.sum(|s| !s.is_syntactic());
+        (c, a)
+    }
+
+    /// (correct, answered) over the syntactic (`gram…`) sections.
+    pub fn syntactic(&self) -> (usize, usize) {
+        let (c, a, _) = self.sum(|s| s.is_syntactic());
+        (c, a)
+    }
+
+    /// The machine-readable form used by `w2v eval --json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let frac = |(c, a): (usize, usize)| ratio(c, a);
+        serde_json::json!({
+            "file": self.file.display().to_string(),
+            "accuracy": ratio(self.correct(), self.answered()),
+            "correct": self.correct(),
+            "answered": self.answered(),
+            "skipped": self.skipped(),
+            "semantic": frac(self.semantic()),
+            "syntactic": frac(self.syntactic()),
+            "semantic_answered": self.semantic().1,
+            "syntactic_answered": self.syntactic().1,
+            "sections": self.sections.iter().map(|s| serde_json::json!({
+                "name": s.name, "correct": s.correct, "answered": s.answered, "skipped": s.skipped,
+            })).collect::<Vec<_>>(),
+            "malformed": self.malformed.len(),
+        })
+    }
+}
+
+/// `c / a`, or `None` (JSON `null`) when `a` is 0.
+fn ratio(c: usize, a: usize) -> Option<f64> {
+    (a > 0).then(|| c as f64 / a as f64)
+}
+
+/// The result of a word-pair similarity evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimilarityReport {
+    /// The pair file.
+    pub file: PathBuf,
+    /// Spearman's rank correlation of model and human scores (ties ranked by their average).
+    pub spearman: f64,
+    /// Pearson's correlation.
+    pub pearson: f64,
+    /// Pairs scored.
+    pub pairs: usize,
+    /// Pairs skipped because a word is unknown.
+    pub oov: usize,
+    /// Lines that could not be read.
+    #[serde(skip)]
+    pub malformed: Vec<Malformed>,
+}
+
+impl SimilarityReport {
+    /// The machine-readable form used by `w2v eval --json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let num = |x: f64| x.is_finite().then_some(x);
+        serde_json::json!({
+            "file": self.file.display().to_string(),
+            "spearman": num(self.spearman),
+            "pearson": num(self.pearson),
+            "pairs": self.pairs,
+            "oov": self.oov,
+            "malformed": self.malformed.len(),
+        })
+    }
+}
+
+/// One answerable question: section, and the row indices of a, b, c and the expected d.
+#[derive(Clone, Copy)]
+struct Question {
+    section: usize,
+    abc: [usize; 3],
+    d: usize,
+}
+
+/// Questions per matrix product: enough rows that `sgemm` runs at full speed, few enough that
+/// the score block (rows × candidates floats) stays around 16 MB.
+fn batch_rows(candidates: usize) -> usize {
+    ((4 << 20) / candidates.max(1)).clamp(16, 1024)
+}
+
+impl Embeddings {
+    /// Evaluates analogy questions from a file (`: section` lines, then `a b c d` lines).
+    pub fn evaluate_analogies(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &AnalogyOptions,
+    ) -> Result<AnalogyReport> {
+        let path = path.as_ref();
+        let text = std::fs::read(path)
+            .map_err(|e| Error::io("cannot read analogy questions from", path, e))?;
+        self.evaluate_analogies_text(path, &text, opts)
+    }
+
+    /// Evaluates analogy questions given as text; `name` only labels the report and errors.
+    pub fn evaluate_analogies_text(
+        &self,
+        name: &Path,
+        text: &[u8],
+        opts: &AnalogyOptions,
+    ) -> Result<AnalogyReport> {
+        let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
+        let find = |w: &[u8]| -> Option<usize> {
+            let i = if opts.case_insensitive {
+                self.index_of_folded(w)
+            } else {
+                self.index_of(w)
+            }?;
+            (i < limit).then_some(i)
+        };
+        let mut sections: Vec<SectionScore> = Vec::new();
+        let mut malformed = Vec::new();
+        let mut questions = Vec::new();
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = line.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix(b":") {
+                sections.push(SectionScore {
+                    name: String::from_utf8_lossy(name.trim_ascii()).into_owned(),
+                    correct: 0,
+                    answered: 0,
+                    skipped: 0,
+                });
+                continue;
+            }
+            let fields: Vec<&[u8]> = line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty())
+                .collect();
+            if fields.len() != 4 {
+                let reason = format!("expected 4 words, found {}", fields.len());
+                if opts.strict {
+                    return Err(Error::EvalFile {
+                        path: name.to_path_buf(),
+                        line: n + 1,
+                        reason,
+                    });
+                }
+                malformed.push(Malformed {
+                    line: n + 1,
+                    reason,
+                });
+                continue;
+            }
+            if sections.is_empty() {
+                sections.push(SectionScore {
+                    name: String::new(),
+                    correct: 0,
+                    answered: 0,
+                    skipped: 0,
+                });
+            }
+            let section = sections.len() - 1;
+            match (
+                find(fields[0]),
+                find(fields[1]),
+                find(fields[2]),
+                find(fields[3]),
+            ) {
+                (Some(a), Some(b), Some(c), Some(d)) => {
+                    sections[section].answered += 1;
+                    questions.push(Question {
+                        section,
+                        abc: [a, b, c],
+                        d,
+                    });
+                }
+                _ => sections[section].skipped += 1,
+            }
+        }
+        // The representative of each candidate: the row its case-folded form looks up to.
+        // A candidate that folds onto one of the question words is no answer (gensim's
+        // `ignore` set), and an answer is right when it folds onto the expected word.
+        let canon: Vec<usize> = if opts.case_insensitive {
+            (0..limit)
+                .map(|j| self.index_of_folded(&self.words()[j]).unwrap_or(j))
+                .collect()
+        } else {
+            (0..limit).collect()
+        };
+        let answers = self.answer_batched(&questions, limit, &canon, opts.method);
+        for (q, a) in questions.iter().zip(answers) {
+            if a == Some(q.d) {
+                sections[q.section].correct += 1;
+            }
+        }
+        Ok(AnalogyReport {
+            file: name.to_path_buf(),
+            sections,
+            malformed,
+        })
+    }
+
+    /// The best answer's representative row for each question, all cores, batched products.
+    fn answer_batched(
+        &self,
+        questions: &[Question],
+        limit: usize,
+        canon: &[usize],
+        method: AnalogyMethod,
+    ) -> Vec<Option<usize>> {
+        if questions.is_empty() || limit == 0 {
+            return vec![None; questions.len()];
+        }
+        let threads = available_threads().min(questions.len().div_ceil(64)).max(1);
+        let chunk = questions.len().div_ceil(threads);
+        let candidates = &self.matrix()[..limit * self.dim()];
+        let work = |qs: &[Question]| -> Vec<Option<usize>> {
+            let dim = self.dim();
+            let norms = &self.norms()[..limit];
+            let per_q = match method {
+                AnalogyMethod::CosAdd => 1,
+                AnalogyMethod::CosMul => 3,
+            };
+            let batch = (batch_rows(limit) / per_q).max(1);
+            let mut qm = vec![0.0f32; batch * per_q * dim];
+            let mut scores = vec![0.0f32; batch * per_q * limit];
+            let mut out = Vec::with_capacity(qs.len());
+            for b in qs.chunks(batch) {
+                let rows = b.len() * per_q;
+                let qm = &mut qm[..rows * dim];
+                qm.fill(0.0);
+                for (qi, q) in b.iter().enumerate() {
+                    let [a, bb, c] = q.abc;
+                    match method {
+                        AnalogyMethod::CosAdd => {
+                            let r = &mut qm[qi * dim..(qi + 1) * dim];
+                            self.add_unit(bb, 1.0, r);
+                            self.add_unit(c, 1.0, r);
+                            self.add_unit(a, -1.0, r);
+                        }
+                        AnalogyMethod::CosMul => {
+                            for (k, w) in [a, bb, c].into_iter().enumerate() {
+                                let r = &mut qm[(qi * 3 + k) * dim..(qi * 3 + k + 1) * dim];
+                                self.add_unit(w, 1.0, r);
+                            }
+                        }
+                    }
+                }
+                let scores = &mut scores[..rows * limit];
+                kernels::matmul_transposed(qm, candidates, scores, rows, limit, dim);
+                for (qi, q) in b.iter().enumerate() {
+                    let excluded = |j: usize| {
+                        let r = canon[j];
+                        q.abc.contains(&j) || q.abc.contains(&r)
+                    };
+                    let mut best: Option<(f32, usize)> = None;
+                    match method {
+                        AnalogyMethod::CosAdd => {
+                            let s = &scores[qi * limit..(qi + 1) * limit];
+                            for (j, (&x, &n)) in s.iter().zip(norms).enumerate() {
+                                let x = if n > 0.0 { x / n } else { 0.0 };
+                                if best.is_none_or(|(bs, _)| x > bs) && !excluded(j) {
+                                    best = Some((x, j));
+                                }
+                            }
+                        }
+                        AnalogyMethod::CosMul => {
+                            let base = qi * 3 * limit;
+                            let (sa, rest) = scores[base..base + 3 * limit].split_at(limit);
+                            let (sb, sc) = rest.split_at(limit);
+                            for j in 0..limit {
+                                let n = norms[j];
+                                let cos = |x: f32| if n > 0.0 { (1.0 + x / n) / 2.0 } else { 0.5 };
+                                let x = cos(sb[j]) * cos(sc[j]) / (cos(sa[j]) + COSMUL_EPSILON);
+                                if best.is_none_or(|(bs, _)| x > bs) && !excluded(j) {
+                                    best = Some((x, j));
+                                }
+                            }
+                        }
+                    }
+                    out.push(best.map(|(_, j)| canon[j]));
+                }
+            }
+            out
+        };
+        if threads == 1 {
+            return work(questions);
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = questions
+                .chunks(chunk)
+                .map(|qs| {
+                    let work = &work;
+                    s.spawn(move || work(qs))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("analogy thread panicked"))
+                .collect()
+        })
+    }
+
+    /// Evaluates word-pair similarities from a file (`word1 word2 score` per line, tab or space
+    /// separated, `#` comments).
+    pub fn evaluate_similarity(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &SimilarityOptions,
+    ) -> Result<SimilarityReport> {
+        let path = path.as_ref();
+        let text =
+            std::fs::read(path).map_err(|e| Error::io("cannot read word pairs from", path, e))?;
+        self.evaluate_similarity_text(path, &text, opts)
+    }
+
+    /// Evaluates word-pair similarities given as text; `name` only labels the report.
+    pub fn evaluate_similarity_text(
+        &self,
+        name: &Path,
+        text: &[u8],
+        opts: &SimilarityOptions,
+    ) -> Result<SimilarityReport> {
+        let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
+        let find = |w: &[u8]| -> Option<usize> {
+            let i = if opts.case_insensitive {
+                self.index_of_folded(w)
+            } else {
+                self.index_of(w)
+            }?;
+            (i < limit).then_some(i)
+        };
+        let (mut gold, mut model) = (Vec::new(), Vec::new());
+        let mut oov = 0;
+        let mut malformed = Vec::new();
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = line.trim_ascii();
+            if line.is_empty() || line.starts_with(b"#") {
+                continue;
+            }
+            let fields: Vec<&[u8]> = if line.contains(&b'\t') {
+                line.split(|&b| b == b'\t')
+                    .map(|f| f.trim_ascii())
+                    .collect()
+            } else {
+                line.split(|b| b.is_ascii_whitespace())
+                    .filter(|f| !f.is_empty())
+                    .collect()
+            };
+            let score = match fields.as_slice() {
+                [_, _, s] => std::str::from_utf8(s)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| format!("`{}` is not a number", String::from_utf8_lossy(s))),
+                f => Err(format!(
+                    "expected `word1 word2 score`, found {} fields",
+                    f.len()
+                )),
+            };
+            let score = match score {
+                Ok(s) => s,
+                Err(reason) => {
+                    if opts.strict {
+                        return Err(Error::EvalFile {
+                            path: name.to_path_buf(),
+                            line: n + 1,
+                            reason,
+                        });
+                    }
+                    malformed.push(Malformed {
+                        line: n + 1,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            match (find(fields[0]), find(fields[1])) {
+                (Some(a), Some(b)) => {
+                    gold.push(score);
+                    model.push(unit_cosine(self, a, b) as f64);
+                }
+                _ => oov += 1,
+            }
+        }
+        Ok(SimilarityReport {
+            file: name.to_path_buf(),
+            spearman: spearman(&gold, &model),
+            pearson: pearson(&gold, &model),
+            pairs: gold.len(),
+            oov,
+            malformed,
+        })
+    }
+}
+
+/// Cosine of two rows computed as gensim does: the dot product of the unit vectors.
+fn unit_cosine(e: &Embeddings, a: usize, b: usize) -> f32 {
+    let mut ua = vec![0.0f32; e.dim()];
+    let mut ub = vec![0.0f32; e.dim()];
+    e.add_unit(a, 1.0, &mut ua);
+    e.add_unit(b, 1.0, &mut ub);
+    kernels::dot(&ua, &ub)
+}
+
+/// Pearson's correlation coefficient (NaN for fewer than two points or a constant input).
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return f64::NAN;
+    }
+    let mx = x[..n].iter().sum::<f64>() / n as f64;
+    let my = y[..n].iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x[..n].iter().zip(&y[..n]) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+/// Spearman's rank correlation: Pearson's over ranks, tied values sharing their mean rank
+/// (as `scipy.stats.spearmanr`).
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    pearson(&ranks(x), &ranks(y))
+}
+
+/// 1-based ranks, ties given the mean of the ranks they span.
+pub fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            r[k] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emb(words: &[&str], dim: usize, data: Vec<f32>) -> Embeddings {
+        Embeddings::new(
+            words.iter().map(|w| w.as_bytes().into()).collect(),
+            dim,
+            data,
+        )
+    }
+
+    fn planted() -> Embeddings {
+        emb(
+            &["man", "woman", "king", "queen", "boy", "girl", "Queen", "x"],
+            3,
+            vec![
+                1.0, 0.0, 0.0, //
+                1.0, 1.0, 0.0, //
+                1.0, 0.0, 1.0, //
+                1.0, 1.0, 1.0, //
+                1.0, 0.0, -0.5, //
+                1.0, 1.0, -0.5, //
+                1.0, 1.0, 1.01, //
+                0.0, 0.0, 0.0, //
+            ],
+        )
+    }
+
+    #[test]
+    fn analogies_are_scored_per_section_with_oov_and_malformed_lines() {
+        let e = planted();
+        let text = b": family\nman woman king queen\nMAN WOMAN BOY GIRL\nman woman zebra queen\n\
+                     bad line\n: gram-plural\nking queen man woman\n";
+        for method in [AnalogyMethod::CosAdd, AnalogyMethod::CosMul] {
+            let opts = AnalogyOptions {
+                method,
+                ..Default::default()
+            };
+            let r = e
+                .evaluate_analogies_text(Path::new("q"), text, &opts)
+                .unwrap();
+            assert_eq!(r.sections.len(), 2);
+            assert_eq!(r.sections[0].name, "family");
+            assert_eq!(
+                (
+                    r.sections[0].correct,
+                    r.sections[0].answered,
+                    r.sections[0].skipped
+                ),
+                (2, 2, 1),
+                "{method:?}"
+            );
+            assert_eq!(
+                r.malformed,
+                vec![Malformed {
+                    line: 5,
+                    reason: "expected 4 words, found 2".into()
+                }]
+            );
+            assert_eq!(r.syntactic().1, 1);
+            assert_eq!(r.semantic(), (2, 2));
+            assert_eq!(r.answered(), 3);
+            assert_eq!(r.skipped(), 1);
+        }
+        // "Queen" folds onto "queen" (the more frequent), so it is no answer to a question
+        // about queen, and restrict 3 leaves queen itself out.
+        let r = e
+            .evaluate_analogies_text(
+                Path::new("q"),
+                b": s\nman woman king queen\n",
+                &AnalogyOptions {
+                    restrict: Some(3),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!((r.answered(), r.skipped()), (0, 1));
+        let strict = AnalogyOptions {
+            strict: true,
+            ..Default::default()
+        };
+        let err = e
+            .evaluate_analogies_text(Path::new("q"), text, &strict)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "q, line 5: expected 4 words, found 2");
+    }
+
+    #[test]
+    fn similarity_reports_rank_and_linear_correlation() {
+        let e = planted();
+        let text =
+            b"# comment\nman\twoman\t5\nking queen 9\nman girl 1.5\nman zebra 3\nbad\nx y 2\n";
+        let r = e
+            .evaluate_similarity_text(Path::new("ws"), text, &SimilarityOptions::default())
+            .unwrap();
+        assert_eq!((r.pairs, r.oov), (3, 2), "x y 2: y is unknown");
+        assert_eq!(r.malformed.len(), 1);
+        assert_eq!(r.malformed[0].line, 6);
+        // Model cosines: man·woman 0.707, king·queen 0.816, man·girl 0.667: same order as gold.
+        assert!((r.spearman - 1.0).abs() < 1e-12);
+        let gold = [5.0, 9.0, 1.5];
+        let model = [0.5f64.sqrt(), (2.0 / 3.0f64).sqrt(), 1.0 / 1.5];
+        assert!((r.pearson - pearson(&gold, &model)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ranks_share_ties_and_correlations_match_hand_values() {
+        assert_eq!(ranks(&[10.0, 20.0, 10.0, 5.0]), vec![2.5, 4.0, 2.5, 1.0]);
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let y = [2.0, 1.0, 4.0, 3.0, 5.0];
+        // scipy.stats.spearmanr(x, y) = 0.8; pearsonr = 0.8 too for these ranks.
+        assert!((spearman(&x, &y) - 0.8).abs() < 1e-12);
+        assert!((pearson(&x, &[2.0, 4.0, 6.0, 8.0, 10.0]) - 1.0).abs() < 1e-12);
+        assert!(pearson(&x, &[1.0; 5]).is_nan());
+    }
+}
