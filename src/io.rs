@@ -27,8 +27,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// Binary for a `.bin` extension, text otherwise.
+    /// Binary for a `.bin` extension, text otherwise; a final `.gz` is looked through
+    /// (`vectors.bin.gz` is binary).
     pub fn from_path(path: &Path) -> Format {
+        let gz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let path = if gz { path.with_extension("") } else { path.to_path_buf() };
         match path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("bin") => Format::Bin,
             _ => Format::Text,
@@ -147,17 +152,18 @@ pub fn write_to(w: &mut impl Write, emb: &Embeddings, format: Format) -> stdio::
     Ok(())
 }
 
-/// Reads a word2vec file, or only its first `limit` vectors.
+/// Reads a word2vec file, or only its first `limit` vectors. A gzip-compressed file (found by
+/// its magic bytes) is decompressed as it is read.
 pub fn read_word2vec(path: &Path, format: Format, limit: Option<usize>) -> Result<Embeddings> {
-    let f = File::open(path).map_err(|e| Error::io("cannot read vectors from", path, e))?;
+    let err = |e| Error::io("cannot read vectors from", path, e);
+    let f = File::open(path).map_err(err)?;
     let len = f.metadata().map(|m| m.len()).ok();
-    read_from(
-        BufReader::with_capacity(1 << 20, f),
-        format,
-        path,
-        len,
-        limit,
-    )
+    let mut r = BufReader::with_capacity(1 << 20, f);
+    if r.fill_buf().map_err(err)?.starts_with(&[0x1f, 0x8b]) {
+        let gz = BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(r));
+        return read_from(gz, format, path, None, limit);
+    }
+    read_from(r, format, path, len, limit)
 }
 
 /// Reads word2vec data from any reader (`file_len`, when known, bounds the declared size),
@@ -395,6 +401,24 @@ mod tests {
             None,
         );
         assert!(r.unwrap_err().to_string().contains("line 3"));
+    }
+
+    #[test]
+    fn gzip_files_are_read_and_their_format_found_through_the_suffix() {
+        use std::io::Write as _;
+        assert_eq!(Format::from_path(Path::new("v.bin.gz")), Format::Bin);
+        assert_eq!(Format::from_path(Path::new("v.txt.gz")), Format::Text);
+        assert_eq!(Format::from_path(Path::new("v.BIN")), Format::Bin);
+        let e = emb(&[b"a", b"b"], 3);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.bin.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        write_to(&mut gz, &e, Format::Bin).unwrap();
+        gz.finish().unwrap().flush().unwrap();
+        assert_eq!(read_word2vec(&path, Format::from_path(&path), None).unwrap(), e);
     }
 
     #[test]
