@@ -301,8 +301,8 @@ impl Embeddings {
         let norms = self.norms();
         let scan = |lo: usize, hi: usize| {
             let mut top = TopK::new(k + exclude.len());
-            for j in lo..hi {
-                let d = norms[j] * qn;
+            for (j, &nj) in norms.iter().enumerate().take(hi).skip(lo) {
+                let d = nj * qn;
                 let s = if d > 0.0 {
                     kernels::dot(q, self.row(j)) / d
                 } else {

@@ -481,10 +481,13 @@ impl Embeddings {
             if line.is_empty() || line.starts_with(b"#") {
                 continue;
             }
-            let fields: Vec<&[u8]> = if line.contains(&b'\t') {
-                line.split(|&b| b == b'\t')
-                    .map(|f| f.trim_ascii())
-                    .collect()
+            // Tab-separated (words may then contain spaces), else any whitespace.
+            let tabbed: Vec<&[u8]> = line
+                .split(|&b| b == b'\t')
+                .map(|f| f.trim_ascii())
+                .collect();
+            let fields = if tabbed.len() == 3 {
+                tabbed
             } else {
                 line.split(|b| b.is_ascii_whitespace())
                     .filter(|f| !f.is_empty())

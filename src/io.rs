@@ -33,7 +33,11 @@ impl Format {
         let gz = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        let path = if gz { path.with_extension("") } else { path.to_path_buf() };
+        let path = if gz {
+            path.with_extension("")
+        } else {
+            path.to_path_buf()
+        };
         match path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("bin") => Format::Bin,
             _ => Format::Text,
@@ -418,7 +422,10 @@ mod tests {
         );
         write_to(&mut gz, &e, Format::Bin).unwrap();
         gz.finish().unwrap().flush().unwrap();
-        assert_eq!(read_word2vec(&path, Format::from_path(&path), None).unwrap(), e);
+        assert_eq!(
+            read_word2vec(&path, Format::from_path(&path), None).unwrap(),
+            e
+        );
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! The `w2v` command line: a thin clap layer over the library.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use w2v::io::AtomicFile;
-use w2v::{Embeddings, Format, Progress, TrainConfig};
+use w2v::{Format, Progress, TrainConfig};
+
+mod query;
 
 #[derive(Parser)]
 #[command(
@@ -26,8 +27,12 @@ struct Cli {
 enum Command {
     /// Train word vectors on a plain-text (or .gz) corpus.
     Train(TrainArgs),
-    /// Print the nearest neighbours of words by cosine similarity.
-    Similar(SimilarArgs),
+    /// Nearest neighbours by cosine similarity; interactive without words.
+    Similar(query::SimilarArgs),
+    /// Solve "a is to b as c is to ?".
+    Analogy(query::AnalogyArgs),
+    /// Score vectors on analogy questions and word-pair similarity sets.
+    Eval(query::EvalArgs),
 }
 
 #[derive(clap::Args)]
@@ -50,26 +55,13 @@ struct TrainArgs {
     config: TrainConfig,
 }
 
-#[derive(clap::Args)]
-struct SimilarArgs {
-    /// A word2vec file (binary if it ends in .bin, else text; see --format).
-    vectors: PathBuf,
-    /// Words to look up.
-    #[arg(required = true)]
-    words: Vec<String>,
-    /// Number of neighbours.
-    #[arg(short, default_value_t = 10)]
-    k: usize,
-    /// Format of the vector file.
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => train(a),
-        Command::Similar(a) => similar(a),
+        Command::Similar(a) => query::similar(a),
+        Command::Analogy(a) => query::analogy(a),
+        Command::Eval(a) => query::eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,21 +217,5 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         trained.embeddings.len(),
         t0.elapsed().as_secs_f64()
     ));
-    Ok(())
-}
-
-fn similar(a: SimilarArgs) -> anyhow::Result<()> {
-    let emb = Embeddings::load(&a.vectors, a.format)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for word in &a.words {
-        let list = emb
-            .most_similar(word.as_bytes(), a.k)
-            .with_context(|| format!("in {}", a.vectors.display()))?;
-        writeln!(out, "{word}:")?;
-        for (w, s) in list {
-            writeln!(out, "  {:<20} {s:.4}", String::from_utf8_lossy(w))?;
-        }
-    }
     Ok(())
 }

@@ -1,0 +1,415 @@
+//! `w2v similar`, `w2v analogy` and `w2v eval`: thin layers over the library's queries.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+use w2v::eval::{QUESTIONS_WORDS, WORDSIM353};
+use w2v::{
+    AnalogyMethod, AnalogyOptions, AnalogyReport, Embeddings, Format, LoadOptions,
+    SimilarityOptions, SimilarityReport,
+};
+
+/// How to read a vector file; shared by every command that takes one.
+#[derive(clap::Args)]
+pub struct VectorsArgs {
+    /// A word2vec file: binary if it ends in .bin (or .bin.gz), else text (see --format);
+    /// gzip-compressed files are read directly.
+    pub vectors: PathBuf,
+    /// Format of the vector file.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Load only the first N vectors (the N most frequent words, by word2vec convention).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Accept words that are not valid UTF-8 (e.g. GoogleNews vectors), replacing the bad bytes
+    /// with U+FFFD. Without it, words are kept as the file's exact bytes.
+    #[arg(long)]
+    pub lossy_utf8: bool,
+}
+
+impl VectorsArgs {
+    pub fn load(&self) -> anyhow::Result<Embeddings> {
+        let opts = LoadOptions {
+            format: self.format,
+            limit: self.limit,
+            lossy_utf8: self.lossy_utf8,
+        };
+        Ok(Embeddings::load_with(&self.vectors, &opts)?)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct SimilarArgs {
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// Words to look up, one table each. Without words, read queries from stdin, one per line:
+    /// `paris -france +italy` means paris − france + italy.
+    words: Vec<String>,
+    /// Number of neighbours.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    /// One JSON object per query on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct AnalogyArgs {
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// a, in "a is to b as c is to ?".
+    a: String,
+    /// b.
+    b: String,
+    /// c.
+    c: String,
+    /// Number of answers.
+    #[arg(short, default_value_t = 10)]
+    k: usize,
+    /// Scoring: 3CosAdd (cos(d, b − a + c)) or 3CosMul (Levy & Goldberg 2014).
+    #[arg(long, value_enum, default_value = "3cosadd")]
+    method: AnalogyMethod,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// Analogy questions (`: section` lines, then `a b c d`). With neither this nor
+    /// --similarity, the built-in Google analogy set and WordSim-353 are used.
+    #[arg(long, value_name = "FILE")]
+    analogies: Option<PathBuf>,
+    /// Word-pair similarity files (`word1 word2 score` per line, tab or space separated, `#`
+    /// comments); may be repeated.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    similarity: Vec<PathBuf>,
+    /// Only the N most frequent words are candidate answers; questions using other words are
+    /// skipped (gensim's restrict_vocab). 0: no restriction.
+    #[arg(long, default_value_t = 30_000, value_name = "N")]
+    restrict: usize,
+    /// Analogy scoring.
+    #[arg(long, value_enum, default_value = "3cosadd")]
+    method: AnalogyMethod,
+    /// Stop at the first malformed line of an evaluation file instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn lossy(w: &[u8]) -> String {
+    String::from_utf8_lossy(w).into_owned()
+}
+
+/// A parsed interactive query: `+word` and bare words are positive, `-word` negative.
+fn parse_query(line: &str) -> (Vec<&str>, Vec<&str>) {
+    let (mut pos, mut neg) = (vec![], vec![]);
+    for t in line.split_whitespace() {
+        if let Some(w) = t.strip_prefix('-').filter(|w| !w.is_empty()) {
+            neg.push(w);
+        } else if let Some(w) = t.strip_prefix('+').filter(|w| !w.is_empty()) {
+            pos.push(w);
+        } else {
+            pos.push(t);
+        }
+    }
+    (pos, neg)
+}
+
+fn print_neighbours(
+    out: &mut impl Write,
+    json: bool,
+    query: &str,
+    pos: &[&str],
+    neg: &[&str],
+    list: &[(&[u8], f32)],
+) -> std::io::Result<()> {
+    if json {
+        let v = json!({
+            "query": query,
+            "positive": pos,
+            "negative": neg,
+            "neighbours": list.iter().map(|(w, s)| json!({"word": lossy(w), "similarity": s})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{v}")
+    } else {
+        writeln!(out, "{query}:")?;
+        for (w, s) in list {
+            writeln!(out, "  {:<24} {s:.4}", lossy(w))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
+    let emb = a.vectors.load()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let run = |out: &mut std::io::StdoutLock, line: &str| -> anyhow::Result<bool> {
+        let (pos, neg) = parse_query(line);
+        if pos.is_empty() && neg.is_empty() {
+            return Ok(true);
+        }
+        let pb: Vec<&[u8]> = pos.iter().map(|w| w.as_bytes()).collect();
+        let nb: Vec<&[u8]> = neg.iter().map(|w| w.as_bytes()).collect();
+        match emb.most_similar_to(&pb, &nb, a.k) {
+            Ok(list) => print_neighbours(out, a.json, line.trim(), &pos, &neg, &list)?,
+            Err(e @ w2v::Error::UnknownWord(_)) => {
+                if a.json {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"query": line.trim(), "error": e.to_string()})
+                    )?;
+                } else {
+                    writeln!(out, "{}: {e}", line.trim())?;
+                }
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(true)
+    };
+    if !a.words.is_empty() {
+        for word in &a.words {
+            let list = emb
+                .most_similar(word.as_bytes(), a.k)
+                .with_context(|| format!("in {}", a.vectors.vectors.display()))?;
+            print_neighbours(&mut out, a.json, word, &[word], &[], &list)?;
+        }
+        return Ok(());
+    }
+    // Interactive: a prompt only when a person is typing; results as each line arrives.
+    let stdin = std::io::stdin();
+    let prompt = stdin.is_terminal();
+    if prompt {
+        eprintln!(
+            "{} vectors of dimension {} loaded. Enter a word, or a query such as `paris -france +italy`; Ctrl-D ends.",
+            emb.len(),
+            emb.dim()
+        );
+    }
+    let mut input = stdin.lock();
+    let mut line = String::new();
+    loop {
+        if prompt {
+            eprint!("> ");
+        }
+        line.clear();
+        // Invalid UTF-8 from the terminal is read lossily rather than ending the session.
+        let mut raw = Vec::new();
+        if input.read_until(b'\n', &mut raw)? == 0 {
+            break;
+        }
+        line.push_str(&String::from_utf8_lossy(&raw));
+        run(&mut out, &line)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
+    let emb = a.vectors.load()?;
+    let list = emb.analogy(
+        a.a.as_bytes(),
+        a.b.as_bytes(),
+        a.c.as_bytes(),
+        a.k,
+        a.method,
+    )?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if a.json {
+        let v = json!({
+            "a": a.a, "b": a.b, "c": a.c, "method": a.method,
+            "answers": list.iter().map(|(w, s)| json!({"word": lossy(w), "score": s})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        writeln!(out, "{} : {} :: {} : ?", a.a, a.b, a.c)?;
+        for (w, s) in &list {
+            writeln!(out, "  {:<24} {s:.4}", lossy(w))?;
+        }
+    }
+    Ok(())
+}
+
+fn pct(c: usize, n: usize) -> String {
+    if n == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", 100.0 * c as f64 / n as f64)
+    }
+}
+
+fn warn_malformed(file: &Path, m: &[w2v::eval::Malformed]) {
+    for x in m.iter().take(5) {
+        eprintln!(
+            "warning: {}, line {}: {} (skipped)",
+            file.display(),
+            x.line,
+            x.reason
+        );
+    }
+    if m.len() > 5 {
+        eprintln!(
+            "warning: {}: {} more malformed lines skipped",
+            file.display(),
+            m.len() - 5
+        );
+    }
+}
+
+fn print_analogy(out: &mut impl Write, r: &AnalogyReport, a: &EvalArgs) -> std::io::Result<()> {
+    let restrict = match a.restrict {
+        0 => "all words".to_string(),
+        n => format!("the {n} most frequent words"),
+    };
+    writeln!(
+        out,
+        "analogies: {} ({}, candidates: {restrict})",
+        r.file.display(),
+        serde_json::to_value(a.method).map_or(String::new(), |v| v.as_str().unwrap_or("").into())
+    )?;
+    writeln!(
+        out,
+        "  {:<30} {:>8} {:>9} {:>8} {:>9}",
+        "section", "correct", "answered", "skipped", "accuracy"
+    )?;
+    for s in &r.sections {
+        writeln!(
+            out,
+            "  {:<30} {:>8} {:>9} {:>8} {:>9}",
+            s.name,
+            s.correct,
+            s.answered,
+            s.skipped,
+            pct(s.correct, s.answered)
+        )?;
+    }
+    let (sc, sa) = r.semantic();
+    let (yc, ya) = r.syntactic();
+    writeln!(
+        out,
+        "  {:<30} {sc:>8} {sa:>9} {:>8} {:>9}",
+        "semantic",
+        "",
+        pct(sc, sa)
+    )?;
+    writeln!(
+        out,
+        "  {:<30} {yc:>8} {ya:>9} {:>8} {:>9}",
+        "syntactic",
+        "",
+        pct(yc, ya)
+    )?;
+    writeln!(
+        out,
+        "  {:<30} {:>8} {:>9} {:>8} {:>9}",
+        "total",
+        r.correct(),
+        r.answered(),
+        r.skipped(),
+        pct(r.correct(), r.answered())
+    )
+}
+
+fn print_similarity(out: &mut impl Write, r: &SimilarityReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "similarity: {}: Spearman {:.4}, Pearson {:.4} ({} pairs, {} out of vocabulary)",
+        r.file.display(),
+        r.spearman,
+        r.pearson,
+        r.pairs,
+        r.oov
+    )
+}
+
+pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
+    let emb = a.vectors.load()?;
+    let restrict = (a.restrict > 0).then_some(a.restrict);
+    let aopts = AnalogyOptions {
+        restrict,
+        method: a.method,
+        strict: a.strict,
+        ..Default::default()
+    };
+    let sopts = SimilarityOptions {
+        strict: a.strict,
+        ..Default::default()
+    };
+    let builtin = a.analogies.is_none() && a.similarity.is_empty();
+    let analogy = if builtin {
+        Some(emb.evaluate_analogies_text(
+            Path::new("questions-words.txt (built in)"),
+            QUESTIONS_WORDS.as_bytes(),
+            &aopts,
+        )?)
+    } else {
+        a.analogies
+            .as_ref()
+            .map(|f| emb.evaluate_analogies(f, &aopts))
+            .transpose()?
+    };
+    let mut sims = Vec::new();
+    if builtin {
+        sims.push(emb.evaluate_similarity_text(
+            Path::new("wordsim353.tsv (built in)"),
+            WORDSIM353.as_bytes(),
+            &sopts,
+        )?);
+    }
+    for f in &a.similarity {
+        sims.push(emb.evaluate_similarity(f, &sopts)?);
+    }
+    if let Some(r) = &analogy {
+        warn_malformed(&r.file, &r.malformed);
+    }
+    for r in &sims {
+        warn_malformed(&r.file, &r.malformed);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if a.json {
+        let mut v = serde_json::Map::new();
+        if let Some(r) = &analogy {
+            v.insert("analogy".into(), r.to_json());
+        }
+        if !sims.is_empty() {
+            v.insert(
+                "similarity".into(),
+                sims.iter().map(|r| r.to_json()).collect(),
+            );
+        }
+        writeln!(out, "{}", serde_json::Value::Object(v))?;
+    } else {
+        if let Some(r) = &analogy {
+            print_analogy(&mut out, r, &a)?;
+        }
+        for r in &sims {
+            print_similarity(&mut out, r)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query;
+
+    #[test]
+    fn queries_split_into_positive_and_negative_words() {
+        assert_eq!(
+            parse_query(" paris -france +italy\n"),
+            (vec!["paris", "italy"], vec!["france"])
+        );
+        assert_eq!(parse_query("- +"), (vec!["-", "+"], vec![]));
+    }
+}

@@ -1,0 +1,272 @@
+//! Integration tests of the query commands (`similar`, `analogy`, `eval`) on committed vectors.
+//!
+//! `tests/fixtures/vectors.bin.gz`: 8,000 words × 32 dimensions, trained by
+//! `w2v train data/sample.txt.gz -o vectors.bin --dim 32 --max-vocab 8000 --threads 1 --seed 1`.
+//! `tests/fixtures/gensim_expected.json`: gensim 4.4.0's scores of that file, made by
+//! `bench/gensim_eval.py tests/fixtures/vectors.bin.gz --restrict 30000 2000`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn w2v() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_w2v"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn vectors() -> String {
+    fixture("vectors.bin.gz").to_string_lossy().into_owned()
+}
+
+fn run(args: &[&str]) -> Output {
+    let o = w2v().args(args).output().expect("run w2v");
+    assert!(
+        o.status.success(),
+        "w2v {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).expect("one JSON object")
+}
+
+#[test]
+fn eval_agrees_with_gensim_on_the_fixture() {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(fixture("gensim_expected.json")).unwrap()).unwrap();
+    for restrict in ["30000", "2000"] {
+        let got = json(&run(&[
+            "eval",
+            &vectors(),
+            "--restrict",
+            restrict,
+            "--json",
+        ]));
+        let want = &expected["analogy"][restrict];
+        let a = &got["analogy"];
+        let (acc, want_acc) = (
+            a["accuracy"].as_f64().unwrap(),
+            want["accuracy"].as_f64().unwrap(),
+        );
+        assert!(
+            (acc - want_acc).abs() < 1e-4,
+            "restrict {restrict}: accuracy {acc} vs gensim {want_acc}"
+        );
+        // gensim lists the sections it saw, then a "Total accuracy" pseudo-section.
+        let want_sections = want["sections"].as_array().unwrap();
+        let total = want_sections.last().unwrap();
+        assert_eq!(a["correct"], total["correct"], "restrict {restrict}");
+        assert_eq!(a["answered"], total["answered"], "restrict {restrict}");
+        for (g, w) in a["sections"].as_array().unwrap().iter().zip(want_sections) {
+            assert_eq!(g["name"], w["name"]);
+            assert_eq!(g["correct"], w["correct"], "section {}", w["name"]);
+            assert_eq!(g["answered"], w["answered"], "section {}", w["name"]);
+        }
+        assert_eq!(
+            a["answered"].as_u64().unwrap() + a["skipped"].as_u64().unwrap(),
+            19_544
+        );
+        let ws = &got["similarity"][0];
+        let want_ws = &expected["wordsim353"];
+        for key in ["spearman", "pearson"] {
+            let (g, w) = (ws[key].as_f64().unwrap(), want_ws[key].as_f64().unwrap());
+            assert!((g - w).abs() < 1e-3, "{key}: {g} vs gensim {w}");
+        }
+        let (pairs, oov) = (ws["pairs"].as_f64().unwrap(), ws["oov"].as_f64().unwrap());
+        let oov_percent = want_ws["oov_percent"].as_f64().unwrap();
+        assert!((100.0 * oov / (pairs + oov) - oov_percent).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn eval_reads_given_files_reports_malformed_lines_and_honours_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.txt");
+    std::fs::write(
+        &q,
+        ": capital-common-countries\nathens greece baghdad iraq\nthis is wrong\nAthens Greece Rome Italy\n",
+    )
+    .unwrap();
+    let ws = dir.path().join("ws.txt");
+    std::fs::write(
+        &ws,
+        "# c\nking queen 8.5\nman woman\tabc\ncar automobile 9\n",
+    )
+    .unwrap();
+    let (qs, wss) = (q.to_str().unwrap(), ws.to_str().unwrap());
+    let o = run(&[
+        "eval",
+        &vectors(),
+        "--analogies",
+        qs,
+        "--similarity",
+        wss,
+        "--json",
+    ]);
+    let v = json(&o);
+    let a = &v["analogy"];
+    assert_eq!(
+        a["answered"].as_u64().unwrap() + a["skipped"].as_u64().unwrap(),
+        2
+    );
+    assert_eq!(a["malformed"], 1);
+    assert!(a["semantic"].is_number() || a["semantic"].is_null());
+    assert_eq!(v["similarity"][0]["malformed"], 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("q.txt, line 3: expected 4 words, found 3 (skipped)"),
+        "{err}"
+    );
+    let o = w2v()
+        .args(["eval", &vectors(), "--similarity", wss, "--strict"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 3") && err.contains("`abc` is not a number"),
+        "{err}"
+    );
+    // Only the analogy file asked for: no similarity key.
+    let v = json(&run(&["eval", &vectors(), "--analogies", qs, "--json"]));
+    assert!(v.get("similarity").is_none() && v.get("analogy").is_some());
+}
+
+#[test]
+fn analogy_and_similar_answer_in_text_and_json() {
+    let v = json(&run(&[
+        "analogy",
+        &vectors(),
+        "man",
+        "king",
+        "woman",
+        "-k",
+        "3",
+        "--json",
+    ]));
+    let answers = v["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 3);
+    for a in answers {
+        assert!(!["man", "king", "woman"].contains(&a["word"].as_str().unwrap()));
+    }
+    let s: Vec<f64> = answers
+        .iter()
+        .map(|a| a["score"].as_f64().unwrap())
+        .collect();
+    assert!(s.windows(2).all(|w| w[0] >= w[1]), "{s:?}");
+    let o = run(&[
+        "analogy",
+        &vectors(),
+        "man",
+        "king",
+        "woman",
+        "--method",
+        "3cosmul",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("man : king :: woman : ?\n"));
+
+    let o = run(&["similar", &vectors(), "france", "king", "-k", "4"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert!(text.starts_with("france:\n") && text.contains("\nking:\n"));
+
+    let o = w2v()
+        .args(["similar", &vectors(), "nosuchwordxyz"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("word not in vocabulary: nosuchwordxyz"));
+}
+
+#[test]
+fn similar_reads_queries_from_a_pipe_and_survives_unknown_words() {
+    let mut child = w2v()
+        .args(["similar", &vectors(), "-k", "2", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"paris -france +italy\nnosuchwordxyz\n\nKing\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "blank lines are no query");
+    assert_eq!(lines[0]["positive"], serde_json::json!(["paris", "italy"]));
+    assert_eq!(lines[0]["negative"], serde_json::json!(["france"]));
+    assert_eq!(lines[0]["neighbours"].as_array().unwrap().len(), 2);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("nosuchwordxyz")
+    );
+    // Case-insensitive fallback: "King" finds "king", which is not its own neighbour.
+    let n = lines[2]["neighbours"].as_array().unwrap();
+    assert!(n.iter().all(|x| x["word"] != "king"));
+}
+
+#[test]
+fn limit_and_bad_vector_files() {
+    let v = json(&run(&[
+        "eval",
+        &vectors(),
+        "--limit",
+        "500",
+        "--restrict",
+        "0",
+        "--json",
+    ]));
+    let answered = v["analogy"]["answered"].as_u64().unwrap();
+    let full = json(&run(&["eval", &vectors(), "--json"]));
+    assert!(answered < full["analogy"]["answered"].as_u64().unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "trunc.bin",
+            b"2 1\nab \x00\x00\x00\x00\nb \x00\x00",
+            "file ends inside the vector of word 2",
+        ),
+        ("lying.txt", b"1 2\na 1 2\nb 3 4\n", "header disagrees"),
+        ("nonnum.txt", b"1 2\na 1 x\n", "`x` is not a number"),
+        ("huge.bin", b"900000000000 300\n", "more than the file"),
+    ];
+    for (name, bytes, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        for cmd in ["similar", "eval"] {
+            let mut args = vec![cmd, p.to_str().unwrap()];
+            if cmd == "similar" {
+                args.push("a");
+            }
+            let o = w2v().args(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+            assert!(err.contains(want), "{name}: {err}");
+            assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
+        }
+    }
+    let o = w2v()
+        .args(["eval", dir.path().join("missing.bin").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read vectors from"));
+}
