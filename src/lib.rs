@@ -24,6 +24,9 @@ pub mod eval;
 pub mod io;
 pub mod kernels;
 pub mod model;
+#[cfg(feature = "plot")]
+pub mod plot;
+pub mod project;
 pub mod rng;
 pub mod sampler;
 pub mod shared;

@@ -270,3 +270,74 @@ fn limit_and_bad_vector_files() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read vectors from"));
 }
+
+#[test]
+fn plot_writes_svg_and_png_of_the_asked_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("space.png");
+    let o = run(&[
+        "plot",
+        &vectors(),
+        "france",
+        "king",
+        "-o",
+        png.to_str().unwrap(),
+        "--size",
+        "640x480",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PCA of 12 words"));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    assert_eq!((be(&bytes[16..20]), be(&bytes[20..24])), (640, 480));
+
+    let svg = dir.path().join("space.svg");
+    run(&[
+        "plot",
+        &vectors(),
+        "--top",
+        "40",
+        "--method",
+        "tsne",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains(r#"width="1200" height="900""#),
+        "{}",
+        &text[..200]
+    );
+    assert!(text.contains("vectors.bin.gz: t-SNE of 40 words"));
+    // Every one of the 40 words is labelled.
+    assert!(text.matches("<text").count() >= 41);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temp files left"
+    );
+
+    for (args, want) in [
+        (
+            vec!["nosuchwordxyz"],
+            "word not in vocabulary: nosuchwordxyz",
+        ),
+        (vec!["-o", "x.jpg"], "must end in .svg or .png"),
+        (vec!["--size", "10x10"], "between 200×150"),
+    ] {
+        let mut all = vec!["plot".to_string(), vectors()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        if !args.contains(&"-o") {
+            all.extend([
+                "-o".into(),
+                dir.path().join("y.svg").to_string_lossy().into(),
+            ]);
+        }
+        let o = w2v().args(&all).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    assert!(!dir.path().join("y.svg").exists());
+}

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use w2v::io::AtomicFile;
 use w2v::{Format, Progress, TrainConfig};
 
+mod plot;
 mod query;
 
 #[derive(Parser)]
@@ -33,6 +34,8 @@ enum Command {
     Analogy(query::AnalogyArgs),
     /// Score vectors on analogy questions and word-pair similarity sets.
     Eval(query::EvalArgs),
+    /// Draw a labelled 2-D projection (PCA or t-SNE) of words to SVG or PNG.
+    Plot(plot::PlotArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Similar(a) => query::similar(a),
         Command::Analogy(a) => query::analogy(a),
         Command::Eval(a) => query::eval(a),
+        Command::Plot(a) => plot::plot(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,105 @@
+//! `w2v plot`: a labelled 2-D projection of some words to SVG or PNG.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use w2v::plot::{PlotPoint, draw};
+use w2v::project::{Projection, project};
+
+use crate::query::VectorsArgs;
+
+#[derive(clap::Args)]
+pub struct PlotArgs {
+    #[command(flatten)]
+    vectors: VectorsArgs,
+    /// Words to show, each with its nearest neighbours in its own colour. Without words, the
+    /// --top most frequent words.
+    words: Vec<String>,
+    /// Show the N most frequent words (the default without words: 100).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Neighbours shown with each given word.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    neighbours: usize,
+    /// Projection: PCA (global directions) or t-SNE (neighbourhoods).
+    #[arg(long, value_enum, default_value = "pca")]
+    method: Projection,
+    /// The image: SVG if it ends in .svg, PNG if .png.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Image size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1200x900", value_parser = parse_size)]
+    size: (u32, u32),
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1200x900")?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{v}` is not a number of pixels"))
+    };
+    Ok((p(w)?, p(h)?))
+}
+
+pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
+    let emb = a.vectors.load()?;
+    let mut chosen: Vec<(usize, usize, bool)> = Vec::new(); // (row, group, highlight)
+    let mut seen = std::collections::HashSet::new();
+    if a.words.is_empty() || a.top.is_some() {
+        let n = a.top.unwrap_or(100).min(emb.len());
+        for i in 0..n {
+            if seen.insert(i) {
+                chosen.push((i, 0, false));
+            }
+        }
+    }
+    for (g, word) in a.words.iter().enumerate() {
+        let i = emb
+            .lookup(word.as_bytes())
+            .with_context(|| format!("word not in vocabulary: {word}"))?;
+        if seen.insert(i) {
+            chosen.push((i, g, true));
+        } else if let Some(c) = chosen.iter_mut().find(|c| c.0 == i) {
+            *c = (i, g, true);
+        }
+        for (w, _) in emb.most_similar(emb.words()[i].as_ref(), a.neighbours)? {
+            let j = emb.index_of(w).expect("a neighbour is in the vocabulary");
+            if seen.insert(j) {
+                chosen.push((j, g, false));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        bail!("nothing to plot: the vector file has no words");
+    }
+    let mut data = Vec::with_capacity(chosen.len() * emb.dim());
+    for &(i, _, _) in &chosen {
+        data.extend_from_slice(emb.row(i));
+    }
+    let xy = project(&data, emb.dim(), a.method);
+    let points: Vec<PlotPoint> = chosen
+        .iter()
+        .zip(xy)
+        .map(|(&(i, group, highlight), xy)| PlotPoint {
+            label: String::from_utf8_lossy(&emb.words()[i]).into_owned(),
+            group,
+            highlight,
+            xy,
+        })
+        .collect();
+    let name = a.vectors.vectors.file_name().map_or_else(
+        || a.vectors.vectors.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let method = match a.method {
+        Projection::Pca => "PCA",
+        Projection::Tsne => "t-SNE",
+    };
+    let title = format!("{name}: {method} of {} words", points.len());
+    draw(&a.output, &points, &title, a.size)?;
+    eprintln!("wrote {} ({title})", a.output.display());
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Labelled scatter plots of projected words, to SVG or PNG (plotters, with DejaVu Sans
+//! embedded so that a machine without fonts draws the same picture).
+//!
+//! Labels are placed greedily: each label tries eight positions around its point and takes the
+//! first that overlaps no label or point already placed (else the least-overlapping one).
+//! The file is written atomically.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+use crate::io::AtomicFile;
+
+/// One point of a plot.
+#[derive(Clone, Debug)]
+pub struct PlotPoint {
+    /// The label drawn beside the point.
+    pub label: String,
+    /// Points of the same group share a colour.
+    pub group: usize,
+    /// Drawn larger, with a bold label (the query words).
+    pub highlight: bool,
+    /// Projected position.
+    pub xy: [f64; 2],
+}
+
+const FONT: &str = "sans-serif";
+const LABEL_PX: f64 = 14.0;
+
+static FONTS: Once = Once::new();
+
+fn register_fonts() {
+    FONTS.call_once(|| {
+        // The embedded fonts are valid TrueType files; a failure leaves text undrawn, not a panic.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
+];
+
+/// Draws `points` with `title` to `path`: SVG for `.svg`, PNG for `.png`.
+pub fn draw(path: &Path, points: &[PlotPoint], title: &str, size: (u32, u32)) -> Result<()> {
+    register_fonts();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let fail = |e: &dyn std::fmt::Display| Error::Plot {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    if size.0 < 200 || size.1 < 150 || size.0 > 20_000 || size.1 > 20_000 {
+        return Err(Error::config(
+            "size",
+            "the image must be between 200×150 and 20000×20000 pixels",
+        ));
+    }
+    match ext.as_deref() {
+        Some("svg") => {
+            let out = AtomicFile::create(path)?;
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                render(&root, points, title).map_err(|e| fail(&e))?;
+                root.present().map_err(|e| fail(&e))?;
+            }
+            out.commit(|w| w.write_all(svg.as_bytes()))
+        }
+        Some("png") => {
+            let out = AtomicFile::create(path)?;
+            let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                render(&root, points, title).map_err(|e| fail(&e))?;
+                root.present().map_err(|e| fail(&e))?;
+            }
+            out.commit(|w| {
+                let mut enc = png::Encoder::new(w, size.0, size.1);
+                enc.set_color(png::ColorType::Rgb);
+                enc.set_depth(png::BitDepth::Eight);
+                let mut writer = enc.write_header().map_err(std::io::Error::other)?;
+                writer
+                    .write_image_data(&rgb)
+                    .map_err(std::io::Error::other)?;
+                writer.finish().map_err(std::io::Error::other)
+            })
+        }
+        _ => Err(Error::config(
+            "output",
+            format!(
+                "{}: the plot's file name must end in .svg or .png",
+                path.display()
+            ),
+        )),
+    }
+}
+
+type Rect = (f64, f64, f64, f64);
+
+fn overlap(a: &Rect, b: &Rect) -> f64 {
+    let w = (a.2.min(b.2) - a.0.max(b.0)).max(0.0);
+    let h = (a.3.min(b.3) - a.1.max(b.1)).max(0.0);
+    w * h
+}
+
+fn render<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[PlotPoint],
+    title: &str,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in points {
+        x0 = x0.min(p.xy[0]);
+        x1 = x1.max(p.xy[0]);
+        y0 = y0.min(p.xy[1]);
+        y1 = y1.max(p.xy[1]);
+    }
+    if points.is_empty() {
+        (x0, x1, y0, y1) = (-1.0, 1.0, -1.0, 1.0);
+    }
+    // Margins so that labels at the edges stay inside.
+    let (dx, dy) = ((x1 - x0).max(1e-9) * 0.08, (y1 - y0).max(1e-9) * 0.06);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(16)
+        .x_label_area_size(28)
+        .y_label_area_size(48)
+        .build_cartesian_2d((x0 - dx)..(x1 + dx), (y0 - dy)..(y1 + dy))?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .label_style((FONT, 11))
+        .draw()?;
+    let pixel: Vec<(i32, i32)> = points
+        .iter()
+        .map(|p| chart.backend_coord(&(p.xy[0], p.xy[1])))
+        .collect();
+    for (p, &(px, py)) in points.iter().zip(&pixel) {
+        let c = PALETTE[p.group % PALETTE.len()];
+        let r = if p.highlight { 6 } else { 4 };
+        root.draw(&Circle::new((px, py), r, c.filled()))?;
+    }
+    // Greedy label placement, query words first.
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by_key(|&i| !points[i].highlight);
+    let mut taken: Vec<Rect> = pixel
+        .iter()
+        .map(|&(x, y)| {
+            (
+                x as f64 - 4.0,
+                y as f64 - 4.0,
+                x as f64 + 4.0,
+                y as f64 + 4.0,
+            )
+        })
+        .collect();
+    for i in order {
+        let p = &points[i];
+        let (px, py) = (pixel[i].0 as f64, pixel[i].1 as f64);
+        let colour = PALETTE[p.group % PALETTE.len()];
+        let shade = RGBColor(colour.0 / 2, colour.1 / 2, colour.2 / 2);
+        let font = if p.highlight {
+            (FONT, LABEL_PX, FontStyle::Bold).into_font()
+        } else {
+            (FONT, LABEL_PX).into_font()
+        };
+        let style = font.color(&shade);
+        let (w, h) = root
+            .estimate_text_size(&p.label, &style)
+            .map(|(w, h)| (w as f64, h as f64))
+            .unwrap_or((p.label.chars().count() as f64 * LABEL_PX * 0.6, LABEL_PX));
+        let g = 7.0;
+        let candidates = [
+            (px + g, py - h / 2.0),
+            (px - g - w, py - h / 2.0),
+            (px - w / 2.0, py - g - h),
+            (px - w / 2.0, py + g),
+            (px + g, py - g - h),
+            (px - g - w, py - g - h),
+            (px + g, py + g),
+            (px - g - w, py + g),
+        ];
+        let mut best = (f64::MAX, candidates[0]);
+        for &(lx, ly) in &candidates {
+            let rect = (lx, ly, lx + w, ly + h);
+            let cost: f64 = taken
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, t)| overlap(&rect, t))
+                .sum();
+            if cost < best.0 {
+                best = (cost, (lx, ly));
+                if cost == 0.0 {
+                    break;
+                }
+            }
+        }
+        let (lx, ly) = best.1;
+        taken.push((lx, ly, lx + w, ly + h));
+        root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
+    }
+    Ok(())
+}
