@@ -89,6 +89,11 @@ pub struct TrainConfig {
     /// Random seed; with --threads 1 the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
+    /// Monitoring: score these analogy questions (questions-words format, 30,000 most frequent
+    /// words, 3CosAdd, case-insensitive) at the end of every epoch, beside the loss.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eval_analogies: Option<std::path::PathBuf>,
 }
 
 impl Default for TrainConfig {
@@ -106,6 +111,7 @@ impl Default for TrainConfig {
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
+            eval_analogies: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::config::{ModelKind, TrainConfig, defaults};
 use crate::corpus::Corpus;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::eval::AnalogyOptions;
 use crate::kernels::Sigmoid;
 use crate::model::{LossSum, Model, Scratch};
 use crate::rng::Rng;
@@ -57,6 +58,10 @@ pub enum Progress {
         predictions: u64,
         /// Seconds since training started.
         elapsed: f64,
+        /// Analogy accuracy of the input vectors as they stand when the epoch's last thread
+        /// finishes it (only with `eval_analogies`; other threads may have started the next
+        /// epoch by then).
+        analogy: Option<f64>,
     },
 }
 
@@ -147,6 +152,14 @@ pub fn train(
 ) -> Result<TrainOutput> {
     config.validate()?;
     let corpus = Corpus::open(corpus_path)?;
+    // Read the monitoring questions now: a missing file fails before any work.
+    let questions = match &config.eval_analogies {
+        Some(p) => Some((
+            p.clone(),
+            std::fs::read(p).map_err(|e| Error::io("cannot read analogy questions from", p, e))?,
+        )),
+        None => None,
+    };
     let t0 = Instant::now();
     let (vocab, vstats) = match vocab {
         Some(v) if v.is_empty() => {
@@ -241,11 +254,22 @@ pub fn train(
                             shared.stop.store(true, Relaxed);
                         }
                         epoch_losses.push(mean);
+                        let analogy = questions.as_ref().map(|q| {
+                            let mut data = vec![0.0f32; vocab.len() * dim];
+                            for (r, row) in data.chunks_exact_mut(dim).enumerate() {
+                                input.read_row(r, row);
+                            }
+                            let e = Embeddings::new(vocab.words().to_vec(), dim, data);
+                            let opts = AnalogyOptions::default();
+                            e.evaluate_analogies_text(&q.0, &q.1, &opts)
+                                .map_or(f64::NAN, |r| r.accuracy())
+                        });
                         progress(&Progress::EpochEnd {
                             epoch: reported + 1,
                             loss: mean,
                             predictions: l.predictions,
                             elapsed: start.elapsed().as_secs_f64(),
+                            analogy,
                         });
                         reported += 1;
                     }

@@ -337,6 +337,7 @@ bad_input! {
     bad_input_zero_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--negative", "0"] => "--negative";
     bad_input_output_dir_missing: ["{dir}/ok.txt", "-o", "{dir}/no/such/v.bin", "--min-count", "1"] => "cannot write";
     bad_input_output_is_a_directory: ["{dir}/ok.txt", "-o", "{dir}", "--min-count", "1"] => "cannot write";
+    bad_input_missing_eval_questions: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--eval-analogies", "{dir}/q.txt"] => "cannot read analogy questions";
     bad_input_vocab_path_unwritable: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--save-vocab", "{dir}/no/v.txt"] => "cannot write";
 }
 
@@ -375,4 +376,32 @@ fn similar_prints_neighbours_and_rejects_unknown_words() {
     let o = run(&["similar", v.to_str().unwrap(), "qqqqzzzz"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("not in vocabulary: qqqqzzzz"));
+}
+
+#[test]
+fn eval_analogies_prints_the_accuracy_of_every_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eval/questions-words.txt");
+    let corpus = dir.path().join("small.txt");
+    std::fs::write(&corpus, sample_text(300_000)).unwrap();
+    let out = dir.path().join("v.bin");
+    let o = run(&[
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--eval-analogies",
+        q.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let accs: Vec<f64> = err
+        .lines()
+        .filter_map(|l| l.split("analogy accuracy ").nth(1))
+        .map(|r| r.split('%').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(accs.len(), 2, "{err}");
+    assert!(accs.iter().all(|a| (0.0..=100.0).contains(a)), "{accs:?}");
 }

@@ -76,7 +76,15 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("w2v: error: {e:#}");
+            // Library errors already name their cause; add only causes not yet in the text.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg = format!("{msg}: {c}");
+                }
+            }
+            eprintln!("w2v: error: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -173,9 +181,15 @@ impl Reporter {
                 loss,
                 predictions,
                 elapsed,
-            } => self.line(&format!(
-                "epoch {epoch} done: mean loss {loss:.5} over {predictions} predictions ({elapsed:.1} s)"
-            )),
+                analogy,
+            } => {
+                let acc = analogy.map_or(String::new(), |a| {
+                    format!(", analogy accuracy {:.2}%", 100.0 * a)
+                });
+                self.line(&format!(
+                    "epoch {epoch} done: mean loss {loss:.5} over {predictions} predictions{acc} ({elapsed:.1} s)"
+                ))
+            }
             _ => {}
         }
     }
