@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap;
 use crate::error::{Error, Result};
 use crate::io::{self, Format};
 use crate::kernels;
+use crate::search::{self, QUANTIZED_MIN_FLOATS, Quantized};
 
 /// Word vectors: `len()` words, each with a `dim()`-float vector, most frequent first when
 /// produced by the trainer (and in every word2vec file by convention).
@@ -26,6 +27,7 @@ pub struct Embeddings {
     data: Vec<f32>,
     norms: OnceLock<Vec<f32>>,
     folded: OnceLock<FxHashMap<Box<[u8]>, u32>>,
+    quantized: OnceLock<Quantized>,
 }
 
 impl PartialEq for Embeddings {
@@ -86,6 +88,7 @@ impl Embeddings {
             data,
             norms: OnceLock::new(),
             folded: OnceLock::new(),
+            quantized: OnceLock::new(),
         }
     }
 
@@ -191,9 +194,25 @@ impl Embeddings {
     /// The Euclidean norm of every row (computed on first use, then kept).
     pub fn norms(&self) -> &[f32] {
         self.norms.get_or_init(|| {
-            (0..self.len())
-                .map(|i| kernels::dot(self.row(i), self.row(i)).sqrt())
-                .collect()
+            let mut norms = vec![0.0f32; self.len()];
+            let dim = self.dim.max(1);
+            let fill = |rows: &[f32], out: &mut [f32]| {
+                for (n, r) in out.iter_mut().zip(rows.chunks_exact(dim)) {
+                    *n = kernels::dot(r, r).sqrt();
+                }
+            };
+            let threads = if self.data.len() < (1 << 22) {
+                1
+            } else {
+                available_threads()
+            };
+            let per = self.len().div_ceil(threads).max(1);
+            std::thread::scope(|s| {
+                for (rows, out) in self.data.chunks(per * dim).zip(norms.chunks_mut(per)) {
+                    s.spawn(move || fill(rows, out));
+                }
+            });
+            norms
         })
     }
 
@@ -288,7 +307,8 @@ impl Embeddings {
 
     /// The `k` rows closest by cosine to the vector `q` among the first `restrict` rows (all when
     /// `None`), rows in `exclude` left out; best first, ties to the lower index. Scans with all
-    /// cores when the matrix is large.
+    /// cores when the matrix is large, and above 16M floats through an `i8` copy of the matrix
+    /// (built on first use, a quarter of its size) with exact rescoring: see [`crate::search`].
     pub fn nearest_to_vector(
         &self,
         q: &[f32],
@@ -299,6 +319,17 @@ impl Embeddings {
         let n = restrict.map_or(self.len(), |r| r.min(self.len()));
         let qn = kernels::dot(q, q).sqrt();
         let norms = self.norms();
+        if self.data.len() >= QUANTIZED_MIN_FLOATS {
+            let quant = self
+                .quantized
+                .get_or_init(|| Quantized::new(&self.data, self.dim));
+            let mut top =
+                search::top_by_cosine(quant, |j| self.row(j), norms, q, n, k + exclude.len());
+            top.items.retain(|&(_, j)| !exclude.contains(&j));
+            let mut v = top.into_sorted();
+            v.truncate(k);
+            return v;
+        }
         let scan = |lo: usize, hi: usize| {
             let mut top = TopK::new(k + exclude.len());
             for (j, &nj) in norms.iter().enumerate().take(hi).skip(lo) {
@@ -390,6 +421,20 @@ impl TopK {
             .items
             .partition_point(|&(s, i)| s > score || (s == score && i < index));
         self.items.insert(pos, (score, index));
+    }
+
+    /// The lowest score kept, once `k` items are kept.
+    pub(crate) fn worst(&self) -> Option<f32> {
+        if self.items.len() == self.k && self.k > 0 {
+            self.items.last().map(|&(s, _)| s)
+        } else {
+            None
+        }
+    }
+
+    /// (index, score), best first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.items.iter().map(|&(s, i)| (i, s))
     }
 
     /// (index, score), best first.

@@ -228,7 +228,6 @@ pub fn read_from(
     match format {
         Format::Bin => {
             let mut word = Vec::new();
-            let mut bytes = vec![0u8; 4 * d];
             for i in 0..v {
                 word.clear();
                 // Skip the newline (and any whitespace) left after the previous vector.
@@ -251,19 +250,24 @@ pub fn read_from(
                 if word.len() > 100_000 {
                     return Err(bad(format!("word {} is over 100000 bytes", i + 1)));
                 }
-                r.read_exact(&mut bytes).map_err(|e| {
+                // The floats go straight from the reader's buffer into the matrix: no
+                // per-float parsing, no intermediate copy.
+                let start = data.len();
+                data.resize(start + d, 0.0);
+                let row = &mut data[start..];
+                r.read_exact(bytemuck::cast_slice_mut(row)).map_err(|e| {
                     if e.kind() == stdio::ErrorKind::UnexpectedEof {
                         bad(format!("file ends inside the vector of word {}", i + 1))
                     } else {
                         io_err(e)
                     }
                 })?;
+                if cfg!(target_endian = "big") {
+                    for x in row.iter_mut() {
+                        *x = f32::from_bits(u32::from_le(x.to_bits()));
+                    }
+                }
                 words.push(word.as_slice().into());
-                data.extend(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                );
             }
         }
         Format::Text => {

@@ -96,6 +96,27 @@ pub fn matmul_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize
     }
 }
 
+/// `Σ codes[i]·q[i]` over the common prefix: an `i8`-quantised row against an `f32` query
+/// (the first pass of the exact nearest-neighbour search, 4× fewer bytes than an `f32` row).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2+fma"))]
+pub fn dot_i8(codes: &[i8], q: &[f32]) -> f32 {
+    let n = codes.len().min(q.len());
+    let (c, q) = (&codes[..n], &q[..n]);
+    let mut acc = [0.0f32; LANES];
+    let (cc, cq) = (c.chunks_exact(LANES), q.chunks_exact(LANES));
+    let (rc, rq) = (cc.remainder(), cq.remainder());
+    for (x, y) in cc.zip(cq) {
+        for i in 0..LANES {
+            acc[i] += x[i] as f32 * y[i];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in rc.iter().zip(rq) {
+        tail += *x as f32 * y;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// `y += a * x` over the common prefix.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {

@@ -29,6 +29,7 @@ pub mod plot;
 pub mod project;
 pub mod rng;
 pub mod sampler;
+pub mod search;
 pub mod shared;
 pub mod train;
 pub mod vocab;
