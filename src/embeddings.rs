@@ -216,6 +216,22 @@ impl Embeddings {
         })
     }
 
+    /// Prepares what queries need, in one pass on all cores: the row norms and, for matrices
+    /// of 16M floats or more, the `i8` copy that nearest-neighbour search scans first (a
+    /// quarter of the matrix's memory). The first query does it otherwise; call it after
+    /// loading to keep that query as fast as the rest.
+    pub fn prepare_queries(&self) {
+        if self.data.len() >= QUANTIZED_MIN_FLOATS {
+            if self.quantized.get().is_none() {
+                let (q, norms) = Quantized::with_norms(&self.data, self.dim);
+                let _ = self.norms.set(norms);
+                let _ = self.quantized.set(q);
+            }
+        } else {
+            self.norms();
+        }
+    }
+
     /// Row `i` scaled to unit length (zero stays zero), added `weight` times into `acc`.
     pub(crate) fn add_unit(&self, i: usize, weight: f32, acc: &mut [f32]) {
         let n = self.norms()[i];
@@ -318,11 +334,9 @@ impl Embeddings {
     ) -> Vec<(usize, f32)> {
         let n = restrict.map_or(self.len(), |r| r.min(self.len()));
         let qn = kernels::dot(q, q).sqrt();
+        self.prepare_queries();
         let norms = self.norms();
-        if self.data.len() >= QUANTIZED_MIN_FLOATS {
-            let quant = self
-                .quantized
-                .get_or_init(|| Quantized::new(&self.data, self.dim));
+        if let Some(quant) = self.quantized.get() {
             let mut top =
                 search::top_by_cosine(quant, |j| self.row(j), norms, q, n, k + exclude.len());
             top.items.retain(|&(_, j)| !exclude.contains(&j));

@@ -117,6 +117,21 @@ pub fn dot_i8(codes: &[i8], q: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Quantises `row` to `codes` (`i8`, rounded half away from zero) with the scale
+/// `max|row| / 127`, and returns `(scale, ‖row‖)`: `|row[i] − scale·codes[i]| ≤ scale/2`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2+fma"))]
+pub fn quantize_i8(row: &[f32], codes: &mut [i8]) -> (f32, f32) {
+    let norm = dot_body(row, row).sqrt();
+    let max = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
+    // `as` saturates, and |x·inv| ≤ 127 anyway; no `round` call, so the loop vectorises.
+    for (c, x) in codes.iter_mut().zip(row) {
+        let y = x * inv;
+        *c = (y + 0.5f32.copysign(y)) as i8;
+    }
+    (max / 127.0, norm)
+}
+
 /// `y += a * x` over the common prefix.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {

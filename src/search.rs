@@ -27,36 +27,35 @@ pub(crate) struct Quantized {
 }
 
 impl Quantized {
-    /// Quantises the `data.len() / dim` rows of `data`, on all cores.
-    pub(crate) fn new(data: &[f32], dim: usize) -> Self {
+    /// Quantises the `data.len() / dim` rows of `data` and computes their Euclidean norms, in
+    /// one pass on all cores.
+    pub(crate) fn with_norms(data: &[f32], dim: usize) -> (Self, Vec<f32>) {
         let dim = dim.max(1);
         let rows = data.len() / dim;
         let mut codes = vec![0i8; rows * dim];
         let mut scale = vec![0.0f32; rows];
+        let mut norms = vec![0.0f32; rows];
         let per = rows.div_ceil(available_threads()).max(1);
         std::thread::scope(|s| {
-            for ((src, dst), sc) in data
+            for (((src, dst), sc), nm) in data
                 .chunks(per * dim)
                 .zip(codes.chunks_mut(per * dim))
                 .zip(scale.chunks_mut(per))
+                .zip(norms.chunks_mut(per))
             {
                 s.spawn(move || {
-                    for ((r, c), s) in src
+                    for (((r, c), s), n) in src
                         .chunks_exact(dim)
                         .zip(dst.chunks_exact_mut(dim))
                         .zip(sc.iter_mut())
+                        .zip(nm.iter_mut())
                     {
-                        let max = r.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                        *s = max / 127.0;
-                        let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
-                        for (ci, x) in c.iter_mut().zip(r) {
-                            *ci = (x * inv).round().clamp(-127.0, 127.0) as i8;
-                        }
+                        (*s, *n) = kernels::quantize_i8(r, c);
                     }
                 });
             }
         });
-        Quantized { codes, scale, dim }
+        (Quantized { codes, scale, dim }, norms)
     }
 
     fn row(&self, i: usize) -> &[i8] {
@@ -163,7 +162,8 @@ mod tests {
             .chunks_exact(dim)
             .map(|r| kernels::dot(r, r).sqrt())
             .collect();
-        let quant = Quantized::new(&data, dim);
+        let (quant, qnorms) = Quantized::with_norms(&data, dim);
+        assert_eq!(qnorms, norms);
         let row = |j: usize| &data[j * dim..(j + 1) * dim];
         for t in 0..40 {
             let q: Vec<f32> = if t % 2 == 0 {

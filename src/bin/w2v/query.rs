@@ -149,6 +149,7 @@ fn print_neighbours(
 
 pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
+    emb.prepare_queries();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let run = |out: &mut std::io::StdoutLock, line: &str| -> anyhow::Result<bool> {
