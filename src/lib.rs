@@ -14,6 +14,21 @@
 //! out.embeddings.save("vectors.bin", Format::Bin)?;
 //! # Ok::<(), w2v::Error>(())
 //! ```
+//!
+//! Asking the space questions, with numbers identical to gensim's:
+//!
+//! ```no_run
+//! use w2v::{AnalogyMethod, AnalogyOptions, Embeddings, SimilarityOptions};
+//!
+//! let emb = Embeddings::load("vectors.bin", None)?;
+//! let neighbours = emb.most_similar_to(&[b"paris", b"italy"], &[b"france"], 10)?;
+//! let answers = emb.analogy(b"man", b"king", b"woman", 5, AnalogyMethod::CosAdd)?;
+//! let report = emb.evaluate_analogies("questions-words.txt", &AnalogyOptions::default())?;
+//! println!("{:.2}% of {} answered", 100.0 * report.accuracy(), report.answered());
+//! let ws = emb.evaluate_similarity("wordsim353.tsv", &SimilarityOptions::default())?;
+//! println!("Spearman {:.4}", ws.spearman);
+//! # Ok::<(), w2v::Error>(())
+//! ```
 #![deny(missing_docs, unsafe_code)]
 
 pub mod config;
