@@ -341,3 +341,32 @@ fn plot_writes_svg_and_png_of_the_asked_size() {
     }
     assert!(!dir.path().join("y.svg").exists());
 }
+
+#[test]
+fn invalid_utf8_words_load_as_bytes_or_lossily() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.txt");
+    // A GoogleNews-style word cut inside a multi-byte character, beside valid ones.
+    std::fs::write(&p, b"3 2\ncaf\xc3 1 0\ncafe 0.9 0.1\ntea 0 1\n").unwrap();
+    let ps = p.to_str().unwrap();
+    let v = json(&run(&["similar", ps, "cafe", "-k", "1", "--json"]));
+    assert_eq!(v["neighbours"][0]["word"], "caf\u{fffd}", "shown lossily");
+    let v = json(&run(&[
+        "similar",
+        ps,
+        "--lossy-utf8",
+        "caf\u{fffd}",
+        "-k",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(
+        v["neighbours"][0]["word"], "cafe",
+        "found by its replaced form"
+    );
+    let o = w2v().args(["similar", ps, "caf\u{fffd}"]).output().unwrap();
+    assert!(
+        !o.status.success(),
+        "without --lossy-utf8 the word is its exact bytes"
+    );
+}
