@@ -4,6 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use w2v::config::Loss;
 use w2v::kernels::{Sigmoid, axpy, dot, logistic_step};
 use w2v::model::{LossSum, Model, Scratch};
 use w2v::rng::Rng;
@@ -116,9 +117,11 @@ fn step(c: &mut Criterion) {
         noise: &noise,
         sigmoid: &sig,
         negative: 5,
+        loss: Loss::Ns,
+        tree: None,
     };
     let sentence: Vec<u32> = (0..1000).map(|_| noise.sample(&mut rng)).collect();
-    let mut s = Scratch::new(dim, 5);
+    let mut s = Scratch::new(dim, 5, 0);
     let mut grp = c.benchmark_group("train_step");
     grp.throughput(Throughput::Elements(sentence.len() as u64));
     grp.bench_function("skipgram_sentence_1000_words_v70k", |bn| {

@@ -48,6 +48,26 @@ pub enum ModelKind {
     Cbow,
 }
 
+/// The training loss: how the probability of the predicted word is modelled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Loss {
+    /// Negative sampling: one binary decision for the true word and one per noise word,
+    /// O(k+1) per prediction. Reported loss: `−log σ(u_o·h) − Σ_j log σ(−u_{n_j}·h)`.
+    #[default]
+    Ns,
+    /// Hierarchical softmax over a Huffman tree: one binary decision per inner node on the
+    /// word's path, O(log V). Reported loss: `−log p(word)`, the sum over the path.
+    Hs,
+    /// The exact softmax over the whole vocabulary, O(V): the baseline the others approximate.
+    /// Reported loss: `−log p(word)` (log-sum-exp, numerically stable).
+    Softmax,
+}
+
+/// Vocabularies above this size make `--loss softmax` very slow (it is O(V) per prediction).
+pub const SOFTMAX_WARN_WORDS: usize = 10_000;
+
 /// Hyper-parameters of one training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::Args))]
@@ -56,6 +76,9 @@ pub struct TrainConfig {
     /// Model architecture.
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ModelKind::SkipGram))]
     pub model: ModelKind,
+    /// Loss: negative sampling, hierarchical softmax or the full softmax.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Loss::Ns))]
+    pub loss: Loss,
     /// Embedding dimensionality.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::DIM))]
     pub dim: usize,
@@ -100,6 +123,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             model: ModelKind::SkipGram,
+            loss: Loss::Ns,
             dim: defaults::DIM,
             window: defaults::WINDOW,
             negative: defaults::NEGATIVE,
@@ -128,7 +152,9 @@ impl TrainConfig {
         };
         positive("dim", self.dim)?;
         positive("window", self.window)?;
-        positive("negative", self.negative)?;
+        if self.loss == Loss::Ns {
+            positive("negative", self.negative)?;
+        }
         positive("epochs", self.epochs)?;
         if self.dim > 100_000 {
             return Err(Error::config("dim", "must be at most 100000"));

@@ -36,6 +36,7 @@ pub mod corpus;
 pub mod embeddings;
 pub mod error;
 pub mod eval;
+pub mod huffman;
 pub mod io;
 pub mod kernels;
 pub mod model;
@@ -49,7 +50,7 @@ pub mod shared;
 pub mod train;
 pub mod vocab;
 
-pub use config::{ModelKind, TrainConfig};
+pub use config::{Loss, ModelKind, TrainConfig};
 pub use embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use error::{Error, Result};
 pub use eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};

@@ -29,7 +29,9 @@
 //! undivided by the number of context words, as word2vec.c, fastText and gensim (`cbow_mean=1`)
 //! do.
 
-use crate::kernels::{Sigmoid, axpy, logistic_step};
+use crate::config::Loss;
+use crate::huffman::Huffman;
+use crate::kernels::{Sigmoid, axpy, dot, logistic_step};
 use crate::rng::Rng;
 use crate::sampler::NoiseSampler;
 use crate::shared::SharedMatrix;
@@ -46,6 +48,8 @@ pub struct Scratch {
     pub t: Vec<f32>,
     /// Output rows of the current prediction.
     pub block: Block,
+    /// Scores of every word (full softmax only; empty otherwise).
+    pub scores: Vec<f32>,
 }
 
 /// The output rows of the negatives of one prediction.
@@ -70,14 +74,16 @@ impl Block {
 }
 
 impl Scratch {
-    /// Buffers for vectors of length `dim` and `negative` negatives per prediction.
-    pub fn new(dim: usize, negative: usize) -> Self {
+    /// Buffers for vectors of length `dim`, `negative` negatives per prediction and, for the
+    /// full softmax, `softmax_words` scores (0 otherwise).
+    pub fn new(dim: usize, negative: usize, softmax_words: usize) -> Self {
         Scratch {
             h: vec![0.0; dim],
             grad: vec![0.0; dim],
             o: vec![0.0; dim],
             t: vec![0.0; dim],
             block: Block::new(dim, negative),
+            scores: vec![0.0; softmax_words],
         }
     }
 }
@@ -94,6 +100,10 @@ pub struct Model<'a> {
     pub sigmoid: &'a Sigmoid,
     /// Negatives per prediction.
     pub negative: usize,
+    /// Which loss the output matrix serves.
+    pub loss: Loss,
+    /// The Huffman tree (hierarchical softmax only).
+    pub tree: Option<&'a Huffman>,
 }
 
 /// Loss summed over a batch of predictions.
@@ -160,6 +170,66 @@ impl Model<'_> {
         loss
     }
 
+    /// One hierarchical-softmax prediction of `target` from `h`: one [`logistic_step`] per
+    /// inner node on the target's path, with label `1 − code` (word2vec.c's convention), each
+    /// node's row copied into `row`, updated and stored back. Returns `−log p(target)`.
+    #[inline]
+    pub fn predict_hs(
+        &self,
+        target: u32,
+        h: &[f32],
+        grad: &mut [f32],
+        row: &mut [f32],
+        lr: f32,
+    ) -> f32 {
+        let tree = self.tree.expect("hierarchical softmax needs its tree");
+        let (path, code) = (tree.path(target as usize), tree.code(target as usize));
+        for &n in path {
+            self.output.prefetch_row(n as usize);
+        }
+        let mut loss = 0.0;
+        for (&n, &c) in path.iter().zip(code) {
+            self.output.read_row(n as usize, row);
+            loss += logistic_step(h, row, grad, 1.0 - c as f32, lr, self.sigmoid);
+            self.output.write_row(n as usize, row);
+        }
+        loss
+    }
+
+    /// One full-softmax prediction of `target` from `h`: `p = softmax(U·h)` over every output
+    /// row, `grad += lr·Σ_j (y_j − p_j)·u_j` (each row read before its update) and
+    /// `u_j += lr·(y_j − p_j)·h`. Returns `−log p(target) = logsumexp(U·h) − u_target·h`.
+    #[inline]
+    pub fn predict_softmax(
+        &self,
+        target: u32,
+        h: &[f32],
+        grad: &mut [f32],
+        row: &mut [f32],
+        scores: &mut [f32],
+        lr: f32,
+    ) -> f32 {
+        let v = self.output.rows().min(scores.len());
+        let mut max = f32::NEG_INFINITY;
+        for (j, sj) in scores[..v].iter_mut().enumerate() {
+            self.output.read_row(j, row);
+            *sj = dot(h, row);
+            max = max.max(*sj);
+        }
+        let z: f64 = scores[..v].iter().map(|&x| ((x - max) as f64).exp()).sum();
+        let log_z = max as f64 + z.ln();
+        for (j, &sj) in scores[..v].iter().enumerate() {
+            let p = ((sj as f64) - log_z).exp() as f32;
+            let y = if j == target as usize { 1.0 } else { 0.0 };
+            let g = lr * (y - p);
+            self.output.read_row(j, row);
+            axpy(g, row, grad);
+            axpy(g, h, row);
+            self.output.write_row(j, row);
+        }
+        (log_z - scores[target as usize] as f64) as f32
+    }
+
     /// Skip-gram over one (subsampled) sentence, with window radii drawn from `1..=window`.
     pub fn skipgram_sentence(
         &self,
@@ -178,22 +248,36 @@ impl Model<'_> {
             if hi - lo <= 1 {
                 continue;
             }
-            // The centre's output row is the target of every pair in the window: keep it local
-            // and store it once (negatives never equal the target, so this is exact).
-            self.output.read_row(center as usize, &mut s.t);
+            // With negative sampling the centre's output row is the target of every pair in the
+            // window: keep it local and store it once (negatives never equal the target, so
+            // this is exact).
+            let ns = self.loss == Loss::Ns;
+            if ns {
+                self.output.read_row(center as usize, &mut s.t);
+            }
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
                 if lo + j == i {
                     continue;
                 }
                 self.input.read_row(ctx as usize, &mut s.h);
                 s.grad.fill(0.0);
-                let l = self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
+                let l = match self.loss {
+                    Loss::Ns => {
+                        self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng)
+                    }
+                    Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.o, lr),
+                    Loss::Softmax => {
+                        self.predict_softmax(center, &s.h, &mut s.grad, &mut s.o, &mut s.scores, lr)
+                    }
+                };
                 acc.loss += l as f64;
                 acc.predictions += 1;
                 axpy(1.0, &s.grad, &mut s.h);
                 self.input.write_row(ctx as usize, &s.h);
             }
-            self.output.write_row(center as usize, &s.t);
+            if ns {
+                self.output.write_row(center as usize, &s.t);
+            }
         }
     }
 
@@ -226,9 +310,19 @@ impl Model<'_> {
             let inv = 1.0 / count as f32;
             s.h.iter_mut().for_each(|x| *x *= inv);
             s.grad.fill(0.0);
-            self.output.read_row(center as usize, &mut s.t);
-            let l = self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
-            self.output.write_row(center as usize, &s.t);
+            let l = match self.loss {
+                Loss::Ns => {
+                    self.output.read_row(center as usize, &mut s.t);
+                    let l =
+                        self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
+                    self.output.write_row(center as usize, &s.t);
+                    l
+                }
+                Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.o, lr),
+                Loss::Softmax => {
+                    self.predict_softmax(center, &s.h, &mut s.grad, &mut s.o, &mut s.scores, lr)
+                }
+            };
             acc.loss += l as f64;
             acc.predictions += 1;
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
@@ -270,6 +364,8 @@ mod tests {
             noise: &noise,
             sigmoid: &sigmoid,
             negative: 4,
+            loss: Loss::Ns,
+            tree: None,
         };
         // Find a seed whose negatives are distinct and differ from the target, then replay.
         let target = 3u32;
@@ -365,11 +461,13 @@ mod tests {
             noise: &noise,
             sigmoid: &sigmoid,
             negative: 1,
+            loss: Loss::Ns,
+            tree: None,
         };
         let sentence = [1u32, 2, 0];
         // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
         // also train; check only the first centre by running on a 2-word slice.
-        let mut s = Scratch::new(dim, m.negative);
+        let mut s = Scratch::new(dim, m.negative, 0);
         let mut acc = LossSum::default();
         let lr = 0.01;
         m.cbow_sentence(&sentence[..2], 1, lr, &mut Rng::new(1, 0), &mut s, &mut acc);
@@ -395,8 +493,10 @@ mod tests {
             noise: &noise,
             sigmoid: &sigmoid,
             negative: 2,
+            loss: Loss::Ns,
+            tree: None,
         };
-        let mut s = Scratch::new(dim, m.negative);
+        let mut s = Scratch::new(dim, m.negative, 0);
         let mut acc = LossSum::default();
         m.skipgram_sentence(&[0, 1], 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
         assert_eq!(acc.predictions, 2);
@@ -405,5 +505,198 @@ mod tests {
         assert!(out[0..dim].iter().all(|&x| x > 0.0)); // word 0 was a positive target
         assert!(out[4 * dim..].iter().all(|&x| x < 0.0)); // word 4 was the noise
         assert!(out[2 * dim..4 * dim].iter().all(|&x| x == 0.0));
+    }
+
+    /// `exact(h, rows)` in f64 against a prediction `run(h, grad, output)` that moves `grad` and
+    /// the output rows by `−lr·∂ℓ/∂(·)`: every coordinate checked by central differences.
+    fn check_gradient(
+        dim: usize,
+        rows: usize,
+        lr: f32,
+        exact: &dyn Fn(&[f64], &[Vec<f64>]) -> f64,
+        run: &dyn Fn(&[f32], &mut [f32], &SharedMatrix) -> f32,
+    ) {
+        let init: Vec<f32> = (0..rows * dim)
+            .map(|i| ((i as f32) * 0.173).sin() * 0.5)
+            .collect();
+        let output = SharedMatrix::from_vec(init.clone(), dim);
+        let h: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.51).cos() * 0.4).collect();
+        let mut grad = vec![0f32; dim];
+        let loss = run(&h, &mut grad, &output);
+        let after = output.into_vec();
+        let hd: Vec<f64> = h.iter().map(|&x| x as f64).collect();
+        let rd: Vec<Vec<f64>> = init
+            .chunks(dim)
+            .map(|r| r.iter().map(|&x| x as f64).collect())
+            .collect();
+        assert!(
+            (loss as f64 - exact(&hd, &rd)).abs() < 1e-4,
+            "loss {loss} vs {}",
+            exact(&hd, &rd)
+        );
+        let eps = 1e-6;
+        for i in 0..dim {
+            let (mut hp, mut hm) = (hd.clone(), hd.clone());
+            hp[i] += eps;
+            hm[i] -= eps;
+            let d = (exact(&hp, &rd) - exact(&hm, &rd)) / (2.0 * eps);
+            assert!((grad[i] as f64 + lr as f64 * d).abs() < 2e-6, "h[{i}]");
+            for r in 0..rows {
+                let (mut rp, mut rm) = (rd.clone(), rd.clone());
+                rp[r][i] += eps;
+                rm[r][i] -= eps;
+                let d = (exact(&hd, &rp) - exact(&hd, &rm)) / (2.0 * eps);
+                let moved = (after[r * dim + i] - init[r * dim + i]) as f64;
+                assert!((moved + lr as f64 * d).abs() < 2e-6, "row {r}[{i}]");
+            }
+        }
+    }
+
+    fn model<'a>(
+        input: &'a SharedMatrix,
+        output: &'a SharedMatrix,
+        noise: &'a NoiseSampler,
+        sigmoid: &'a Sigmoid,
+        loss: Loss,
+        tree: Option<&'a Huffman>,
+    ) -> Model<'a> {
+        Model {
+            input,
+            output,
+            noise,
+            sigmoid,
+            negative: 0,
+            loss,
+            tree,
+        }
+    }
+
+    fn ls(x: f64) -> f64 {
+        -(-x).exp().ln_1p()
+    }
+
+    fn dotd(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn hierarchical_softmax_gradient_matches_finite_differences() {
+        let counts = [9u64, 7, 5, 3, 2, 1];
+        let tree = Huffman::new(&counts);
+        let (dim, lr) = (7, 0.01f32);
+        let sigmoid = Sigmoid::new();
+        let noise = NoiseSampler::new(&counts, 0.75);
+        let input = SharedMatrix::zeros(1, dim);
+        for target in [0u32, 3, 5] {
+            let (path, code) = (tree.path(target as usize), tree.code(target as usize));
+            let exact = |h: &[f64], rows: &[Vec<f64>]| -> f64 {
+                path.iter()
+                    .zip(code)
+                    .map(|(&n, &c)| {
+                        let f = dotd(h, &rows[n as usize]);
+                        -ls(if c == 0 { f } else { -f })
+                    })
+                    .sum()
+            };
+            check_gradient(dim, tree.inner_nodes(), lr, &exact, &|h, grad, out| {
+                let m = model(&input, out, &noise, &sigmoid, Loss::Hs, Some(&tree));
+                let mut row = vec![0.0; dim];
+                m.predict_hs(target, h, grad, &mut row, lr)
+            });
+        }
+    }
+
+    #[test]
+    fn full_softmax_gradient_matches_finite_differences() {
+        let (dim, v, lr) = (6, 9, 0.02f32);
+        let counts = vec![1u64; v];
+        let sigmoid = Sigmoid::new();
+        let noise = NoiseSampler::new(&counts, 0.75);
+        let input = SharedMatrix::zeros(1, dim);
+        for target in [0u32, 4, 8] {
+            let exact = |h: &[f64], rows: &[Vec<f64>]| -> f64 {
+                let s: Vec<f64> = rows.iter().map(|r| dotd(h, r)).collect();
+                let max = s.iter().cloned().fold(f64::MIN, f64::max);
+                let lse = max + s.iter().map(|x| (x - max).exp()).sum::<f64>().ln();
+                lse - s[target as usize]
+            };
+            check_gradient(dim, v, lr, &exact, &|h, grad, out| {
+                let m = model(&input, out, &noise, &sigmoid, Loss::Softmax, None);
+                let (mut row, mut scores) = (vec![0.0; dim], vec![0.0; v]);
+                m.predict_softmax(target, h, grad, &mut row, &mut scores, lr)
+            });
+        }
+    }
+
+    #[test]
+    fn hierarchical_softmax_probabilities_sum_to_one() {
+        let counts: Vec<u64> = (1..=50u64).rev().map(|i| i * 3 + i % 7).collect();
+        let mut counts = counts;
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let tree = Huffman::new(&counts);
+        let dim = 10;
+        let mut rng = Rng::new(5, 0);
+        let rows: Vec<Vec<f64>> = (0..tree.inner_nodes())
+            .map(|_| (0..dim).map(|_| rng.next_f32() as f64 - 0.5).collect())
+            .collect();
+        for _ in 0..5 {
+            let h: Vec<f64> = (0..dim)
+                .map(|_| 2.0 * rng.next_f32() as f64 - 1.0)
+                .collect();
+            let total: f64 = (0..counts.len())
+                .map(|w| {
+                    tree.path(w)
+                        .iter()
+                        .zip(tree.code(w))
+                        .map(|(&n, &c)| {
+                            let f = dotd(&h, &rows[n as usize]);
+                            ls(if c == 0 { f } else { -f }).exp()
+                        })
+                        .product::<f64>()
+                })
+                .sum();
+            assert!((total - 1.0).abs() < 1e-12, "{total}");
+        }
+    }
+
+    /// Skip-gram with the exact softmax on a corpus whose co-occurrences are known learns
+    /// `p(centre | context)` itself: after "a b", "a b", "a c" (window 1), p(b | a) = 2/3.
+    #[test]
+    fn full_softmax_learns_the_co_occurrence_distribution() {
+        let (dim, v) = (8, 3);
+        let counts = vec![3u64, 2, 1];
+        let sigmoid = Sigmoid::new();
+        let noise = NoiseSampler::new(&counts, 0.75);
+        let init: Vec<f32> = (0..v * dim)
+            .map(|i| ((i as f32) * 0.7).sin() * 0.1)
+            .collect();
+        let input = SharedMatrix::from_vec(init, dim);
+        let output = SharedMatrix::zeros(v, dim);
+        let m = model(&input, &output, &noise, &sigmoid, Loss::Softmax, None);
+        let mut s = Scratch::new(dim, 0, v);
+        let mut rng = Rng::new(1, 0);
+        let mut acc = LossSum::default();
+        let sentences: [&[u32]; 3] = [&[0, 1], &[0, 1], &[0, 2]];
+        for epoch in 0..4000 {
+            let lr = 0.05 * (1.0 - epoch as f32 / 4000.0) + 1e-4;
+            for sent in sentences {
+                m.skipgram_sentence(sent, 1, lr, &mut rng, &mut s, &mut acc);
+            }
+        }
+        let (inp, out) = (input.into_vec(), output.into_vec());
+        let probs = |ctx: usize| -> Vec<f64> {
+            let h = &inp[ctx * dim..(ctx + 1) * dim];
+            let sc: Vec<f64> = (0..v)
+                .map(|j| dot(h, &out[j * dim..(j + 1) * dim]) as f64)
+                .collect();
+            let z: f64 = sc.iter().map(|x| x.exp()).sum();
+            sc.iter().map(|x| x.exp() / z).collect()
+        };
+        // Context a predicts b twice and c once; b and c only ever predict a.
+        let pa = probs(0);
+        assert!((pa[1] - 2.0 / 3.0).abs() < 0.03, "{pa:?}");
+        assert!((pa[2] - 1.0 / 3.0).abs() < 0.03, "{pa:?}");
+        assert!(pa[0] < 0.03, "{pa:?}");
+        assert!(probs(1)[0] > 0.97 && probs(2)[0] > 0.97);
     }
 }

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::config::{ModelKind, TrainConfig, defaults};
+use crate::config::{Loss, ModelKind, TrainConfig, defaults};
 use crate::corpus::Corpus;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::eval::AnalogyOptions;
+use crate::huffman::Huffman;
 use crate::kernels::Sigmoid;
 use crate::model::{LossSum, Model, Scratch};
 use crate::rng::Rng;
@@ -175,6 +176,12 @@ pub fn train(
             (v, Some(s))
         }
     };
+    if config.loss == Loss::Hs && vocab.len() < 2 {
+        return Err(Error::config(
+            "loss",
+            "hierarchical softmax needs at least 2 words in the vocabulary",
+        ));
+    }
     progress(&Progress::VocabReady {
         words: vocab.len(),
         tokens_per_epoch: vocab.total(),
@@ -189,7 +196,13 @@ pub fn train(
         .map(|_| (init_rng.next_f32() - 0.5) / dim as f32)
         .collect();
     let input = SharedMatrix::from_vec(init, dim);
-    let output = SharedMatrix::zeros(vocab.len(), dim);
+    let tree = match config.loss {
+        Loss::Hs => Some(Huffman::new(vocab.counts())),
+        _ => None,
+    };
+    // Output rows: one per word, or one per inner node of the Huffman tree.
+    let out_rows = tree.as_ref().map_or(vocab.len(), |t| t.inner_nodes());
+    let output = SharedMatrix::zeros(out_rows, dim);
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let shared = Shared {
@@ -201,7 +214,13 @@ pub fn train(
             output: &output,
             noise: &noise,
             sigmoid: &sigmoid,
-            negative: config.negative,
+            negative: if config.loss == Loss::Ns {
+                config.negative
+            } else {
+                0
+            },
+            loss: config.loss,
+            tree: tree.as_ref(),
         },
         subsampler: Subsampler::new(vocab.counts(), config.sample),
         processed: AtomicU64::new(0),
@@ -377,7 +396,12 @@ impl Tally {
 fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<WorkerTotals> {
     let cfg = sh.config;
     let mut rng = Rng::new(cfg.seed, t as u64);
-    let mut scratch = Scratch::new(cfg.dim, cfg.negative);
+    let softmax_words = if cfg.loss == Loss::Softmax {
+        sh.vocab.len()
+    } else {
+        0
+    };
+    let mut scratch = Scratch::new(cfg.dim, sh.model.negative, softmax_words);
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut totals = WorkerTotals::default();

@@ -338,6 +338,7 @@ bad_input! {
     bad_input_output_dir_missing: ["{dir}/ok.txt", "-o", "{dir}/no/such/v.bin", "--min-count", "1"] => "cannot write";
     bad_input_output_is_a_directory: ["{dir}/ok.txt", "-o", "{dir}", "--min-count", "1"] => "cannot write";
     bad_input_missing_eval_questions: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--eval-analogies", "{dir}/q.txt"] => "cannot read analogy questions";
+    bad_input_hs_with_one_word: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--max-vocab", "1", "--loss", "hs"] => "at least 2 words";
     bad_input_vocab_path_unwritable: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--save-vocab", "{dir}/no/v.txt"] => "cannot write";
 }
 
@@ -404,4 +405,45 @@ fn eval_analogies_prints_the_accuracy_of_every_epoch() {
         .collect();
     assert_eq!(accs.len(), 2, "{err}");
     assert!(accs.iter().all(|a| (0.0..=100.0).contains(a)), "{accs:?}");
+}
+
+#[test]
+fn every_loss_trains_both_models_and_is_recorded_next_to_the_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (loss, extra) in [("hs", vec![]), ("softmax", vec!["--max-vocab", "300"])] {
+        for model in ["skipgram", "cbow"] {
+            let name = format!("{loss}-{model}.bin");
+            let mut args = vec![
+                "--loss",
+                loss,
+                "--model",
+                model,
+                "--epochs",
+                "3",
+                "--threads",
+                "1",
+                "--negative",
+                "0",
+            ];
+            args.extend(&extra);
+            let (out, o) = train_small(dir.path(), &name, &args);
+            assert!(o.status.success(), "{loss} {model}: {}", stderr(&o));
+            let card: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(card["config"]["loss"], loss);
+            assert_eq!(card["config"]["model"], model);
+            let losses: Vec<f64> = card["epoch_losses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            assert_eq!(losses.len(), 3);
+            assert!(losses[2] < losses[0], "{loss} {model}: {losses:?}");
+            let e = Embeddings::load(&out, None).unwrap();
+            assert_eq!(e.len(), card["words"].as_u64().unwrap() as usize);
+        }
+    }
 }

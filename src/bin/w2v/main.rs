@@ -1,6 +1,6 @@
 //! The `w2v` command line: a thin clap layer over the library.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -206,6 +206,11 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&a.output)?;
+    // The model card: how these vectors were trained (config, loss, per-epoch losses).
+    let mut card_path = a.output.clone().into_os_string();
+    card_path.push(".json");
+    let card_path = PathBuf::from(card_path);
+    let card = AtomicFile::create(&card_path)?;
     let vocab_out = a
         .save_vocab
         .as_deref()
@@ -213,14 +218,45 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         .transpose()?;
     let mut rep = Reporter::new(a.quiet);
     let t0 = Instant::now();
-    let result = w2v::train(&a.corpus, &a.config, None, &mut |p| rep.event(p));
+    let softmax = a.config.loss == w2v::Loss::Softmax;
+    let result = w2v::train(&a.corpus, &a.config, None, &mut |p| {
+        rep.event(p);
+        if let Progress::VocabReady { words, .. } = p
+            && softmax
+            && *words > w2v::config::SOFTMAX_WARN_WORDS
+        {
+            rep.line(&format!(
+                "warning: --loss softmax costs O(V) per prediction: with {words} words each one \
+                 touches every output row, hundreds of times the work of --loss ns or hs"
+            ));
+        }
+    });
     rep.finish();
     let trained = result?;
     out.commit(|w| w2v::io::write_to(w, &trained.embeddings, format))?;
+    let s = &trained.stats;
+    let info = serde_json::json!({
+        "w2v_version": env!("CARGO_PKG_VERSION"),
+        "corpus": a.corpus.display().to_string(),
+        "vectors": a.output.display().to_string(),
+        "format": format,
+        "words": trained.embeddings.len(),
+        "dim": trained.embeddings.dim(),
+        "config": a.config,
+        "epoch_losses": s.epoch_losses,
+        "tokens_read": s.tokens_read,
+        "oov": s.oov,
+        "subsampled": s.subsampled,
+        "train_seconds": s.train_seconds,
+        "words_per_sec": s.words_per_sec,
+    });
+    card.commit(|w| {
+        serde_json::to_writer_pretty(&mut *w, &info)?;
+        w.write_all(b"\n")
+    })?;
     if let Some(v) = vocab_out {
         v.commit(|w| trained.vocab.write(w))?;
     }
-    let s = &trained.stats;
     rep.line(&format!(
         "trained {} words x {} epochs ({} read, {} out of vocabulary, {} subsampled) in {:.1} s: \
          {:.0} words/s; wrote {} ({} vectors, total {:.1} s)",
