@@ -507,15 +507,14 @@ mod tests {
         assert!(out[2 * dim..4 * dim].iter().all(|&x| x == 0.0));
     }
 
+    /// The loss in f64 as a function of the hidden vector and the output rows.
+    type ExactLoss = dyn Fn(&[f64], &[Vec<f64>]) -> f64;
+    /// One prediction under test: `(h, grad, output) -> loss`.
+    type Prediction = dyn Fn(&[f32], &mut [f32], &SharedMatrix) -> f32;
+
     /// `exact(h, rows)` in f64 against a prediction `run(h, grad, output)` that moves `grad` and
     /// the output rows by `−lr·∂ℓ/∂(·)`: every coordinate checked by central differences.
-    fn check_gradient(
-        dim: usize,
-        rows: usize,
-        lr: f32,
-        exact: &dyn Fn(&[f64], &[Vec<f64>]) -> f64,
-        run: &dyn Fn(&[f32], &mut [f32], &SharedMatrix) -> f32,
-    ) {
+    fn check_gradient(dim: usize, rows: usize, lr: f32, exact: &ExactLoss, run: &Prediction) {
         let init: Vec<f32> = (0..rows * dim)
             .map(|i| ((i as f32) * 0.173).sin() * 0.5)
             .collect();
