@@ -508,9 +508,9 @@ mod tests {
     }
 
     /// The loss in f64 as a function of the hidden vector and the output rows.
-    type ExactLoss = dyn Fn(&[f64], &[Vec<f64>]) -> f64;
+    type ExactLoss<'a> = dyn Fn(&[f64], &[Vec<f64>]) -> f64 + 'a;
     /// One prediction under test: `(h, grad, output) -> loss`.
-    type Prediction = dyn Fn(&[f32], &mut [f32], &SharedMatrix) -> f32;
+    type Prediction<'a> = dyn Fn(&[f32], &mut [f32], &SharedMatrix) -> f32 + 'a;
 
     /// `exact(h, rows)` in f64 against a prediction `run(h, grad, output)` that moves `grad` and
     /// the output rows by `−lr·∂ℓ/∂(·)`: every coordinate checked by central differences.
