@@ -63,8 +63,9 @@ def run_timed(cmd, stream=None, marker=None, env=None):
 
 def w2v(args, model, corpus, out):
     cmd = [args.w2v, "train", corpus, "-o", out, "--model", "skipgram" if model == "sg" else "cbow",
-           "--dim", str(DIM), "--window", str(WINDOW), "--negative", str(NEG), "--min-count", str(MIN_COUNT),
+           "--dim", str(DIM), "--window", str(WINDOW), "--min-count", str(MIN_COUNT),
            "--sample", str(SAMPLE), "--epochs", str(EPOCHS), "--lr", str(LR[model]), "--threads", str(args.threads)]
+    cmd += ["--loss", "hs", "--negative", "0"] if args.loss == "hs" else ["--negative", str(NEG)]
     wall, rss, _, text = run_timed(cmd)
     line = [l for l in text.splitlines() if l.startswith("trained ")][-1]
     train_s = float(line.split(") in ")[1].split(" s")[0])
@@ -73,7 +74,7 @@ def w2v(args, model, corpus, out):
 
 def ctool(args, model, corpus, out):
     cmd = [args.c_tool, "-train", corpus, "-output", out, "-cbow", "0" if model == "sg" else "1",
-           "-size", str(DIM), "-window", str(WINDOW), "-negative", str(NEG), "-hs", "0", "-sample", str(SAMPLE),
+           "-size", str(DIM), "-window", str(WINDOW), "-negative", "0" if args.loss == "hs" else str(NEG), "-hs", "1" if args.loss == "hs" else "0", "-sample", str(SAMPLE),
            "-threads", str(args.threads), "-iter", str(EPOCHS), "-min-count", str(MIN_COUNT),
            "-alpha", str(LR[model]), "-binary", "1"]
     # The training progress line ("Alpha: ...") is first flushed ~10k words into training.
@@ -115,6 +116,9 @@ def main():
     ap.add_argument("--c-tool", default=shutil.which("word2vec") or os.path.join(os.path.dirname(sys.executable), "word2vec"))
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--keep-vectors", action="store_true")
+    ap.add_argument("--loss", choices=["ns", "hs"], default="ns",
+                    help="ns: negative sampling (5 negatives); hs: hierarchical softmax (w2v --loss hs, "
+                         "C tool -hs 1 -negative 0); the other tools only with ns")
     args = ap.parse_args()
     os.environ["W2V_EVAL"] = args.eval
     import score  # noqa: E402  (needs W2V_EVAL)

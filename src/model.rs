@@ -3,7 +3,9 @@
 //! # Matrices
 //! - **input** (`syn0` in word2vec.c): one row per word, the vectors that are saved. Initialised
 //!   uniformly in `±0.5/dim`.
-//! - **output** (`syn1neg`): one row per word, used only as prediction targets. Initialised to 0.
+//! - **output**: used only as prediction targets, initialised to 0. With negative sampling and
+//!   the full softmax one row per word (`syn1neg`); with hierarchical softmax one row per inner
+//!   node of the Huffman tree, `V − 1` rows (`syn1`).
 //!
 //! # Skip-gram with negative sampling
 //! For a centre word `c` with window radius `b` (drawn uniformly from `1..=window`), every
@@ -28,6 +30,14 @@
 //! the same loss. The gradient `grad = −lr·∂ℓ/∂h` is added to *every* context input vector,
 //! undivided by the number of context words, as word2vec.c, fastText and gensim (`cbow_mean=1`)
 //! do.
+//!
+//! # Other losses
+//! Both models can replace negative sampling by (see [`crate::config::Loss`]):
+//! - **hierarchical softmax** ([`Model::predict_hs`]): one [`logistic_step`] — the same
+//!   primitive — per inner node on the target's Huffman path, label `1 − code`;
+//!   `ℓ = −log p(target) = −Σ_n log σ(±u_n·h)`;
+//! - **full softmax** ([`Model::predict_softmax`]): `ℓ = logsumexp_j(u_j·h) − u_target·h`, every
+//!   output row updated, O(V).
 
 use crate::config::Loss;
 use crate::huffman::Huffman;

@@ -6,7 +6,7 @@
 //! and in Rust crates that share a `&mut` through `UnsafeCell` (finalfrontier) this is a data
 //! race, which is undefined behaviour: the compiler may assume it does not happen.
 //!
-//! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`]), accessed only with
+//! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`](std::sync::atomic::AtomicU64)), accessed only with
 //! `Ordering::Relaxed` loads and stores. Concurrent access to atomics is never a data race, so
 //! this module contains no `unsafe` code (the crate denies it everywhere but in the
 //! dispatch code that `multiversion` generates for `kernels`). A lost update is still

@@ -164,10 +164,13 @@ impl Reporter {
                 recent_loss,
             } => {
                 let loss = recent_loss.map_or("-".into(), |l| format!("{l:.4}"));
-                let msg = format!(
-                    "epoch {epoch} | {:.0}k words/s | lr {lr:.6} | loss {loss}",
-                    words_per_sec / 1e3
-                );
+                // Thousands when fast; exact when slow (a full softmax over a large vocabulary).
+                let rate = if *words_per_sec >= 1e4 {
+                    format!("{:.0}k", words_per_sec / 1e3)
+                } else {
+                    format!("{words_per_sec:.0}")
+                };
+                let msg = format!("epoch {epoch} | {rate} words/s | lr {lr:.6} | loss {loss}");
                 if let Some(b) = &self.bar {
                     b.set_position((fraction * 10_000.0) as u64);
                     b.set_message(msg);
