@@ -83,6 +83,15 @@ impl Huffman {
         (self.offsets.len() - 1).saturating_sub(1)
     }
 
+    /// The longest path (the depth of the tree).
+    pub fn max_depth(&self) -> usize {
+        self.offsets
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The branch codes of word `w`, root first.
     pub fn code(&self, w: usize) -> &[u8] {
         &self.codes[self.offsets[w] as usize..self.offsets[w + 1] as usize]
@@ -105,6 +114,7 @@ mod tests {
         // -> node 2, the root. Second-picked child of each merge takes code 1.
         let h = Huffman::new(&[4, 3, 2, 1]);
         assert_eq!(h.inner_nodes(), 3);
+        assert_eq!(h.max_depth(), 3);
         assert_eq!((h.code(0), h.path(0)), (&[0u8][..], &[2u32][..]));
         assert_eq!((h.code(1), h.path(1)), (&[1u8, 1][..], &[2u32, 1][..]));
         assert_eq!(

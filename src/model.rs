@@ -60,6 +60,8 @@ pub struct Scratch {
     pub block: Block,
     /// Scores of every word (full softmax only; empty otherwise).
     pub scores: Vec<f32>,
+    /// Output rows of one Huffman path (hierarchical softmax only; empty otherwise).
+    pub path: Vec<f32>,
 }
 
 /// The output rows of the negatives of one prediction.
@@ -94,6 +96,7 @@ impl Scratch {
             t: vec![0.0; dim],
             block: Block::new(dim, negative),
             scores: vec![0.0; softmax_words],
+            path: Vec::new(),
         }
     }
 }
@@ -180,29 +183,74 @@ impl Model<'_> {
         loss
     }
 
-    /// One hierarchical-softmax prediction of `target` from `h`: one [`logistic_step`] per
-    /// inner node on the target's path, with label `1 − code` (word2vec.c's convention), each
-    /// node's row copied into `row`, updated and stored back. Returns `−log p(target)`.
+    /// Copies the output rows of the inner nodes on `target`'s Huffman path into `rows`
+    /// (`dim` floats per node, root first), prefetching them all first so the misses overlap.
+    #[inline]
+    pub fn load_path(&self, target: u32, rows: &mut [f32]) {
+        let tree = self.tree.expect("hierarchical softmax needs its tree");
+        let path = tree.path(target as usize);
+        let dim = self.output.dim();
+        for &n in path {
+            self.output.prefetch_row(n as usize);
+        }
+        for (&n, r) in path.iter().zip(rows.chunks_exact_mut(dim)) {
+            self.output.read_row(n as usize, r);
+        }
+    }
+
+    /// Stores rows loaded by [`Model::load_path`] back.
+    #[inline]
+    pub fn store_path(&self, target: u32, rows: &[f32]) {
+        let tree = self.tree.expect("hierarchical softmax needs its tree");
+        let dim = self.output.dim();
+        for (&n, r) in tree
+            .path(target as usize)
+            .iter()
+            .zip(rows.chunks_exact(dim))
+        {
+            self.output.write_row(n as usize, r);
+        }
+    }
+
+    /// The hierarchical-softmax prediction of `target` from `h` on path rows loaded by
+    /// [`Model::load_path`]: one [`logistic_step`] per inner node, label `1 − code`
+    /// (word2vec.c's convention). Returns `−log p(target)`.
+    #[inline]
+    pub fn hs_steps(
+        &self,
+        target: u32,
+        rows: &mut [f32],
+        h: &[f32],
+        grad: &mut [f32],
+        lr: f32,
+    ) -> f32 {
+        let tree = self.tree.expect("hierarchical softmax needs its tree");
+        let code = tree.code(target as usize);
+        debug_assert!(
+            rows.len() >= code.len() * h.len(),
+            "room for the whole path"
+        );
+        let mut loss = 0.0;
+        for (&c, r) in code.iter().zip(rows.chunks_exact_mut(h.len())) {
+            loss += logistic_step(h, r, grad, 1.0 - c as f32, lr, self.sigmoid);
+        }
+        loss
+    }
+
+    /// One whole hierarchical-softmax prediction: load the path rows into `rows` (room for the
+    /// longest path), step, store them back.
     #[inline]
     pub fn predict_hs(
         &self,
         target: u32,
         h: &[f32],
         grad: &mut [f32],
-        row: &mut [f32],
+        rows: &mut [f32],
         lr: f32,
     ) -> f32 {
-        let tree = self.tree.expect("hierarchical softmax needs its tree");
-        let (path, code) = (tree.path(target as usize), tree.code(target as usize));
-        for &n in path {
-            self.output.prefetch_row(n as usize);
-        }
-        let mut loss = 0.0;
-        for (&n, &c) in path.iter().zip(code) {
-            self.output.read_row(n as usize, row);
-            loss += logistic_step(h, row, grad, 1.0 - c as f32, lr, self.sigmoid);
-            self.output.write_row(n as usize, row);
-        }
+        self.load_path(target, rows);
+        let loss = self.hs_steps(target, rows, h, grad, lr);
+        self.store_path(target, rows);
         loss
     }
 
@@ -261,9 +309,14 @@ impl Model<'_> {
             // With negative sampling the centre's output row is the target of every pair in the
             // window: keep it local and store it once (negatives never equal the target, so
             // this is exact).
+            // With hierarchical softmax the same holds for the rows of the centre's path.
             let ns = self.loss == Loss::Ns;
+            let hs = self.loss == Loss::Hs;
             if ns {
                 self.output.read_row(center as usize, &mut s.t);
+            }
+            if hs {
+                self.load_path(center, &mut s.path);
             }
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
                 if lo + j == i {
@@ -275,7 +328,7 @@ impl Model<'_> {
                     Loss::Ns => {
                         self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng)
                     }
-                    Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.o, lr),
+                    Loss::Hs => self.hs_steps(center, &mut s.path, &s.h, &mut s.grad, lr),
                     Loss::Softmax => {
                         self.predict_softmax(center, &s.h, &mut s.grad, &mut s.o, &mut s.scores, lr)
                     }
@@ -287,6 +340,9 @@ impl Model<'_> {
             }
             if ns {
                 self.output.write_row(center as usize, &s.t);
+            }
+            if hs {
+                self.store_path(center, &s.path);
             }
         }
     }
@@ -328,7 +384,7 @@ impl Model<'_> {
                     self.output.write_row(center as usize, &s.t);
                     l
                 }
-                Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.o, lr),
+                Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.path, lr),
                 Loss::Softmax => {
                     self.predict_softmax(center, &s.h, &mut s.grad, &mut s.o, &mut s.scores, lr)
                 }
@@ -609,8 +665,8 @@ mod tests {
             };
             check_gradient(dim, tree.inner_nodes(), lr, &exact, &|h, grad, out| {
                 let m = model(&input, out, &noise, &sigmoid, Loss::Hs, Some(&tree));
-                let mut row = vec![0.0; dim];
-                m.predict_hs(target, h, grad, &mut row, lr)
+                let mut rows = vec![0.0; dim * tree.max_depth()];
+                m.predict_hs(target, h, grad, &mut rows, lr)
             });
         }
     }

@@ -402,6 +402,9 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
         0
     };
     let mut scratch = Scratch::new(cfg.dim, sh.model.negative, softmax_words);
+    if let Some(tree) = sh.model.tree {
+        scratch.path = vec![0.0; tree.max_depth() * cfg.dim];
+    }
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut totals = WorkerTotals::default();
