@@ -4,12 +4,13 @@
 Trains skip-gram (1 thread, dim 100, window 5, sample 1e-4, min-count 1) on a corpus with
 `--max-vocab V` for V from 1,000 to 70,000 and each loss: negative sampling with k = 5 and
 k = 15, hierarchical softmax, and the full softmax. Time per example = training seconds per
-prediction (one (context, centre) pair). Slow runs are stopped after --budget seconds and
-timed from their last progress line (words/s), converted with the predictions per word of the
-same V measured by a complete negative-sampling run. Prints a table, fits the slope of
-log(time) against log(V) per loss, and writes a log-log plot as SVG (no plotting library).
+prediction (one (context, centre) pair), from complete runs: the run's training seconds over
+its number of predictions. The full softmax, O(V) per prediction, trains on a short slice
+of the corpus followed by the vocabulary's words on one-word lines (no predictions, but V words
+in the vocabulary), so that it finishes. Prints a table, fits the slope of log(time) against
+log(V) per loss, and writes a log-log plot as SVG (no plotting library).
 
-Usage: bench/loss_cost.py [--corpus FILE] [--out DIR] [--budget S]
+Usage: bench/loss_cost.py [--corpus FILE] [--out DIR] [--svg FILE]
   --corpus: default /tmp/enwiki20M.txt, the first 20 MB of the shared 100 MB corpus
             (`zcat ../shared/data/enwiki_text8style_100M.gz | head -c 20000000`).
 """
@@ -30,27 +31,39 @@ LOSSES = [("ns k=5", ["--loss", "ns", "--negative", "5"]),
 COLOURS = {"ns k=5": "#1f77b4", "ns k=15": "#2ca02c", "hs": "#d62728", "softmax": "#9467bd"}
 
 
-def run(args, v, extra, budget):
-    """(words/s, predictions/word or None, complete?) of one training run."""
+def run(args, corpus, v, extra):
+    """Training seconds per prediction of one complete 1-epoch run."""
     out = os.path.join(args.out, "cost.bin")
-    cmd = [args.w2v, "train", args.corpus, "-o", out, "--threads", "1", "--epochs", "1",
+    cmd = [args.w2v, "train", corpus, "-o", out, "--threads", "1", "--epochs", "1",
            "--min-count", "1", "--max-vocab", str(v), "--sample", "1e-4", "--seed", "1"] + extra
-    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    try:
-        _, err = p.communicate(timeout=budget)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
-    done = re.search(r"over (\d+) predictions", err)
-    trained = re.search(r"trained (\d+) words x 1 epochs .* ([0-9.]+) words/s", err)
-    if done and trained:
-        words = int(trained.group(1))
-        return float(trained.group(2)), int(done.group(1)) / words, True
-    ticks = re.findall(r"\| ([0-9.]+)(k?) words/s", err)
-    if not ticks:
-        raise RuntimeError(f"no progress from {' '.join(cmd)}:\n{err[-2000:]}")
-    value, k = ticks[-1]
-    return float(value) * (1e3 if k else 1.0), None, False
+    p = subprocess.run(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    done = re.search(r"over (\d+) predictions", p.stderr)
+    trained = re.search(r"\) in ([0-9.]+) s: ", p.stderr)
+    vocab = re.search(r"vocabulary: (\d+) words", p.stderr)
+    if p.returncode != 0 or not (done and trained and vocab):
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+    if int(vocab.group(1)) != v:
+        raise RuntimeError(f"asked for {v} words, got {vocab.group(1)}")
+    return float(trained.group(1)) / int(done.group(1))
+
+
+def softmax_corpus(args, v):
+    """A corpus on which the O(V) softmax finishes in seconds: about 4e7/V tokens of running
+    text, then every word of the big corpus's vocabulary once on a line of its own (one-word
+    lines make no predictions, but put V words in the vocabulary)."""
+    path = os.path.join(args.out, f"softmax_{v}.txt")
+    if not os.path.exists(path):
+        with open(args.corpus) as f:
+            text = f.read(60_000_000).split()
+        counts = {}
+        for w in text:
+            counts[w] = counts.get(w, 0) + 1
+        words = sorted(counts, key=lambda w: (-counts[w], w))[:max(SIZES)]
+        with open(path + ".part", "w") as g:
+            g.write(" ".join(text[:max(300, int(4e7 / v))]) + "\n")
+            g.write("\n".join(words) + "\n")
+        os.replace(path + ".part", path)
+    return path
 
 
 def fit(xs, ys):
@@ -103,26 +116,20 @@ def main():
     ap.add_argument("--corpus", default="/tmp/enwiki20M.txt")
     ap.add_argument("--w2v", default=os.path.join(ROOT, "target", "release", "w2v"))
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
-    ap.add_argument("--budget", type=float, default=30.0)
     ap.add_argument("--svg", default=os.path.join(ROOT, "docs", "loss_cost.svg"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     results = {name: {} for name, _ in LOSSES}
     for v in SIZES:
-        ppw = None
         for name, extra in LOSSES:
             t0 = time.time()
-            wps, p, complete = run(args, v, extra, args.budget)
-            if name == "ns k=5":
-                if not complete:
-                    raise RuntimeError("the ns k=5 run must finish to count predictions per word")
-                ppw = p
-            per_example = 1.0 / (wps * ppw)
+            corpus = softmax_corpus(args, v) if name == "softmax" else args.corpus
+            per_example = run(args, corpus, v, extra)
             results[name][v] = per_example
-            print(f"V={v:>6} {name:<8} {per_example * 1e6:10.3f} us/example "
-                  f"({'complete' if complete else 'stopped after %.0f s' % (time.time() - t0)}, {wps:,.0f} words/s)",
+            print(f"V={v:>6} {name:<8} {per_example * 1e6:10.3f} us/example ({time.time() - t0:.0f} s)",
                   flush=True)
-    print(f"\nCorpus: {args.corpus}; skip-gram, dim 100, window 5, sample 1e-4, 1 thread, min-count 1, --max-vocab V.")
+    print(f"\nCorpus: {args.corpus} (softmax: a short slice of it plus the vocabulary, see softmax_corpus); "
+          "skip-gram, dim 100, window 5, sample 1e-4, 1 thread, min-count 1, --max-vocab V, 1 epoch.")
     print("Time per example (one context-centre prediction), microseconds:\n")
     print("| V | " + " | ".join(n for n, _ in LOSSES) + " |")
     print("|---|" + "---|" * len(LOSSES))
