@@ -230,6 +230,17 @@ fn batch_rows(candidates: usize) -> usize {
 }
 
 impl Embeddings {
+    /// The row of `word` if it is among the first `limit` rows: looked up exactly, or as gensim's
+    /// case-insensitive evaluation does (the most frequent word with the same upper case).
+    fn find_within(&self, word: &[u8], limit: usize, case_insensitive: bool) -> Option<usize> {
+        let i = if case_insensitive {
+            self.index_of_folded(word)
+        } else {
+            self.index_of(word)
+        }?;
+        (i < limit).then_some(i)
+    }
+
     /// Evaluates analogy questions from a file (`: section` lines, then `a b c d` lines).
     pub fn evaluate_analogies(
         &self,
@@ -250,14 +261,7 @@ impl Embeddings {
         opts: &AnalogyOptions,
     ) -> Result<AnalogyReport> {
         let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
-        let find = |w: &[u8]| -> Option<usize> {
-            let i = if opts.case_insensitive {
-                self.index_of_folded(w)
-            } else {
-                self.index_of(w)
-            }?;
-            (i < limit).then_some(i)
-        };
+        let find = |w: &[u8]| self.find_within(w, limit, opts.case_insensitive);
         let mut sections: Vec<SectionScore> = Vec::new();
         let mut malformed = Vec::new();
         let mut questions = Vec::new();
@@ -465,14 +469,7 @@ impl Embeddings {
         opts: &SimilarityOptions,
     ) -> Result<SimilarityReport> {
         let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
-        let find = |w: &[u8]| -> Option<usize> {
-            let i = if opts.case_insensitive {
-                self.index_of_folded(w)
-            } else {
-                self.index_of(w)
-            }?;
-            (i < limit).then_some(i)
-        };
+        let find = |w: &[u8]| self.find_within(w, limit, opts.case_insensitive);
         let (mut gold, mut model) = (Vec::new(), Vec::new());
         let mut oov = 0;
         let mut malformed = Vec::new();
