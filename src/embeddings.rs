@@ -480,10 +480,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn emb(words: &[&str], dim: usize, data: Vec<f32>) -> Embeddings {
+    /// Embeddings from string words and a row-major matrix.
+    pub(crate) fn emb(words: &[&str], dim: usize, data: Vec<f32>) -> Embeddings {
         Embeddings::new(
             words.iter().map(|w| w.as_bytes().into()).collect(),
             dim,

@@ -285,17 +285,7 @@ impl Embeddings {
                 .collect();
             if fields.len() != 4 {
                 let reason = format!("expected 4 words, found {}", fields.len());
-                if opts.strict {
-                    return Err(Error::EvalFile {
-                        path: name.to_path_buf(),
-                        line: n + 1,
-                        reason,
-                    });
-                }
-                malformed.push(Malformed {
-                    line: n + 1,
-                    reason,
-                });
+                skip_malformed(name, n + 1, reason, opts.strict, &mut malformed)?;
                 continue;
             }
             if sections.is_empty() {
@@ -504,17 +494,7 @@ impl Embeddings {
             let score = match score {
                 Ok(s) => s,
                 Err(reason) => {
-                    if opts.strict {
-                        return Err(Error::EvalFile {
-                            path: name.to_path_buf(),
-                            line: n + 1,
-                            reason,
-                        });
-                    }
-                    malformed.push(Malformed {
-                        line: n + 1,
-                        reason,
-                    });
+                    skip_malformed(name, n + 1, reason, opts.strict, &mut malformed)?;
                     continue;
                 }
             };
@@ -535,6 +515,25 @@ impl Embeddings {
             malformed,
         })
     }
+}
+
+/// Records a malformed line to be reported and skipped, or, with `strict`, fails with it.
+fn skip_malformed(
+    file: &Path,
+    line: usize,
+    reason: String,
+    strict: bool,
+    malformed: &mut Vec<Malformed>,
+) -> Result<()> {
+    if strict {
+        return Err(Error::EvalFile {
+            path: file.to_path_buf(),
+            line,
+            reason,
+        });
+    }
+    malformed.push(Malformed { line, reason });
+    Ok(())
 }
 
 /// Cosine of two rows computed as gensim does: the dot product of the unit vectors.
@@ -593,14 +592,7 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn emb(words: &[&str], dim: usize, data: Vec<f32>) -> Embeddings {
-        Embeddings::new(
-            words.iter().map(|w| w.as_bytes().into()).collect(),
-            dim,
-            data,
-        )
-    }
+    use crate::embeddings::tests::emb;
 
     fn planted() -> Embeddings {
         emb(
