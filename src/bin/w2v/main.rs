@@ -186,9 +186,11 @@ impl Reporter {
                 elapsed,
                 analogy,
             } => {
-                let acc = analogy.map_or(String::new(), |a| {
-                    format!(", analogy accuracy {:.2}%", 100.0 * a)
-                });
+                let acc = match analogy {
+                    Some(a) if a.is_finite() => format!(", analogy accuracy {:.2}%", 100.0 * a),
+                    Some(_) => ", analogy accuracy - (no question answerable)".to_string(),
+                    None => String::new(),
+                };
                 self.line(&format!(
                     "epoch {epoch} done: mean loss {loss:.5} over {predictions} predictions{acc} ({elapsed:.1} s)"
                 ))
