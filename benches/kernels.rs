@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use w2v::config::Loss;
 use w2v::kernels::{Sigmoid, axpy, dot, logistic_step};
-use w2v::model::{LossSum, Model, Scratch};
+use w2v::model::{LossSum, Model, Scratch, Window};
 use w2v::rng::Rng;
 use w2v::sampler::NoiseSampler;
 use w2v::shared::SharedMatrix;
@@ -119,6 +119,7 @@ fn step(c: &mut Criterion) {
         negative: 5,
         loss: Loss::Ns,
         tree: None,
+        shared_negatives: false,
     };
     let sentence: Vec<u32> = (0..1000).map(|_| noise.sample(&mut rng)).collect();
     let mut s = Scratch::new(dim, 5, 0);
@@ -128,6 +129,19 @@ fn step(c: &mut Criterion) {
         bn.iter(|| {
             let mut acc = LossSum::default();
             m.skipgram_sentence(&sentence, 5, 1e-3, &mut rng, &mut s, &mut acc);
+            acc.loss
+        })
+    });
+    let shared = Model {
+        shared_negatives: true,
+        ..m
+    };
+    let mut sw = Scratch::new(dim, 5, 0);
+    sw.window = Window::new(dim, 5, 5);
+    grp.bench_function("skipgram_shared_negatives_1000_words_v70k", |bn| {
+        bn.iter(|| {
+            let mut acc = LossSum::default();
+            shared.skipgram_sentence(&sentence, 5, 1e-3, &mut rng, &mut sw, &mut acc);
             acc.loss
         })
     });

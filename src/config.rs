@@ -109,6 +109,10 @@ pub struct TrainConfig {
     /// Worker threads [default: the number of cores].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
+    /// Skip-gram with negative sampling: the context words of one window share one draw of
+    /// negatives and train as one small matrix product (HogBatch); faster, see bench/NOTES.md.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub shared_negatives: bool,
     /// Random seed; with --threads 1 the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
@@ -135,6 +139,7 @@ impl Default for TrainConfig {
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
+            shared_negatives: false,
             eval_analogies: None,
         }
     }

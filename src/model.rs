@@ -41,7 +41,7 @@
 
 use crate::config::Loss;
 use crate::huffman::Huffman;
-use crate::kernels::{Sigmoid, axpy, dot, logistic_step};
+use crate::kernels::{Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use crate::rng::Rng;
 use crate::sampler::NoiseSampler;
 use crate::shared::SharedMatrix;
@@ -62,6 +62,88 @@ pub struct Scratch {
     pub scores: Vec<f32>,
     /// Output rows of one Huffman path (hierarchical softmax only; empty otherwise).
     pub path: Vec<f32>,
+    /// Buffers of one shared-negatives window (skip-gram with `shared_negatives` only; empty
+    /// otherwise).
+    pub window: Window,
+}
+
+/// The rows of one skip-gram window trained with shared negatives: the context words' input
+/// rows and the centre's and negatives' output rows, with their steps.
+#[derive(Default)]
+pub struct Window {
+    /// Context word ids.
+    pub ids: Vec<u32>,
+    /// For each context, the index of the first occurrence of its id.
+    pub slot: Vec<u32>,
+    /// Copies of the context input rows (`dim` floats per entry of `ids`).
+    pub h: Vec<f32>,
+    /// Their steps.
+    pub dh: Vec<f32>,
+    /// Output row ids: the centre, then the negatives.
+    pub out_ids: Vec<u32>,
+    /// For each output row, the index of the first occurrence of its id.
+    pub out_slot: Vec<u32>,
+    /// Copies of the output rows.
+    pub u: Vec<f32>,
+    /// Their steps.
+    pub du: Vec<f32>,
+    /// The `contexts × (1 + negatives)` step sizes.
+    pub g: Vec<f32>,
+}
+
+impl Window {
+    /// Room for windows of radius up to `window` with `negative` negatives.
+    pub fn new(dim: usize, negative: usize, window: usize) -> Self {
+        let (m, n) = (2 * window, 1 + negative);
+        Window {
+            ids: Vec::with_capacity(m),
+            slot: Vec::with_capacity(m),
+            h: vec![0.0; m * dim],
+            dh: vec![0.0; m * dim],
+            out_ids: Vec::with_capacity(n),
+            out_slot: Vec::with_capacity(n),
+            u: vec![0.0; n * dim],
+            du: vec![0.0; n * dim],
+            g: vec![0.0; m * n],
+        }
+    }
+}
+
+/// Copies the rows `ids` of `mat` into `rows` (`dim` floats each), reading a repeated id once
+/// and copying it from its first occurrence; `slot[j]` is that first occurrence.
+#[inline]
+fn gather_rows(mat: &SharedMatrix, ids: &[u32], slot: &mut Vec<u32>, rows: &mut [f32]) {
+    let dim = mat.dim();
+    slot.clear();
+    for (j, &id) in ids.iter().enumerate() {
+        let first = ids[..j].iter().position(|&x| x == id).unwrap_or(j);
+        slot.push(first as u32);
+        if first == j {
+            mat.read_row(id as usize, &mut rows[j * dim..(j + 1) * dim]);
+        } else {
+            rows.copy_within(first * dim..(first + 1) * dim, j * dim);
+        }
+    }
+}
+
+/// Adds each step in `delta` to the first occurrence of its row in `rows` and stores the rows
+/// back, once per distinct id (the inverse of [`gather_rows`]).
+#[inline]
+fn scatter_rows(mat: &SharedMatrix, ids: &[u32], slot: &[u32], rows: &mut [f32], delta: &[f32]) {
+    let dim = mat.dim();
+    for (j, &first) in slot.iter().enumerate() {
+        let f = first as usize;
+        axpy(
+            1.0,
+            &delta[j * dim..(j + 1) * dim],
+            &mut rows[f * dim..(f + 1) * dim],
+        );
+    }
+    for (j, (&id, &first)) in ids.iter().zip(slot).enumerate() {
+        if first as usize == j {
+            mat.write_row(id as usize, &rows[j * dim..(j + 1) * dim]);
+        }
+    }
 }
 
 /// The output rows of the negatives of one prediction.
@@ -97,6 +179,7 @@ impl Scratch {
             block: Block::new(dim, negative),
             scores: vec![0.0; softmax_words],
             path: Vec::new(),
+            window: Window::default(),
         }
     }
 }
@@ -117,6 +200,9 @@ pub struct Model<'a> {
     pub loss: Loss,
     /// The Huffman tree (hierarchical softmax only).
     pub tree: Option<&'a Huffman>,
+    /// Skip-gram with negative sampling: the contexts of a window share one draw of negatives
+    /// ([`Model::skipgram_sentence`]).
+    pub shared_negatives: bool,
 }
 
 /// Loss summed over a batch of predictions.
@@ -298,6 +384,9 @@ impl Model<'_> {
         s: &mut Scratch,
         acc: &mut LossSum,
     ) {
+        if self.shared_negatives && self.loss == Loss::Ns {
+            return self.skipgram_sentence_shared(sentence, window, lr, rng, s, acc);
+        }
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             let b = 1 + rng.below(window as u32) as usize;
@@ -344,6 +433,71 @@ impl Model<'_> {
             if hs {
                 self.store_path(center, &s.path);
             }
+        }
+    }
+
+    /// Skip-gram with negative sampling and shared negatives (the HogBatch scheme of Ji et al.,
+    /// "Parallelizing Word2Vec in Shared and Distributed Memory", 2016): the context words of a
+    /// window predict the centre against one draw of `k` negatives, as one minibatch
+    /// ([`shared_negatives_step`]: every score from the rows as they were before the window).
+    /// Each output row is copied in and out once per window instead of once per pair.
+    fn skipgram_sentence_shared(
+        &self,
+        sentence: &[u32],
+        window: usize,
+        lr: f32,
+        rng: &mut Rng,
+        s: &mut Scratch,
+        acc: &mut LossSum,
+    ) {
+        let dim = self.input.dim();
+        let w = &mut s.window;
+        let n = sentence.len();
+        for (i, &center) in sentence.iter().enumerate() {
+            let b = 1 + rng.below(window as u32) as usize;
+            let lo = i.saturating_sub(b);
+            let hi = (i + b + 1).min(n);
+            if hi - lo <= 1 {
+                continue;
+            }
+            w.out_ids.clear();
+            w.out_ids.push(center);
+            for _ in 0..self.negative {
+                match self.noise.sample_except(center, rng) {
+                    Some(x) => w.out_ids.push(x),
+                    None => break,
+                }
+            }
+            w.ids.clear();
+            w.ids.extend(
+                sentence[lo..hi]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| lo + j != i)
+                    .map(|(_, &c)| c),
+            );
+            for &id in &w.out_ids {
+                self.output.prefetch_row(id as usize);
+            }
+            for &id in &w.ids {
+                self.input.prefetch_row(id as usize);
+            }
+            let (m, k1) = (w.ids.len(), w.out_ids.len());
+            gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u);
+            gather_rows(self.input, &w.ids, &mut w.slot, &mut w.h);
+            acc.loss += shared_negatives_step(
+                &w.h[..m * dim],
+                &w.u[..k1 * dim],
+                dim,
+                lr,
+                self.sigmoid,
+                &mut w.g,
+                &mut w.dh[..m * dim],
+                &mut w.du[..k1 * dim],
+            ) as f64;
+            acc.predictions += m as u64;
+            scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du);
+            scatter_rows(self.input, &w.ids, &w.slot, &mut w.h, &w.dh);
         }
     }
 
@@ -432,6 +586,7 @@ mod tests {
             negative: 4,
             loss: Loss::Ns,
             tree: None,
+            shared_negatives: false,
         };
         // Find a seed whose negatives are distinct and differ from the target, then replay.
         let target = 3u32;
@@ -529,6 +684,7 @@ mod tests {
             negative: 1,
             loss: Loss::Ns,
             tree: None,
+            shared_negatives: false,
         };
         let sentence = [1u32, 2, 0];
         // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
@@ -561,6 +717,7 @@ mod tests {
             negative: 2,
             loss: Loss::Ns,
             tree: None,
+            shared_negatives: false,
         };
         let mut s = Scratch::new(dim, m.negative, 0);
         let mut acc = LossSum::default();
@@ -571,6 +728,75 @@ mod tests {
         assert!(out[0..dim].iter().all(|&x| x > 0.0)); // word 0 was a positive target
         assert!(out[4 * dim..].iter().all(|&x| x < 0.0)); // word 4 was the noise
         assert!(out[2 * dim..4 * dim].iter().all(|&x| x == 0.0));
+    }
+
+    /// Shared negatives: each window is one [`shared_negatives_step`] on the rows as they were
+    /// before it, and a word that occurs twice in a window (here the centre's two contexts are
+    /// both word 1, the negatives both word 3) receives both steps.
+    #[test]
+    fn shared_negatives_window_applies_every_step_once() {
+        let dim = 5;
+        let init: Vec<f32> = (0..4 * dim)
+            .map(|i| ((i as f32) * 0.3).sin() * 0.4)
+            .collect();
+        let out_init: Vec<f32> = (0..4 * dim)
+            .map(|i| ((i as f32) * 0.7).cos() * 0.3)
+            .collect();
+        let input = SharedMatrix::from_vec(init.clone(), dim);
+        let output = SharedMatrix::from_vec(out_init.clone(), dim);
+        let noise = NoiseSampler::new(&[0, 0, 0, 1], 1.0); // noise is always word 3
+        let sigmoid = Sigmoid::new();
+        let m = Model {
+            input: &input,
+            output: &output,
+            noise: &noise,
+            sigmoid: &sigmoid,
+            negative: 2,
+            loss: Loss::Ns,
+            tree: None,
+            shared_negatives: true,
+        };
+        let mut s = Scratch::new(dim, 2, 0);
+        s.window = Window::new(dim, 2, 1);
+        let mut acc = LossSum::default();
+        let sentence = [1u32, 0, 1];
+        m.skipgram_sentence(&sentence, 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
+        assert_eq!(acc.predictions, 4);
+        // Reference: the same windows (radius 1 always) on plain vectors.
+        let (mut inp, mut out) = (init, out_init);
+        let mut loss = 0.0f64;
+        for (center, ctx) in [(1usize, vec![0usize]), (0, vec![1, 1]), (1, vec![0])] {
+            let rows = [center, 3, 3];
+            let h: Vec<f32> = ctx
+                .iter()
+                .flat_map(|&c| inp[c * dim..(c + 1) * dim].to_vec())
+                .collect();
+            let u: Vec<f32> = rows
+                .iter()
+                .flat_map(|&r| out[r * dim..(r + 1) * dim].to_vec())
+                .collect();
+            let (mut g, mut dh, mut du) = (vec![0.0; 6], vec![0.0; h.len()], vec![0.0; 3 * dim]);
+            loss +=
+                shared_negatives_step(&h, &u, dim, 0.1, &sigmoid, &mut g, &mut dh, &mut du) as f64;
+            for (j, &c) in ctx.iter().enumerate() {
+                axpy(
+                    1.0,
+                    &dh[j * dim..(j + 1) * dim],
+                    &mut inp[c * dim..(c + 1) * dim],
+                );
+            }
+            for (j, &r) in rows.iter().enumerate() {
+                axpy(
+                    1.0,
+                    &du[j * dim..(j + 1) * dim],
+                    &mut out[r * dim..(r + 1) * dim],
+                );
+            }
+        }
+        assert!((acc.loss - loss).abs() < 1e-5, "{} vs {loss}", acc.loss);
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+        assert!(close(&input.into_vec(), &inp));
+        assert!(close(&output.into_vec(), &out));
     }
 
     /// The loss in f64 as a function of the hidden vector and the output rows.
@@ -633,6 +859,7 @@ mod tests {
             negative: 0,
             loss,
             tree,
+            shared_negatives: false,
         }
     }
 

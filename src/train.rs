@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::eval::AnalogyOptions;
 use crate::huffman::Huffman;
 use crate::kernels::Sigmoid;
-use crate::model::{LossSum, Model, Scratch};
+use crate::model::{LossSum, Model, Scratch, Window};
 use crate::rng::Rng;
 use crate::sampler::{NoiseSampler, Subsampler};
 use crate::shared::SharedMatrix;
@@ -221,6 +221,7 @@ pub fn train(
             },
             loss: config.loss,
             tree: tree.as_ref(),
+            shared_negatives: config.shared_negatives,
         },
         subsampler: Subsampler::new(vocab.counts(), config.sample),
         processed: AtomicU64::new(0),
@@ -404,6 +405,9 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
     let mut scratch = Scratch::new(cfg.dim, sh.model.negative, softmax_words);
     if let Some(tree) = sh.model.tree {
         scratch.path = vec![0.0; tree.max_depth() * cfg.dim];
+    }
+    if sh.model.shared_negatives {
+        scratch.window = Window::new(cfg.dim, sh.model.negative, cfg.window);
     }
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
