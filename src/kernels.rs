@@ -16,28 +16,55 @@ const LANES: usize = 16;
 #[inline(always)]
 fn dot_body(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ca, cb) = (a[..n].chunks_exact(LANES), b[..n].chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
+    // One 16-lane accumulator, updated as a whole array: one zmm (or two ymm) multiply and
+    // add per chunk. The lanes are then summed pairwise, which halves the dependency chain of
+    // an in-order sum; but written directly, that tree makes LLVM's SLP vectoriser split the
+    // accumulator of the main loop into 2-lane pieces (seen in the generated code: `vmulps xmm`
+    // on 8-byte loads). `black_box` keeps the two apart; it only costs a 64-byte spill.
+    let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
-        for i in 0..LANES {
-            acc[i] += x[i] * y[i];
-        }
+        let (x, y): (&[f32; LANES], &[f32; LANES]) = (x.try_into().unwrap(), y.try_into().unwrap());
+        acc = std::array::from_fn(|i| acc[i] + x[i] * y[i]);
     }
     let mut tail = 0.0;
     for (x, y) in ra.iter().zip(rb) {
         tail += x * y;
     }
-    // Pairwise reduction of the lanes.
-    let mut w = LANES;
-    while w > 1 {
-        w /= 2;
-        for i in 0..w {
-            acc[i] += acc[i + w];
+    let r = std::hint::black_box(acc);
+    let q: [f32; 4] = std::array::from_fn(|i| (r[i] + r[i + 8]) + (r[i + 4] + r[i + 12]));
+    (q[0] + q[2]) + (q[1] + q[3]) + tail
+}
+
+/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), with `full`
+/// (a multiple of [`LANES`]) + `tail` = `dim`.
+#[inline(always)]
+fn weighted_rows(
+    w: &[f32],
+    stride: usize,
+    rows: &[f32],
+    dim: usize,
+    full: usize,
+    tail: usize,
+    out: &mut [f32],
+) {
+    let weights = w.iter().step_by(stride);
+    for c in (0..full).step_by(LANES) {
+        let mut acc = [0.0f32; LANES];
+        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
+            let x: &[f32; LANES] = row[c..c + LANES].try_into().expect("chunk");
+            acc = std::array::from_fn(|l| acc[l] + wj * x[l]);
         }
+        out[c..c + LANES].copy_from_slice(&acc);
     }
-    acc[0] + tail
+    for t in full..full + tail {
+        out[t] = rows
+            .chunks_exact(dim)
+            .zip(weights.clone())
+            .map(|(row, &wj)| wj * row[t])
+            .sum();
+    }
 }
 
 /// `y += a * x`
@@ -193,26 +220,22 @@ pub fn shared_negatives_step(
     for (hi, gi) in h.chunks_exact(dim).zip(g.chunks_exact_mut(n)) {
         for (r, (ur, gr)) in u.chunks_exact(dim).zip(gi.iter_mut()).enumerate() {
             let f = dot_body(hi, ur);
-            let (label, l) = if r == 0 {
-                (1.0, -sigmoid.log_sigmoid(f))
-            } else {
-                (0.0, -sigmoid.log_sigmoid(-f))
-            };
-            loss += l;
-            *gr = lr * (label - sigmoid.sigmoid(f));
+            let label = if r == 0 { 1.0 } else { 0.0 };
+            let (p, log_p) = sigmoid.sigmoid_and_log(f);
+            // −log σ(f) for the positive, −log σ(−f) = −(log σ(f) − f) for a negative.
+            loss -= log_p - (1.0 - label) * f;
+            *gr = lr * (label - p);
         }
     }
-    for (dhi, gi) in dh.chunks_exact_mut(dim).zip(g.chunks_exact(n)) {
-        dhi.fill(0.0);
-        for (ur, &gr) in u.chunks_exact(dim).zip(gi) {
-            axpy_body(gr, ur, dhi);
-        }
+    // dh_i = Σ_r G[i,r]·u_r and du_r = Σ_i G[i,r]·h_i, 16 lanes at a time with the sum held in
+    // registers (one store per chunk instead of one load and store per term).
+    let (full, tail) = (dim / LANES * LANES, dim % LANES);
+    for (i, dhi) in dh.chunks_exact_mut(dim).take(m).enumerate() {
+        let gi = &g[i * n..(i + 1) * n];
+        weighted_rows(gi, 1, u, dim, full, tail, dhi);
     }
     for (r, dur) in du.chunks_exact_mut(dim).take(n).enumerate() {
-        dur.fill(0.0);
-        for (hi, gi) in h.chunks_exact(dim).zip(g.chunks_exact(n)) {
-            axpy_body(gi[r], hi, dur);
-        }
+        weighted_rows(&g[r..], n, h, dim, full, tail, dur);
     }
     loss
 }
@@ -265,6 +288,25 @@ impl Sigmoid {
             Self::lerp(&self.sig, x)
         } else {
             0.0 // also for NaN, which the loss check reports
+        }
+    }
+
+    /// `(σ(x), log σ(x))` from one table position.
+    #[inline(always)]
+    pub fn sigmoid_and_log(&self, x: f32) -> (f32, f32) {
+        if x >= TABLE_MAX {
+            (1.0, 0.0)
+        } else if x > -TABLE_MAX {
+            let t = (x + TABLE_MAX) * TABLE_SCALE;
+            let i = (t as usize).min(TABLE_N - 1);
+            let frac = t - i as f32;
+            let (s, l) = (&self.sig, &self.logsig);
+            (
+                s[i] + frac * (s[i + 1] - s[i]),
+                l[i] + frac * (l[i + 1] - l[i]),
+            )
+        } else {
+            (0.0, x) // NaN gives (0, NaN), which the loss check reports
         }
     }
 

@@ -72,7 +72,27 @@ mod sound {
 
         /// A matrix of zeros.
         pub fn zeros(rows: usize, dim: usize) -> Self {
-            Self::from_vec(vec![0.0; rows * dim], dim)
+            Self::from_fn(rows, dim, || 0.0)
+        }
+
+        /// A `rows × dim` matrix filled in row-major order by `f`, without an intermediate
+        /// `Vec<f32>` (which would double the peak memory of a large matrix).
+        pub fn from_fn(rows: usize, dim: usize, mut f: impl FnMut() -> f32) -> Self {
+            assert!(dim > 0, "matrix shape");
+            let words = dim.div_ceil(2);
+            let mut cells = Vec::with_capacity(rows * words);
+            for _ in 0..rows {
+                for i in 0..words {
+                    let lo = f();
+                    let hi = if 2 * i + 1 < dim { f() } else { 0.0 };
+                    cells.push(AtomicU64::new(pack(lo, hi)));
+                }
+            }
+            SharedMatrix {
+                data: cells.into_boxed_slice(),
+                dim,
+                words,
+            }
         }
 
         /// Row length.
@@ -193,6 +213,10 @@ mod racy {
         pub fn zeros(rows: usize, dim: usize) -> Self {
             Self::from_vec(vec![0.0; rows * dim], dim)
         }
+        /// A matrix filled in row-major order by `f`.
+        pub fn from_fn(rows: usize, dim: usize, mut f: impl FnMut() -> f32) -> Self {
+            Self::from_vec((0..rows * dim).map(|_| f()).collect(), dim)
+        }
         /// Row length.
         pub fn dim(&self) -> usize {
             self.dim
@@ -279,6 +303,9 @@ mod tests {
         for dim in [1, 3, 5, 101] {
             let data: Vec<f32> = (0..3 * dim).map(|i| i as f32 - 7.5).collect();
             let m = SharedMatrix::from_vec(data.clone(), dim);
+            let mut it = data.iter().copied();
+            let same = SharedMatrix::from_fn(3, dim, || it.next().unwrap());
+            assert_eq!(same.into_vec(), data);
             assert_eq!(m.rows(), 3);
             let mut buf = vec![0f32; dim];
             m.read_row(1, &mut buf);

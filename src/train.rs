@@ -192,10 +192,9 @@ pub fn train(
     let dim = config.dim;
     let threads = config.effective_threads();
     let mut init_rng = Rng::new(config.seed, u64::MAX);
-    let init: Vec<f32> = (0..vocab.len() * dim)
-        .map(|_| (init_rng.next_f32() - 0.5) / dim as f32)
-        .collect();
-    let input = SharedMatrix::from_vec(init, dim);
+    let input = SharedMatrix::from_fn(vocab.len(), dim, || {
+        (init_rng.next_f32() - 0.5) / dim as f32
+    });
     let tree = match config.loss {
         Loss::Hs => Some(Huffman::new(vocab.counts())),
         _ => None,
@@ -340,6 +339,10 @@ pub fn train(
         return Err(e);
     }
     let train_seconds = start.elapsed().as_secs_f64();
+    // Free the output matrix before copying the input out, so the copy does not raise the
+    // peak memory above the two training matrices.
+    drop(shared);
+    drop(output);
     let data = input.into_vec();
     if data.iter().any(|x| !x.is_finite()) {
         return Err(Error::Diverged {
