@@ -61,11 +61,16 @@ def run_timed(cmd, stream=None, marker=None, env=None):
     return wall, rss_kib / 1024.0, first, text
 
 
-def w2v(args, model, corpus, out):
+def w2v_shared(args, model, corpus, out):
+    return w2v(args, model, corpus, out, ["--shared-negatives"])
+
+
+def w2v(args, model, corpus, out, extra=()):
     cmd = [args.w2v, "train", corpus, "-o", out, "--model", "skipgram" if model == "sg" else "cbow",
            "--dim", str(DIM), "--window", str(WINDOW), "--min-count", str(MIN_COUNT),
            "--sample", str(SAMPLE), "--epochs", str(EPOCHS), "--lr", str(LR[model]), "--threads", str(args.threads)]
     cmd += ["--loss", "hs", "--negative", "0"] if args.loss == "hs" else ["--negative", str(NEG)]
+    cmd += list(extra)
     wall, rss, _, text = run_timed(cmd)
     line = [l for l in text.splitlines() if l.startswith("trained ")][-1]
     train_s = float(line.split(") in ")[1].split(" s")[0])
@@ -98,6 +103,7 @@ def fasttext_run(args, model, corpus, out):
 
 TOOLS = {
     "w2v": ("w2v", w2v, "bin"),
+    "w2v-sn": ("w2v --shared-negatives", w2v_shared, "bin"),
     "c": ("C tool (word2vec)", ctool, "bin"),
     "gensim": ("gensim corpus_file", gensim_run, "bin"),
     "fasttext": ("fastText", fasttext_run, "txt"),
@@ -166,23 +172,27 @@ def main():
     print(f"Corpus: {args.corpus} ({sum(counts.values()):,} tokens, {train_tokens:,} in vocabulary); "
           f"{args.runs} runs, {args.threads} threads; times are medians, scores means.")
     print()
-    print("| tool | model | wall s | training words/s | vs C tool | peak RSS MiB | analogy | WS-353 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| tool | model | wall s | training words/s | vs C tool | vs gensim | vs fastText | peak RSS MiB | analogy | WS-353 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     table = []
     for model in args.models.split(","):
-        c_wps = None
-        if ("c", model) in results:
-            c_wps = EPOCHS * train_tokens / statistics.median(results[("c", model)]["train"])
+        def peer_wps(p):
+            if (p, model) in results:
+                return EPOCHS * train_tokens / statistics.median(results[(p, model)]["train"])
+            return None
+        c_wps, g_wps, f_wps = peer_wps("c"), peer_wps("gensim"), peer_wps("fasttext")
         for t in tools:
             rec = results[(t, model)]
             wps = EPOCHS * train_tokens / statistics.median(rec["train"])
             ratio = f"{wps / c_wps:.2f}x" if c_wps else "-"
+            ratio_g = f"{wps / g_wps:.2f}x" if g_wps else "-"
+            ratio_f = f"{wps / f_wps:.2f}x" if f_wps else "-"
             row = {"tool": t, "model": model, "wall": statistics.median(rec["wall"]), "words_per_sec": wps,
                    "ratio_c": wps / c_wps if c_wps else None, "rss": max(rec["rss"]),
                    "analogy": statistics.mean(rec["analogy"]), "ws353": statistics.mean(rec["ws"]), "runs": rec}
             table.append(row)
             print(f"| {TOOLS[t][0]} | {model.upper() if model == 'sg' else 'CBOW'} | {row['wall']:.0f} | "
-                  f"{wps / 1e3:.0f}k | {ratio} | {row['rss']:.0f} | {row['analogy']:.3f} | {row['ws353']:.3f} |")
+                  f"{wps / 1e3:.0f}k | {ratio} | {ratio_g} | {ratio_f} | {row['rss']:.0f} | {row['analogy']:.3f} | {row['ws353']:.3f} |")
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(table, f, indent=1)
 
