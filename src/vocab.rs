@@ -3,7 +3,10 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::corpus::{Corpus, ReadStats, Token};
 use crate::error::{Error, Result};
@@ -13,7 +16,8 @@ use crate::error::{Error, Result};
 pub struct Vocab {
     words: Vec<Box<[u8]>>,
     counts: Vec<u64>,
-    index: FxHashMap<Box<[u8]>, u32>,
+    /// Ids, hashed by their word's bytes (the words are stored once, in `words`).
+    index: HashTable<u32>,
 }
 
 /// What the counting pass saw.
@@ -42,63 +46,124 @@ impl VocabStats {
 
 /// Counts words; with a cap, evicts the rarest entries whenever the table outgrows it (as
 /// word2vec.c's `ReduceVocab` does), so memory stays bounded on any corpus.
+///
+/// The words' bytes live in one arena and the table holds offsets into it: a few large
+/// allocations instead of one small one per word type, so the memory is returned to the system
+/// when counting ends (hundreds of thousands of small frees stay in the allocator's heap, and in
+/// the process's resident size, for the rest of training).
 #[derive(Debug)]
 pub struct Counter {
-    counts: FxHashMap<Box<[u8]>, u64>,
+    arena: Vec<u8>,
+    table: HashTable<Entry>,
     cap: Option<usize>,
     evict_below: u64,
     pruned: u64,
+}
+
+/// One counted word: its bytes `arena[start..start + len]`, count and hash.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    start: usize,
+    len: u32,
+    count: u64,
+    hash: u64,
+}
+
+fn hash_word(word: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(word)
 }
 
 impl Counter {
     /// A counter holding at most `cap` entries (unbounded with `None`).
     pub fn new(cap: Option<usize>) -> Self {
         Counter {
-            counts: FxHashMap::default(),
+            arena: Vec::new(),
+            table: HashTable::new(),
             cap: cap.map(|c| c.max(1)),
             evict_below: 1,
             pruned: 0,
         }
     }
 
+    /// Distinct words held now.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether nothing has been counted (or everything was evicted).
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
     /// Counts one occurrence of `word`.
     #[inline]
     pub fn add(&mut self, word: &[u8]) {
-        if let Some(c) = self.counts.get_mut(word) {
-            *c += 1;
+        let hash = hash_word(word);
+        let arena = &self.arena;
+        let found = self.table.find_mut(hash, |e| {
+            e.hash == hash && &arena[e.start..e.start + e.len as usize] == word
+        });
+        if let Some(e) = found {
+            e.count += 1;
             return;
         }
-        self.counts.insert(word.into(), 1);
+        let start = self.arena.len();
+        self.arena.extend_from_slice(word);
+        self.table.insert_unique(
+            hash,
+            Entry {
+                start,
+                len: word.len() as u32,
+                count: 1,
+                hash,
+            },
+            |e| e.hash,
+        );
         if let Some(cap) = self.cap
-            && self.counts.len() > cap
+            && self.table.len() > cap
         {
-            while self.counts.len() > cap / 2 {
-                let before = self.counts.len();
+            while self.table.len() > cap / 2 {
+                let before = self.table.len();
                 let t = self.evict_below;
-                self.counts.retain(|_, c| *c > t);
-                self.pruned += (before - self.counts.len()) as u64;
+                self.table.retain(|e| e.count > t);
+                self.pruned += (before - self.table.len()) as u64;
                 self.evict_below += 1;
             }
+            self.compact();
         }
+    }
+
+    /// Rewrites the arena with only the words still in the table.
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() / 2);
+        for e in self.table.iter_mut() {
+            let start = arena.len();
+            arena.extend_from_slice(&self.arena[e.start..e.start + e.len as usize]);
+            e.start = start;
+        }
+        self.arena = arena;
     }
 
     /// Keeps words with `count >= min_count`, ordered by count descending then bytes
     /// ascending, and at most `max_vocab` of them.
     pub fn finish(self, min_count: u64, max_vocab: Option<usize>) -> (Vocab, VocabStats) {
-        let types = self.counts.len() as u64;
-        let mut entries: Vec<(Box<[u8]>, u64)> = self
-            .counts
-            .into_iter()
-            .filter(|&(_, c)| c >= min_count)
+        let types = self.table.len() as u64;
+        let arena = &self.arena;
+        let word = |e: &Entry| &arena[e.start..e.start + e.len as usize];
+        let mut kept: Vec<Entry> = self
+            .table
+            .iter()
+            .filter(|e| e.count >= min_count)
+            .copied()
             .collect();
-        let below = types - entries.len() as u64;
-        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let below = types - kept.len() as u64;
+        kept.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| word(a).cmp(word(b))));
         let mut beyond = 0;
         if let Some(m) = max_vocab
-            && entries.len() > m
+            && kept.len() > m
         {
-            beyond = (entries.len() - m) as u64;
-            entries.truncate(m);
+            beyond = (kept.len() - m) as u64;
+            kept.truncate(m);
         }
         let stats = VocabStats {
             types: types + self.pruned,
@@ -107,6 +172,7 @@ impl Counter {
             pruned: self.pruned,
             ..Default::default()
         };
+        let entries = kept.iter().map(|e| (word(e).into(), e.count)).collect();
         (Vocab::from_counts(entries), stats)
     }
 }
@@ -117,15 +183,18 @@ impl Vocab {
         let mut v = Vocab {
             words: Vec::with_capacity(entries.len()),
             counts: Vec::with_capacity(entries.len()),
-            index: FxHashMap::default(),
+            index: HashTable::with_capacity(entries.len()),
         };
-        v.index.reserve(entries.len());
         for (w, c) in entries {
-            let id = v.words.len() as u32;
-            if v.index.insert(w.clone(), id).is_none() {
-                v.words.push(w);
-                v.counts.push(c);
+            if v.id(&w).is_some() {
+                continue;
             }
+            let id = v.words.len() as u32;
+            let words = &v.words;
+            v.index
+                .insert_unique(hash_word(&w), id, |&i| hash_word(&words[i as usize]));
+            v.words.push(w);
+            v.counts.push(c);
         }
         v
     }
@@ -182,7 +251,9 @@ impl Vocab {
     /// The id of `word`.
     #[inline]
     pub fn id(&self, word: &[u8]) -> Option<u32> {
-        self.index.get(word).copied()
+        self.index
+            .find(hash_word(word), |&i| &*self.words[i as usize] == word)
+            .copied()
     }
 
     /// The bytes of word `id`.
@@ -243,6 +314,33 @@ impl Vocab {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// The arena-backed counter counts exactly what a plain map counts, in the vocabulary's
+        /// order, and every word is found again by `id`.
+        #[test]
+        fn counter_matches_a_plain_map(
+            tokens in proptest::collection::vec(proptest::collection::vec(0u8..6, 1..4), 0..300),
+        ) {
+            let mut c = Counter::new(None);
+            let mut naive = std::collections::HashMap::<Vec<u8>, u64>::new();
+            for t in &tokens {
+                c.add(t);
+                *naive.entry(t.clone()).or_default() += 1;
+            }
+            let mut expected: Vec<(Vec<u8>, u64)> = naive.into_iter().collect();
+            expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let (v, stats) = c.finish(1, None);
+            let got: Vec<(Vec<u8>, u64)> =
+                (0..v.len()).map(|i| (v.word(i).to_vec(), v.counts()[i])).collect();
+            proptest::prop_assert_eq!(&got, &expected);
+            proptest::prop_assert_eq!(stats.types as usize, expected.len());
+            for (i, (w, _)) in expected.iter().enumerate() {
+                proptest::prop_assert_eq!(v.id(w), Some(i as u32));
+            }
+            proptest::prop_assert_eq!(v.id(b"absent"), None);
+        }
+    }
+
     fn counted(text: &str, min: u64, max: Option<usize>) -> (Vec<(String, u64)>, VocabStats) {
         let mut c = Counter::new(None);
         for w in text.split_whitespace() {
@@ -286,7 +384,7 @@ mod tests {
                 c.add(b"half");
             }
         }
-        assert!(c.counts.len() <= 100);
+        assert!(c.len() <= 100);
         assert!(c.pruned > 99_000);
         let (v, _) = c.finish(1, Some(2));
         assert_eq!(v.word(0), b"common");
