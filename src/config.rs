@@ -30,6 +30,8 @@ pub mod defaults {
     pub const SEED: u64 = 1;
     /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
     pub const MIN_LR_FRACTION: f32 = 1e-4;
+    /// Skip-gram with negative sampling shares one draw of negatives per window.
+    pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
 }
@@ -110,8 +112,11 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
     /// Skip-gram with negative sampling: the context words of one window share one draw of
-    /// negatives and train as one small matrix product (HogBatch); faster, see bench/NOTES.md.
-    #[cfg_attr(feature = "cli", arg(long))]
+    /// negatives and train as one minibatch (HogBatch), about 2x faster and slightly more
+    /// accurate (bench/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
+    /// the other losses already make one prediction per window and ignore it.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
+        action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true"))]
     pub shared_negatives: bool,
     /// Random seed; with --threads 1 the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
@@ -139,7 +144,7 @@ impl Default for TrainConfig {
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
-            shared_negatives: false,
+            shared_negatives: defaults::SHARED_NEGATIVES,
             eval_analogies: None,
         }
     }

@@ -58,9 +58,19 @@ fn epoch_losses(err: &str) -> Vec<f64> {
 }
 
 /// Planted groups of made-up words, always inserted together (in varying order), become
-/// each other's nearest neighbours, and the loss falls.
+/// each other's nearest neighbours, and the loss falls: with shared negatives (the default)...
 #[test]
 fn planted_cooccurrences_become_nearest_neighbours() {
+    planted_cooccurrences("true");
+}
+
+/// ... and with word2vec.c's fresh negatives per pair.
+#[test]
+fn planted_cooccurrences_without_shared_negatives() {
+    planted_cooccurrences("false");
+}
+
+fn planted_cooccurrences(shared_negatives: &str) {
     let dir = tempfile::tempdir().unwrap();
     let base = sample_text(1_500_000);
     let words: Vec<&str> = base.split(' ').collect();
@@ -98,6 +108,8 @@ fn planted_cooccurrences_become_nearest_neighbours() {
         "50",
         "--sample",
         "1e-4",
+        "--shared-negatives",
+        shared_negatives,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let losses = epoch_losses(&stderr(&o));
