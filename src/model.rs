@@ -520,6 +520,14 @@ impl Model<'_> {
             if count == 0 {
                 continue;
             }
+            // Start every context row's cache misses (and the centre's output row) before
+            // summing, so they overlap.
+            for &ctx in &sentence[lo..hi] {
+                self.input.prefetch_row(ctx as usize);
+            }
+            if self.loss == Loss::Ns {
+                self.output.prefetch_row(center as usize);
+            }
             s.h.fill(0.0);
             for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
                 if lo + j != i {

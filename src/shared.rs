@@ -139,17 +139,32 @@ mod sound {
         }
 
         /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
-        /// every Hogwild trainer).
+        /// every Hogwild trainer). Works 16 floats at a time through a local array, so the
+        /// additions are vector instructions and only the atomic loads and stores are scalar.
         #[inline]
         pub fn add_to_row(&self, r: usize, src: &[f32]) {
             let row = self.row(r);
-            let pairs = src.chunks_exact(2);
+            let full = src.len().min(self.dim) / 16;
+            let (head_w, rest_w) = row.split_at(full * 8);
+            let (head_s, rest_s) = src.split_at(full * 16);
+            for (w, s) in head_w.chunks_exact(8).zip(head_s.chunks_exact(16)) {
+                let mut x = [0f32; 16];
+                for (j, a) in w.iter().enumerate() {
+                    (x[2 * j], x[2 * j + 1]) = unpack(a.load(Relaxed));
+                }
+                let s: &[f32; 16] = s.try_into().expect("16 floats");
+                let y: [f32; 16] = std::array::from_fn(|i| x[i] + s[i]);
+                for (j, a) in w.iter().enumerate() {
+                    a.store(pack(y[2 * j], y[2 * j + 1]), Relaxed);
+                }
+            }
+            let pairs = rest_s.chunks_exact(2);
             if let [last] = pairs.remainder() {
-                let a = &row[self.words - 1];
+                let a = &rest_w[rest_w.len() - 1];
                 let (lo, hi) = unpack(a.load(Relaxed));
                 a.store(pack(lo + last, hi), Relaxed);
             }
-            for (a, s) in row.iter().zip(pairs) {
+            for (a, s) in rest_w.iter().zip(pairs) {
                 let (lo, hi) = unpack(a.load(Relaxed));
                 a.store(pack(lo + s[0], hi + s[1]), Relaxed);
             }
@@ -300,7 +315,7 @@ mod tests {
 
     #[test]
     fn odd_dimensions_round_trip() {
-        for dim in [1, 3, 5, 101] {
+        for dim in [1, 3, 5, 16, 31, 32, 33, 100, 101] {
             let data: Vec<f32> = (0..3 * dim).map(|i| i as f32 - 7.5).collect();
             let m = SharedMatrix::from_vec(data.clone(), dim);
             let mut it = data.iter().copied();
