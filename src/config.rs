@@ -112,7 +112,7 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     pub threads: Option<usize>,
     /// Skip-gram with negative sampling: the context words of one window share one draw of
-    /// negatives and train as one minibatch (HogBatch), about 2x faster and slightly more
+    /// negatives and train as one minibatch (HogBatch), about 1.6x faster and slightly more
     /// accurate (bench/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
     /// the other losses already make one prediction per window and ignore it.
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
