@@ -452,6 +452,11 @@ impl Model<'_> {
     ) {
         let dim = self.input.dim();
         let w = &mut s.window;
+        if w.h.len() < 2 * window * dim || w.u.len() < (1 + self.negative) * dim {
+            // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
+            // once; the loop below never allocates.
+            *w = Window::new(dim, self.negative, window);
+        }
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             let b = 1 + rng.below(window as u32) as usize;
@@ -764,8 +769,8 @@ mod tests {
             tree: None,
             shared_negatives: true,
         };
+        // `Scratch::new` leaves the window buffers empty; the first window sizes them.
         let mut s = Scratch::new(dim, 2, 0);
-        s.window = Window::new(dim, 2, 1);
         let mut acc = LossSum::default();
         let sentence = [1u32, 0, 1];
         m.skipgram_sentence(&sentence, 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
