@@ -760,14 +760,9 @@ mod tests {
         let noise = NoiseSampler::new(&[0, 0, 0, 1], 1.0); // noise is always word 3
         let sigmoid = Sigmoid::new();
         let m = Model {
-            input: &input,
-            output: &output,
-            noise: &noise,
-            sigmoid: &sigmoid,
             negative: 2,
-            loss: Loss::Ns,
-            tree: None,
             shared_negatives: true,
+            ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
         };
         // `Scratch::new` leaves the window buffers empty; the first window sizes them.
         let mut s = Scratch::new(dim, 2, 0);
