@@ -50,6 +50,18 @@ pub enum ModelKind {
     Cbow,
 }
 
+/// How the output matrix (the vectors words have when predicted) starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum OutputInit {
+    /// All zeros, as word2vec.c, fastText and gensim start it.
+    Zero,
+    /// Uniform in `±1/dim`, as finalfrontier starts it. With CBOW and negative sampling this
+    /// scored higher on both analogies and WordSim-353 across seeds (bench/NOTES.md).
+    Uniform,
+}
+
 /// The training loss: how the probability of the predicted word is modelled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -118,6 +130,12 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
         action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true"))]
     pub shared_negatives: bool,
+    /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
+    /// better there), zero otherwise (word2vec.c's choice)]. Input vectors always start uniform
+    /// in ±0.5/dim.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "INIT"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_init: Option<OutputInit>,
     /// Random seed; with --threads 1 the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
@@ -145,6 +163,7 @@ impl Default for TrainConfig {
             threads: None,
             seed: defaults::SEED,
             shared_negatives: defaults::SHARED_NEGATIVES,
+            output_init: None,
             eval_analogies: None,
         }
     }
@@ -206,6 +225,17 @@ impl TrainConfig {
         })
     }
 
+    /// How the output matrix starts: `--output-init`, else uniform for CBOW with negative
+    /// sampling and zero otherwise.
+    pub fn effective_output_init(&self) -> OutputInit {
+        self.output_init
+            .unwrap_or(if self.model == ModelKind::Cbow && self.loss == Loss::Ns {
+                OutputInit::Uniform
+            } else {
+                OutputInit::Zero
+            })
+    }
+
     /// The number of worker threads: `--threads`, else the number of cores.
     pub fn effective_threads(&self) -> usize {
         self.threads.unwrap_or_else(|| {
@@ -227,9 +257,21 @@ mod tests {
         assert_eq!(c.effective_lr(), 0.025);
         let cb = TrainConfig {
             model: ModelKind::Cbow,
-            ..c
+            ..c.clone()
         };
         assert_eq!(cb.effective_lr(), 0.05);
+        assert_eq!(c.effective_output_init(), OutputInit::Zero);
+        assert_eq!(cb.effective_output_init(), OutputInit::Uniform);
+        let cb_hs = TrainConfig {
+            loss: Loss::Hs,
+            ..cb.clone()
+        };
+        assert_eq!(cb_hs.effective_output_init(), OutputInit::Zero);
+        let sg_uniform = TrainConfig {
+            output_init: Some(OutputInit::Uniform),
+            ..TrainConfig::default()
+        };
+        assert_eq!(sg_uniform.effective_output_init(), OutputInit::Uniform);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub mod shared;
 pub mod train;
 pub mod vocab;
 
-pub use config::{Loss, ModelKind, TrainConfig};
+pub use config::{Loss, ModelKind, OutputInit, TrainConfig};
 pub use embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use error::{Error, Result};
 pub use eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};

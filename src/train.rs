@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Loss, ModelKind, TrainConfig, defaults};
+use crate::config::{Loss, ModelKind, OutputInit, TrainConfig, defaults};
 use crate::corpus::Corpus;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -201,7 +201,12 @@ pub fn train(
     };
     // Output rows: one per word, or one per inner node of the Huffman tree.
     let out_rows = tree.as_ref().map_or(vocab.len(), |t| t.inner_nodes());
-    let output = SharedMatrix::zeros(out_rows, dim);
+    let output = match config.effective_output_init() {
+        OutputInit::Zero => SharedMatrix::zeros(out_rows, dim),
+        OutputInit::Uniform => SharedMatrix::from_fn(out_rows, dim, || {
+            2.0 * (init_rng.next_f32() - 0.5) / dim as f32
+        }),
+    };
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let shared = Shared {

@@ -446,6 +446,7 @@ fn every_loss_trains_both_models_and_is_recorded_next_to_the_vectors() {
             .unwrap();
             assert_eq!(card["config"]["loss"], loss);
             assert_eq!(card["config"]["model"], model);
+            assert_eq!(card["resolved"]["output_init"], "zero");
             let losses: Vec<f64> = card["epoch_losses"]
                 .as_array()
                 .unwrap()
@@ -457,5 +458,37 @@ fn every_loss_trains_both_models_and_is_recorded_next_to_the_vectors() {
             let e = Embeddings::load(&out, None).unwrap();
             assert_eq!(e.len(), card["words"].as_u64().unwrap() as usize);
         }
+    }
+}
+
+#[test]
+fn output_init_defaults_by_model_are_recorded_and_both_choices_learn() {
+    let dir = tempfile::tempdir().unwrap();
+    for (model, flag, want) in [
+        ("skipgram", None, "zero"),
+        ("cbow", None, "uniform"),
+        ("skipgram", Some("uniform"), "uniform"),
+        ("cbow", Some("zero"), "zero"),
+    ] {
+        let name = format!("{model}-{want}.bin");
+        let mut args = vec!["--model", model, "--epochs", "3", "--threads", "1"];
+        if let Some(f) = flag {
+            args.extend(["--output-init", f]);
+        }
+        let (_, o) = train_small(dir.path(), &name, &args);
+        assert!(o.status.success(), "{model} {flag:?}: {}", stderr(&o));
+        let card: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(card["resolved"]["output_init"], want, "{model} {flag:?}");
+        let losses: Vec<f64> = card["epoch_losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(losses.len(), 3);
+        assert!(losses[2] < losses[0], "{model} {flag:?}: {losses:?}");
     }
 }

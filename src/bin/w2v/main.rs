@@ -248,6 +248,11 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         "words": trained.embeddings.len(),
         "dim": trained.embeddings.dim(),
         "config": a.config,
+        "resolved": {
+            "lr": a.config.effective_lr(),
+            "threads": a.config.effective_threads(),
+            "output_init": a.config.effective_output_init(),
+        },
         "epoch_losses": s.epoch_losses,
         "tokens_read": s.tokens_read,
         "oov": s.oov,
