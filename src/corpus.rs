@@ -77,6 +77,11 @@ impl Corpus {
         &self.path
     }
 
+    /// The file's size in bytes (compressed size for gzip).
+    pub fn file_len(&self) -> u64 {
+        self.len
+    }
+
     /// Whether the file is gzip-compressed.
     pub fn is_gzip(&self) -> bool {
         self.gzip
@@ -105,6 +110,23 @@ impl Corpus {
     /// A reader over the whole corpus.
     pub fn whole(&self) -> Result<Shard> {
         self.shard(0, 1)
+    }
+
+    /// Thread `index` of `count`'s shard, continued from `pos` (from [`Shard::position`] on a
+    /// shard of the same corpus, index and count).
+    pub fn shard_at(&self, index: usize, count: usize, pos: &ShardPos) -> Result<Shard> {
+        let mut s = self.shard(index, count)?;
+        if pos.ranges_done {
+            s.ranges = Ranges::One(None);
+        } else if let Ranges::RoundRobin { next_block, .. } = &mut s.ranges {
+            *next_block = pos.next_block;
+        }
+        s.range_end = pos.range_end;
+        s.in_range = pos.in_range;
+        s.pending_token = pos.pending_token;
+        s.stats = pos.stats;
+        s.tok.advance_to(pos.offset).map_err(|e| s.io_err(e))?;
+        Ok(s)
     }
 
     /// The part of the corpus that thread `index` of `count` trains on (see the module docs).
@@ -225,6 +247,7 @@ impl Tokenizer {
 }
 
 /// The byte ranges a shard owns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ranges {
     One(Option<(u64, u64)>),
     RoundRobin { next_block: u64, step: u64 },
@@ -244,7 +267,7 @@ impl Ranges {
 }
 
 /// Counts kept while reading.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Tokens read (including those skipped as too long or out of vocabulary).
     pub tokens: u64,
@@ -263,6 +286,27 @@ pub enum Token {
     EndOfSentence,
     /// The shard is exhausted.
     End,
+}
+
+/// Where a [`Shard`] stands between two reads, as saved in a checkpoint: a shard reopened
+/// with [`Corpus::shard_at`] at this position reads exactly what this one would read next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardPos {
+    /// Absolute offset (in decompressed bytes) of the next byte to read.
+    pub offset: u64,
+    /// No range is left to enter (a plain file's one range was entered, or the end of the
+    /// file was reached).
+    pub ranges_done: bool,
+    /// Gzip files: the next round-robin block to enter.
+    pub next_block: u64,
+    /// End of the current range.
+    pub range_end: u64,
+    /// Whether the reader is inside a range.
+    pub in_range: bool,
+    /// A sentence end is owed before the next range.
+    pub pending_token: bool,
+    /// Counters so far.
+    pub stats: ReadStats,
 }
 
 /// A streaming reader over the tokens of one shard of a corpus.
@@ -287,6 +331,23 @@ impl Shard {
     /// Counters so far.
     pub fn stats(&self) -> ReadStats {
         self.stats
+    }
+
+    /// Where the shard stands now (see [`ShardPos`]).
+    pub fn position(&self) -> ShardPos {
+        let (ranges_done, next_block) = match self.ranges {
+            Ranges::One(r) => (r.is_none(), 0),
+            Ranges::RoundRobin { next_block, .. } => (false, next_block),
+        };
+        ShardPos {
+            offset: self.tok.offset(),
+            ranges_done,
+            next_block,
+            range_end: self.range_end,
+            in_range: self.in_range,
+            pending_token: self.pending_token,
+            stats: self.stats,
+        }
     }
 
     fn io_err(&self, e: io::Error) -> Error {
@@ -558,5 +619,69 @@ mod tests {
         assert_eq!(s.word(), b"caf\xe9");
         s.next_token().unwrap();
         assert_eq!(s.word(), b"\xff\xfe");
+    }
+
+    #[test]
+    fn a_shard_reopened_at_its_position_reads_on_exactly() {
+        let d = tempfile::tempdir().unwrap();
+        let mut text = Vec::new();
+        for i in 0..3000 {
+            write!(text, "w{} ", i % 97).unwrap();
+            if i % 13 == 0 {
+                text.push(b'\n');
+            }
+        }
+        let plain = write(&d, "p.txt", &text);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let gz = write(&d, "p.txt.gz", &gz.finish().unwrap());
+        for c in [&plain, &gz] {
+            for (index, count) in [(0, 1), (0, 2), (1, 2), (2, 3)] {
+                let whole = tokens_of(c, index, count);
+                for stop in [0, 1, 7, 200, whole.len() / 2, whole.len()] {
+                    let mut s = c.shard(index, count).unwrap();
+                    let mut got = vec![];
+                    let read = |s: &mut Shard, got: &mut Vec<String>, n: usize| {
+                        for _ in 0..n {
+                            match s.next_token().unwrap() {
+                                Token::Word => {
+                                    got.push(String::from_utf8_lossy(s.word()).into_owned())
+                                }
+                                Token::EndOfSentence => got.push("|".into()),
+                                Token::End => break,
+                            }
+                        }
+                    };
+                    read(&mut s, &mut got, stop);
+                    let pos = s.position();
+                    let mut s = c.shard_at(index, count, &pos).unwrap();
+                    read(&mut s, &mut got, usize::MAX);
+                    if got != whole {
+                        let i = got
+                            .iter()
+                            .zip(&whole)
+                            .position(|(a, b)| a != b)
+                            .unwrap_or(0);
+                        panic!(
+                            "{index}/{count} stop {stop} gz {}: at {i} got {:?} want {:?} (lens {} {})",
+                            c.is_gzip(),
+                            &got[i.saturating_sub(2)..(i + 3).min(got.len())],
+                            &whole[i.saturating_sub(2)..(i + 3).min(whole.len())],
+                            got.len(),
+                            whole.len()
+                        );
+                    }
+                    assert_eq!(
+                        s.stats(),
+                        c.shard(index, count)
+                            .map(|mut f| {
+                                while f.next_token().unwrap() != Token::End {}
+                                f.stats()
+                            })
+                            .unwrap()
+                    );
+                }
+            }
+        }
     }
 }

@@ -71,12 +71,31 @@ pub enum Error {
     /// A word asked about is not in the vocabulary.
     #[error("word not in vocabulary: {0}")]
     UnknownWord(String),
+    /// A checkpoint cannot be resumed as asked.
+    #[error("cannot resume: {0}")]
+    Resume(String),
+    /// Training was interrupted (e.g. by Ctrl-C).
+    #[error("training interrupted{}", resume_hint(.checkpoint.as_deref()))]
+    Interrupted {
+        /// The checkpoint written on the way out, if one was planned.
+        checkpoint: Option<PathBuf>,
+    },
     /// Training produced a non-finite loss.
     #[error("training diverged in epoch {epoch} (loss is not finite); try a lower --lr")]
     Diverged {
         /// 1-based epoch.
         epoch: usize,
     },
+}
+
+fn resume_hint(checkpoint: Option<&std::path::Path>) -> String {
+    match checkpoint {
+        Some(p) => format!(
+            "; its state is saved in {p}: continue with `w2v train --resume {p}`",
+            p = p.display()
+        ),
+        None => String::new(),
+    }
 }
 
 /// `Result` with the library's [`Error`].

@@ -31,6 +31,7 @@
 //! ```
 #![deny(missing_docs, unsafe_code)]
 
+pub mod checkpoint;
 pub mod config;
 pub mod corpus;
 pub mod embeddings;
@@ -50,10 +51,11 @@ pub mod shared;
 pub mod train;
 pub mod vocab;
 
+pub use checkpoint::{Checkpoint, CheckpointPlan};
 pub use config::{Loss, ModelKind, OutputInit, TrainConfig};
 pub use embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use error::{Error, Result};
 pub use eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};
 pub use io::Format;
-pub use train::{Progress, TrainOutput, TrainStats, train};
+pub use train::{Progress, TrainOptions, TrainOutput, TrainStats, train, train_with};
 pub use vocab::Vocab;

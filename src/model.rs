@@ -206,7 +206,7 @@ pub struct Model<'a> {
 }
 
 /// Loss summed over a batch of predictions.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LossSum {
     /// Sum of the per-prediction losses.
     pub loss: f64,

@@ -2,11 +2,12 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::{self, Checkpoint, CheckpointPlan, RunState, WorkerState, WorkerTotals};
 use crate::config::{Loss, ModelKind, OutputInit, TrainConfig, defaults};
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, ShardPos};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::eval::AnalogyOptions;
@@ -111,15 +112,6 @@ enum Msg {
     Finished(Result<WorkerTotals>),
 }
 
-#[derive(Default, Clone, Copy)]
-struct WorkerTotals {
-    tokens: u64,
-    words: u64,
-    oov: u64,
-    subsampled: u64,
-    long_tokens: u64,
-}
-
 struct Shared<'a> {
     corpus: &'a Corpus,
     config: &'a TrainConfig,
@@ -131,6 +123,11 @@ struct Shared<'a> {
     lr0: f32,
     threads: usize,
     stop: AtomicBool,
+    /// Set by the coordinator to have every worker park at its next sentence boundary.
+    pause: AtomicBool,
+    gate: Gate,
+    /// Where each worker starts when resuming.
+    resume: Option<Vec<WorkerState>>,
     slots: Vec<Slot>,
 }
 
@@ -139,6 +136,108 @@ impl Shared<'_> {
         let left = 1.0 - processed as f64 / self.total_words.max(1) as f64;
         self.lr0 * (left as f32).max(defaults::MIN_LR_FRACTION)
     }
+}
+
+/// Where workers park while a checkpoint is written (a mutex and a condition variable, used
+/// only between sentences, never in the training loop itself).
+struct Gate {
+    inner: Mutex<GateState>,
+    cv: Condvar,
+}
+
+struct GateState {
+    /// Workers parked in this round.
+    parked: usize,
+    /// Workers whose thread has returned (finished, stopped or failed).
+    left: usize,
+    /// Bumped to release the parked workers.
+    round: u64,
+    /// Released workers stop instead of continuing.
+    exit: bool,
+    /// Each worker's state when it last parked or finished.
+    states: Vec<Option<WorkerState>>,
+}
+
+impl Gate {
+    fn new(threads: usize) -> Self {
+        Gate {
+            inner: Mutex::new(GateState {
+                parked: 0,
+                left: 0,
+                round: 0,
+                exit: false,
+                states: vec![None; threads],
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A worker parks with its state until released; returns whether it must stop.
+    fn park(&self, t: usize, state: WorkerState, pause: &AtomicBool) -> bool {
+        let mut g = self.lock();
+        // Re-checked under the lock: a release clears `pause` while holding it.
+        if !pause.load(Relaxed) {
+            return false;
+        }
+        g.states[t] = Some(state);
+        g.parked += 1;
+        self.cv.notify_all();
+        let round = g.round;
+        while g.round == round {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.exit
+    }
+
+    /// A worker that finished every epoch records its final state.
+    fn record(&self, t: usize, state: WorkerState) {
+        self.lock().states[t] = Some(state);
+    }
+
+    /// A worker's thread is returning.
+    fn leave(&self) {
+        self.lock().left += 1;
+        self.cv.notify_all();
+    }
+
+    /// The coordinator waits until every worker is parked or gone.
+    fn wait_all(&self, threads: usize) -> Vec<Option<WorkerState>> {
+        let mut g = self.lock();
+        while g.parked + g.left < threads {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.states.clone()
+    }
+
+    /// Releases the parked workers, to continue or (with `exit`) to stop.
+    fn release(&self, exit: bool, pause: &AtomicBool) {
+        let mut g = self.lock();
+        pause.store(false, Relaxed);
+        g.exit = exit;
+        g.parked = 0;
+        g.round += 1;
+        self.cv.notify_all();
+    }
+}
+
+/// What [`train_with`] takes beyond the settings.
+#[derive(Default)]
+pub struct TrainOptions<'a> {
+    /// Train with this vocabulary instead of counting the corpus.
+    pub vocab: Option<Vocab>,
+    /// Write checkpoints (and, on interrupt, one last one).
+    pub checkpoint: Option<CheckpointPlan>,
+    /// Continue the run saved in this checkpoint: its vocabulary, matrices, positions, random
+    /// states and learning rate. `config` must be the checkpoint's ([`Checkpoint::config`]).
+    pub resume: Option<Checkpoint>,
+    /// When this becomes true, training stops within a second: every worker parks at its next
+    /// sentence boundary, a checkpoint is written if one is planned, and
+    /// [`Error::Interrupted`] is returned.
+    pub interrupt: Option<&'a AtomicBool>,
 }
 
 /// Trains word vectors on the corpus at `corpus_path`.
@@ -151,7 +250,38 @@ pub fn train(
     vocab: Option<Vocab>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainOutput> {
+    let opts = TrainOptions {
+        vocab,
+        ..TrainOptions::default()
+    };
+    train_with(corpus_path, config, opts, progress)
+}
+
+/// The coordinator's view of the run: per-epoch losses as threads report them.
+struct Tracker {
+    per_epoch: Vec<(LossSum, usize)>,
+    epoch_losses: Vec<f64>,
+    thread_epoch: Vec<usize>,
+    finished: usize,
+    totals: WorkerTotals,
+    first_error: Option<Error>,
+}
+
+/// Trains word vectors, with the options of [`TrainOptions`] (checkpoints, resuming,
+/// interruption, a given vocabulary).
+pub fn train_with(
+    corpus_path: &Path,
+    config: &TrainConfig,
+    opts: TrainOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainOutput> {
     config.validate()?;
+    let TrainOptions {
+        vocab,
+        checkpoint: plan,
+        resume,
+        interrupt,
+    } = opts;
     let corpus = Corpus::open(corpus_path)?;
     // Read the monitoring questions now: a missing file fails before any work.
     let questions = match &config.eval_analogies {
@@ -161,19 +291,50 @@ pub fn train(
         )),
         None => None,
     };
+    let threads = config.effective_threads();
+    let dim = config.dim;
     let t0 = Instant::now();
-    let (vocab, vstats) = match vocab {
-        Some(v) if v.is_empty() => {
+    let (vocab, vstats, resumed) = match (resume, vocab) {
+        (Some(ck), _) => {
+            let h = &ck.header;
+            if &h.config != config {
+                return Err(Error::Resume(
+                    "the settings differ from the checkpoint's".into(),
+                ));
+            }
+            if h.corpus_len != corpus.file_len() {
+                return Err(Error::Resume(format!(
+                    "the corpus {} has changed since the checkpoint ({} bytes then, {} now)",
+                    corpus_path.display(),
+                    h.corpus_len,
+                    corpus.file_len()
+                )));
+            }
+            if h.run.workers.len() != threads || h.dim != dim {
+                return Err(Error::Resume(
+                    "the checkpoint's threads or dimension do not match its settings".into(),
+                ));
+            }
+            let stats = h.run.vocab_stats;
+            let Checkpoint {
+                header,
+                vocab,
+                input,
+                output,
+            } = ck;
+            (vocab, stats, Some((header, input, output)))
+        }
+        (None, Some(v)) if v.is_empty() => {
             return Err(Error::EmptyVocab {
                 path: corpus_path.to_path_buf(),
                 min_count: config.min_count,
                 tokens: 0,
             });
         }
-        Some(v) => (v, None),
-        None => {
+        (None, Some(v)) => (v, None, None),
+        (None, None) => {
             let (v, s) = Vocab::build(&corpus, config.min_count, config.max_vocab)?;
-            (v, Some(s))
+            (v, Some(s), None)
         }
     };
     if config.loss == Loss::Hs && vocab.len() < 2 {
@@ -189,23 +350,38 @@ pub fn train(
         seconds: t0.elapsed().as_secs_f64(),
     });
 
-    let dim = config.dim;
-    let threads = config.effective_threads();
-    let mut init_rng = Rng::new(config.seed, u64::MAX);
-    let input = SharedMatrix::from_fn(vocab.len(), dim, || {
-        (init_rng.next_f32() - 0.5) / dim as f32
-    });
     let tree = match config.loss {
         Loss::Hs => Some(Huffman::new(vocab.counts())),
         _ => None,
     };
     // Output rows: one per word, or one per inner node of the Huffman tree.
     let out_rows = tree.as_ref().map_or(vocab.len(), |t| t.inner_nodes());
-    let output = match config.effective_output_init() {
-        OutputInit::Zero => SharedMatrix::zeros(out_rows, dim),
-        OutputInit::Uniform => SharedMatrix::from_fn(out_rows, dim, || {
-            2.0 * (init_rng.next_f32() - 0.5) / dim as f32
-        }),
+    let (input, output, run) = match resumed {
+        Some((header, input, output)) => {
+            if header.output_rows != out_rows || header.words != vocab.len() {
+                return Err(Error::Resume(
+                    "the checkpoint's matrices do not fit its vocabulary".into(),
+                ));
+            }
+            (
+                SharedMatrix::from_vec(input, dim),
+                SharedMatrix::from_vec(output, dim),
+                Some(header.run),
+            )
+        }
+        None => {
+            let mut init_rng = Rng::new(config.seed, u64::MAX);
+            let input = SharedMatrix::from_fn(vocab.len(), dim, || {
+                (init_rng.next_f32() - 0.5) / dim as f32
+            });
+            let output = match config.effective_output_init() {
+                OutputInit::Zero => SharedMatrix::zeros(out_rows, dim),
+                OutputInit::Uniform => SharedMatrix::from_fn(out_rows, dim, || {
+                    2.0 * (init_rng.next_f32() - 0.5) / dim as f32
+                }),
+            };
+            (input, output, None)
+        }
     };
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
@@ -228,19 +404,105 @@ pub fn train(
             shared_negatives: config.shared_negatives,
         },
         subsampler: Subsampler::new(vocab.counts(), config.sample),
-        processed: AtomicU64::new(0),
+        processed: AtomicU64::new(run.as_ref().map_or(0, |r| r.processed)),
         total_words: vocab.total() * config.epochs as u64,
         lr0: config.effective_lr(),
         threads,
         stop: AtomicBool::new(false),
+        pause: AtomicBool::new(false),
+        gate: Gate::new(threads),
+        resume: run.as_ref().map(|r| r.workers.clone()),
         slots: (0..threads).map(|_| Slot::default()).collect(),
+    };
+    let elapsed_before = run.as_ref().map_or(0.0, |r| r.elapsed);
+    let mut tr = Tracker {
+        per_epoch: run.as_ref().map_or_else(
+            || vec![(LossSum::default(), 0); config.epochs],
+            |r| r.per_epoch.clone(),
+        ),
+        epoch_losses: run
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.epoch_losses.clone()),
+        thread_epoch: shared.resume.as_ref().map_or_else(
+            || vec![0; threads],
+            |ws| ws.iter().map(|w| w.epoch).collect(),
+        ),
+        finished: 0,
+        totals: WorkerTotals::default(),
+        first_error: None,
+    };
+    if tr.per_epoch.len() != config.epochs {
+        return Err(Error::Resume(
+            "the checkpoint's epoch count does not match its settings".into(),
+        ));
+    }
+    // Called with each message from a worker: sums epoch losses and reports finished epochs.
+    let handle = |tr: &mut Tracker,
+                  t: usize,
+                  msg: Msg,
+                  start: Instant,
+                  progress: &mut dyn FnMut(&Progress)| {
+        match msg {
+            Msg::EpochDone { epoch, loss } => {
+                tr.thread_epoch[t] = epoch + 1;
+                let e = &mut tr.per_epoch[epoch];
+                e.0.loss += loss.loss;
+                e.0.predictions += loss.predictions;
+                e.1 += 1;
+                while tr.epoch_losses.len() < config.epochs
+                    && tr.per_epoch[tr.epoch_losses.len()].1 == threads
+                {
+                    let reported = tr.epoch_losses.len();
+                    let (l, _) = tr.per_epoch[reported];
+                    let mean = l.loss / l.predictions.max(1) as f64;
+                    if !mean.is_finite() && tr.first_error.is_none() {
+                        tr.first_error = Some(Error::Diverged {
+                            epoch: reported + 1,
+                        });
+                        shared.stop.store(true, Relaxed);
+                    }
+                    tr.epoch_losses.push(mean);
+                    let analogy = questions.as_ref().map(|q| {
+                        let mut data = vec![0.0f32; vocab.len() * dim];
+                        for (r, row) in data.chunks_exact_mut(dim).enumerate() {
+                            input.read_row(r, row);
+                        }
+                        let e = Embeddings::new(vocab.words().to_vec(), dim, data);
+                        let opts = AnalogyOptions::default();
+                        e.evaluate_analogies_text(&q.0, &q.1, &opts)
+                            .map_or(f64::NAN, |r| r.accuracy())
+                    });
+                    progress(&Progress::EpochEnd {
+                        epoch: reported + 1,
+                        loss: mean,
+                        predictions: l.predictions,
+                        elapsed: elapsed_before + start.elapsed().as_secs_f64(),
+                        analogy,
+                    });
+                }
+            }
+            Msg::Finished(r) => {
+                tr.finished += 1;
+                match r {
+                    Ok(w) => {
+                        tr.totals.tokens += w.tokens;
+                        tr.totals.words += w.words;
+                        tr.totals.oov += w.oov;
+                        tr.totals.subsampled += w.subsampled;
+                        tr.totals.long_tokens += w.long_tokens;
+                    }
+                    Err(e) => {
+                        if tr.first_error.is_none() {
+                            tr.first_error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
     };
 
     let start = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Msg)>();
-    let mut totals = WorkerTotals::default();
-    let mut epoch_losses = Vec::new();
-    let mut first_error: Option<Error> = None;
     std::thread::scope(|s| {
         for t in 0..threads {
             let tx = tx.clone();
@@ -251,74 +513,79 @@ pub fn train(
                     shared.stop.store(true, Relaxed);
                 }
                 let _ = tx.send((t, Msg::Finished(r)));
+                shared.gate.leave();
             });
         }
         drop(tx);
-        let mut per_epoch = vec![(LossSum::default(), 0usize); config.epochs];
-        let mut thread_epoch = vec![0usize; threads];
-        let mut reported = 0usize;
-        let mut finished = 0usize;
         let (mut last_loss, mut last_preds) = (0.0f64, 0u64);
         let mut last_tick = Instant::now();
-        while finished < threads {
+        let mut last_checkpoint = Instant::now();
+        let mut checkpointed_epochs = tr.epoch_losses.len();
+        while tr.finished < threads {
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok((t, Msg::EpochDone { epoch, loss })) => {
-                    thread_epoch[t] = epoch + 1;
-                    let e = &mut per_epoch[epoch];
-                    e.0.loss += loss.loss;
-                    e.0.predictions += loss.predictions;
-                    e.1 += 1;
-                    while reported < config.epochs && per_epoch[reported].1 == threads {
-                        let (l, _) = per_epoch[reported];
-                        let mean = l.loss / l.predictions.max(1) as f64;
-                        if !mean.is_finite() && first_error.is_none() {
-                            first_error = Some(Error::Diverged {
-                                epoch: reported + 1,
-                            });
-                            shared.stop.store(true, Relaxed);
-                        }
-                        epoch_losses.push(mean);
-                        let analogy = questions.as_ref().map(|q| {
-                            let mut data = vec![0.0f32; vocab.len() * dim];
-                            for (r, row) in data.chunks_exact_mut(dim).enumerate() {
-                                input.read_row(r, row);
-                            }
-                            let e = Embeddings::new(vocab.words().to_vec(), dim, data);
-                            let opts = AnalogyOptions::default();
-                            e.evaluate_analogies_text(&q.0, &q.1, &opts)
-                                .map_or(f64::NAN, |r| r.accuracy())
-                        });
-                        progress(&Progress::EpochEnd {
-                            epoch: reported + 1,
-                            loss: mean,
-                            predictions: l.predictions,
-                            elapsed: start.elapsed().as_secs_f64(),
-                            analogy,
-                        });
-                        reported += 1;
-                    }
-                }
-                Ok((_, Msg::Finished(r))) => {
-                    finished += 1;
-                    match r {
-                        Ok(w) => {
-                            totals.tokens += w.tokens;
-                            totals.words += w.words;
-                            totals.oov += w.oov;
-                            totals.subsampled += w.subsampled;
-                            totals.long_tokens += w.long_tokens;
-                        }
-                        Err(e) => {
-                            if first_error.is_none() {
-                                first_error = Some(e);
-                            }
-                        }
-                    }
-                }
+                Ok((t, msg)) => handle(&mut tr, t, msg, start, progress),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            if last_tick.elapsed() >= Duration::from_millis(200) && finished < threads {
+            let interrupted = interrupt.is_some_and(|f| f.load(Relaxed));
+            let due = plan.as_ref().is_some_and(|p| {
+                p.every.is_some_and(|e| last_checkpoint.elapsed() >= e)
+                    || (p.at_epoch_end
+                        && tr.epoch_losses.len() > checkpointed_epochs
+                        && tr.epoch_losses.len() < config.epochs)
+            });
+            if (interrupted || due) && tr.first_error.is_none() && tr.finished < threads {
+                // Park every worker between two sentences, collect what they sent before
+                // parking, and save the run.
+                shared.pause.store(true, Relaxed);
+                let states = shared.gate.wait_all(threads);
+                while let Ok((t, msg)) = rx.try_recv() {
+                    handle(&mut tr, t, msg, start, progress);
+                }
+                let mut written = None;
+                if let (Some(p), None) = (&plan, &tr.first_error) {
+                    let workers: Option<Vec<WorkerState>> = states.into_iter().collect();
+                    let header = workers.map(|workers| checkpoint::Header {
+                        config: TrainConfig {
+                            threads: Some(threads),
+                            ..config.clone()
+                        },
+                        corpus: corpus_path.to_path_buf(),
+                        corpus_len: corpus.file_len(),
+                        words: vocab.len(),
+                        dim,
+                        output_rows: out_rows,
+                        run: RunState {
+                            processed: shared.processed.load(Relaxed),
+                            elapsed: elapsed_before + start.elapsed().as_secs_f64(),
+                            epoch_losses: tr.epoch_losses.clone(),
+                            per_epoch: tr.per_epoch.clone(),
+                            workers,
+                            vocab_stats: vstats,
+                        },
+                        job: p.job.clone(),
+                    });
+                    if let Some(header) = header {
+                        match checkpoint::write(&p.path, &header, &vocab, &input, &output) {
+                            Ok(()) => written = Some(p.path.clone()),
+                            Err(e) => tr.first_error = Some(e),
+                        }
+                    }
+                }
+                if interrupted && tr.first_error.is_none() {
+                    tr.first_error = Some(Error::Interrupted {
+                        checkpoint: written,
+                    });
+                }
+                let exit = tr.first_error.is_some();
+                if exit {
+                    shared.stop.store(true, Relaxed);
+                }
+                shared.gate.release(exit, &shared.pause);
+                last_checkpoint = Instant::now();
+                checkpointed_epochs = tr.epoch_losses.len();
+            }
+            if last_tick.elapsed() >= Duration::from_millis(200) && tr.finished < threads {
                 last_tick = Instant::now();
                 let processed = shared.processed.load(Relaxed);
                 let (mut loss, mut preds) = (0.0, 0u64);
@@ -330,20 +597,23 @@ pub fn train(
                     (preds > last_preds).then(|| (loss - last_loss) / (preds - last_preds) as f64);
                 (last_loss, last_preds) = (loss, preds);
                 let secs = start.elapsed().as_secs_f64();
+                let epoch = tr.thread_epoch.iter().min().copied().unwrap_or(0) + 1;
                 progress(&Progress::Tick {
                     fraction: (processed as f64 / shared.total_words.max(1) as f64).min(1.0),
-                    epoch: (thread_epoch.iter().min().copied().unwrap_or(0) + 1).min(config.epochs),
-                    words_per_sec: processed as f64 / secs.max(1e-9),
+                    epoch: epoch.min(config.epochs),
+                    words_per_sec: processed.saturating_sub(run.as_ref().map_or(0, |r| r.processed))
+                        as f64
+                        / secs.max(1e-9),
                     lr: shared.lr_at(processed),
                     recent_loss: recent,
                 });
             }
         }
     });
-    if let Some(e) = first_error {
+    if let Some(e) = tr.first_error {
         return Err(e);
     }
-    let train_seconds = start.elapsed().as_secs_f64();
+    let train_seconds = elapsed_before + start.elapsed().as_secs_f64();
     // Free the output matrix before copying the input out, so the copy does not raise the
     // peak memory above the two training matrices.
     drop(shared);
@@ -354,6 +624,7 @@ pub fn train(
             epoch: config.epochs,
         });
     }
+    let totals = tr.totals;
     let stats = TrainStats {
         vocab: vstats,
         tokens_read: totals.tokens,
@@ -363,7 +634,7 @@ pub fn train(
         long_tokens: totals.long_tokens,
         train_seconds,
         words_per_sec: totals.words as f64 / train_seconds.max(1e-9),
-        epoch_losses,
+        epoch_losses: tr.epoch_losses,
     };
     let embeddings = Embeddings::new(vocab.words().to_vec(), dim, data);
     Ok(TrainOutput {
@@ -404,7 +675,6 @@ impl Tally {
 
 fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<WorkerTotals> {
     let cfg = sh.config;
-    let mut rng = Rng::new(cfg.seed, t as u64);
     let softmax_words = if cfg.loss == Loss::Softmax {
         sh.vocab.len()
     } else {
@@ -419,23 +689,68 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
     }
     let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
     let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
-    let mut totals = WorkerTotals::default();
-    let mut tally = Tally::default();
-    let mut lr = sh.lr_at(sh.processed.load(Relaxed));
     let slot = &sh.slots[t];
     let train_sentence = match cfg.model {
         ModelKind::SkipGram => Model::skipgram_sentence,
         ModelKind::Cbow => Model::cbow_sentence,
     };
-    for epoch in 0..cfg.epochs {
-        let mut shard = sh.corpus.shard(t, sh.threads)?;
-        while shard.next_sentence(
-            |w| sh.vocab.id(w),
-            defaults::MAX_SENTENCE_TOKENS,
-            &mut sentence,
-        )? {
+    let start = sh.resume.as_ref().map(|ws| ws[t].clone());
+    let (mut rng, mut lr, mut tally, mut totals, first_epoch, mut pos) = match start {
+        Some(w) => (
+            Rng::from_state(w.rng),
+            w.lr,
+            Tally {
+                unsynced: w.unsynced,
+                batch: w.batch,
+                epoch: w.epoch_loss,
+                run: w.run_loss,
+            },
+            w.totals,
+            w.epoch,
+            Some(w.pos),
+        ),
+        None => (
+            Rng::new(cfg.seed, t as u64),
+            sh.lr_at(sh.processed.load(Relaxed)),
+            Tally::default(),
+            WorkerTotals::default(),
+            0,
+            None,
+        ),
+    };
+    let state =
+        |epoch: usize, pos: ShardPos, rng: &Rng, lr: f32, tally: &Tally, totals| WorkerState {
+            epoch,
+            pos,
+            rng: rng.state(),
+            lr,
+            unsynced: tally.unsynced,
+            batch: tally.batch,
+            epoch_loss: tally.epoch,
+            run_loss: tally.run,
+            totals,
+        };
+    for epoch in first_epoch..cfg.epochs {
+        let mut shard = match pos.take() {
+            Some(p) => sh.corpus.shard_at(t, sh.threads, &p)?,
+            None => sh.corpus.shard(t, sh.threads)?,
+        };
+        loop {
+            if sh.pause.load(Relaxed) {
+                let st = state(epoch, shard.position(), &rng, lr, &tally, totals);
+                if sh.gate.park(t, st, &sh.pause) {
+                    return Ok(totals);
+                }
+            }
             if sh.stop.load(Relaxed) {
                 return Ok(totals);
+            }
+            if !shard.next_sentence(
+                |w| sh.vocab.id(w),
+                defaults::MAX_SENTENCE_TOKENS,
+                &mut sentence,
+            )? {
+                break;
             }
             kept.clear();
             kept.extend(
@@ -471,5 +786,7 @@ fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<
         let loss = std::mem::take(&mut tally.epoch);
         let _ = tx.send((t, Msg::EpochDone { epoch, loss }));
     }
+    let done = state(cfg.epochs, ShardPos::default(), &rng, lr, &tally, totals);
+    sh.gate.record(t, done);
     Ok(totals)
 }

@@ -21,7 +21,7 @@ pub struct Vocab {
 }
 
 /// What the counting pass saw.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VocabStats {
     /// Tokens read from the corpus.
     pub tokens: u64,
@@ -122,14 +122,33 @@ impl Counter {
         if let Some(cap) = self.cap
             && self.table.len() > cap
         {
-            while self.table.len() > cap / 2 {
-                let before = self.table.len();
-                let t = self.evict_below;
-                self.table.retain(|e| e.count > t);
-                self.pruned += (before - self.table.len()) as u64;
-                self.evict_below += 1;
-            }
+            self.evict_to(cap / 2);
             self.compact();
+        }
+    }
+
+    /// Evicts the rarest entries until at most `target` remain, and never fewer: whole tiers
+    /// of equal count go while that leaves at least `target`; of the tier that would cross it,
+    /// just enough go (in table order, which is deterministic for the same input). So a
+    /// `--max-vocab n` run, whose cap is at least `10n`, always keeps at least `5n` candidates,
+    /// even on a corpus where every word occurs equally often.
+    fn evict_to(&mut self, target: usize) {
+        while self.table.len() > target {
+            let before = self.table.len();
+            let t = self.evict_below;
+            let tier = self.table.iter().filter(|e| e.count <= t).count();
+            if before - tier >= target {
+                self.table.retain(|e| e.count > t);
+                self.evict_below += 1;
+            } else {
+                let mut excess = before - target;
+                self.table.retain(|e| {
+                    let drop = e.count <= t && excess > 0;
+                    excess -= usize::from(drop);
+                    !drop
+                });
+            }
+            self.pruned += (before - self.table.len()) as u64;
         }
     }
 
@@ -285,6 +304,41 @@ impl Vocab {
         Ok(())
     }
 
+    /// Reads a vocabulary file (`word count` per line, as [`Vocab::write`] and word2vec.c's
+    /// `-save-vocab` write it) and selects from it as counting would: words with
+    /// `count >= min_count`, most frequent first (ties by bytes), at most `max_vocab`. A word
+    /// listed twice keeps its first count.
+    pub fn load(path: &Path, min_count: u64, max_vocab: Option<usize>) -> Result<Vocab> {
+        let file =
+            std::fs::File::open(path).map_err(|e| Error::io("cannot open vocabulary", path, e))?;
+        let v = Vocab::read(std::io::BufReader::new(file), path)?;
+        let v = v.select(min_count, max_vocab);
+        if v.is_empty() {
+            return Err(Error::Format {
+                path: path.to_path_buf(),
+                format: "vocabulary",
+                reason: format!("no word has a count of at least --min-count {min_count}"),
+            });
+        }
+        Ok(v)
+    }
+
+    /// The words with `count >= min_count`, ordered by count descending then bytes ascending,
+    /// at most `max_vocab` of them (the selection [`Counter::finish`] makes).
+    pub fn select(self, min_count: u64, max_vocab: Option<usize>) -> Vocab {
+        let mut entries: Vec<(Box<[u8]>, u64)> = self
+            .words
+            .into_iter()
+            .zip(self.counts)
+            .filter(|&(_, c)| c >= min_count)
+            .collect();
+        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if let Some(m) = max_vocab {
+            entries.truncate(m);
+        }
+        Vocab::from_counts(entries)
+    }
+
     /// Reads the format of [`Vocab::write`]; order is kept as in the file.
     pub fn read(r: impl BufRead, path: &Path) -> Result<Vocab> {
         let mut entries = vec![];
@@ -390,6 +444,51 @@ mod tests {
         assert_eq!(v.word(0), b"common");
         assert_eq!(v.word(1), b"half");
         assert!(v.counts()[0] > 99_000);
+    }
+
+    #[test]
+    fn bounded_counter_never_evicts_below_half_its_cap() {
+        // Every word occurs exactly twice, back to back: evicting whole tiers (as word2vec.c's
+        // ReduceVocab does) would empty the table at every overflow; partial tiers keep 50.
+        let mut c = Counter::new(Some(100));
+        for i in 0..10_000u32 {
+            let w = format!("w{i}");
+            c.add(w.as_bytes());
+            c.add(w.as_bytes());
+        }
+        assert!(c.len() <= 100);
+        let (v, s) = c.finish(2, Some(40));
+        assert_eq!(v.len(), 40, "--max-vocab 40 gives exactly 40 words");
+        assert!(v.counts().iter().all(|&n| n == 2));
+        assert_eq!(s.beyond_max_vocab + 40 + s.below_min_count, c_len_after(&s));
+    }
+
+    /// Types held when counting ended: the kept, the cut and the below-min-count ones.
+    fn c_len_after(s: &VocabStats) -> u64 {
+        s.types - s.pruned
+    }
+
+    #[test]
+    fn select_orders_filters_and_caps_like_counting() {
+        let v = Vocab::from_counts(vec![
+            (b"b".as_slice().into(), 3),
+            (b"rare".as_slice().into(), 1),
+            (b"a".as_slice().into(), 3),
+            (b"top".as_slice().into(), 9),
+            (b"c".as_slice().into(), 2),
+        ]);
+        let s = v.select(2, Some(3));
+        assert_eq!(
+            s.words(),
+            [
+                b"top".as_slice().into(),
+                b"a".as_slice().into(),
+                b"b".as_slice().into()
+            ]
+        );
+        assert_eq!(s.counts(), [9, 3, 3]);
+        assert_eq!(s.id(b"b"), Some(2));
+        assert_eq!(s.id(b"rare"), None);
     }
 
     #[test]

@@ -1,36 +1,12 @@
 //! Integration tests: run the real `w2v` binary.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use w2v::{Embeddings, Format};
 
-fn w2v() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_w2v"))
-}
-
-fn run(args: &[&str]) -> Output {
-    w2v().args(args).output().expect("run w2v")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The first `bytes` bytes (cut at a space) of the bundled sample corpus.
-fn sample_text(bytes: usize) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample.txt.gz");
-    let f = std::fs::File::open(path).expect("data/sample.txt.gz is committed");
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(f)
-        .take(bytes as u64)
-        .read_to_end(&mut text)
-        .unwrap();
-    let cut = text.iter().rposition(|&b| b == b' ').unwrap();
-    text.truncate(cut);
-    String::from_utf8(text).unwrap()
-}
+mod common;
+use common::{run, sample_text, stderr, w2v};
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -315,6 +291,8 @@ fn assert_train_fails(args: &[&str], want: &str) {
     std::fs::write(d.join("blank.txt"), " \n\t\n  ").unwrap();
     std::fs::write(d.join("rare.txt"), "a b c d e f g").unwrap();
     std::fs::write(d.join("ok.txt"), "a b a b a b a b a b a b").unwrap();
+    std::fs::write(d.join("bad_vocab.txt"), "a 6\nb six\n").unwrap();
+    std::fs::write(d.join("rare_vocab.txt"), "a 1\nb 2\n").unwrap();
     let before = entries(d);
     let ds = d.to_str().unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", ds)).collect();
@@ -351,6 +329,10 @@ bad_input! {
     bad_input_output_is_a_directory: ["{dir}/ok.txt", "-o", "{dir}", "--min-count", "1"] => "cannot write";
     bad_input_missing_eval_questions: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--eval-analogies", "{dir}/q.txt"] => "cannot read analogy questions";
     bad_input_hs_with_one_word: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--max-vocab", "1", "--loss", "hs"] => "at least 2 words";
+    bad_input_missing_vocab_file: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--read-vocab", "{dir}/none.txt"] => "cannot open vocabulary";
+    bad_input_malformed_vocab_file: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--read-vocab", "{dir}/bad_vocab.txt"] => "line 2: expected `word count`";
+    bad_input_vocab_file_below_min_count: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--read-vocab", "{dir}/rare_vocab.txt"] => "no word has a count of at least --min-count 5";
+    bad_input_divergence_stops_with_advice: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--sample", "0", "--lr", "10", "--threads", "1", "--quiet"] => "try a lower --lr";
     bad_input_vocab_path_unwritable: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--save-vocab", "{dir}/no/v.txt"] => "cannot write";
 }
 
@@ -491,4 +473,85 @@ fn output_init_defaults_by_model_are_recorded_and_both_choices_learn() {
         assert_eq!(losses.len(), 3);
         assert!(losses[2] < losses[0], "{model} {flag:?}: {losses:?}");
     }
+}
+
+#[test]
+fn max_vocab_is_exact_and_a_saved_vocabulary_skips_counting() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = |name: &str| -> u64 {
+        let card: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        card["words"].as_u64().unwrap()
+    };
+    let vocab = dir.path().join("vocab.txt");
+    let (_, o) = train_small(
+        dir.path(),
+        "full.bin",
+        &[
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--save-vocab",
+            vocab.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let full = words("full.bin");
+    assert!(full > 100, "{full}");
+    let (_, o) = train_small(
+        dir.path(),
+        "capped.bin",
+        &["--epochs", "1", "--max-vocab", "37"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(words("capped.bin"), 37);
+
+    // Trained from the saved vocabulary: same words, same vectors (1 thread, same seed).
+    let (a, o) = train_small(
+        dir.path(),
+        "again.bin",
+        &[
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--read-vocab",
+            vocab.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(a).unwrap(),
+        std::fs::read(dir.path().join("full.bin")).unwrap()
+    );
+    // --max-vocab applies to a read vocabulary too, keeping its most frequent words.
+    let (b, o) = train_small(
+        dir.path(),
+        "read_capped.bin",
+        &[
+            "--epochs",
+            "1",
+            "--max-vocab",
+            "20",
+            "--read-vocab",
+            vocab.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = Embeddings::load(&b, None).unwrap();
+    let text = std::fs::read_to_string(&vocab).unwrap();
+    let first: Vec<&str> = text
+        .lines()
+        .take(20)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    let loaded: Vec<String> = got
+        .words()
+        .iter()
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    assert_eq!(loaded, first);
 }

@@ -41,21 +41,76 @@ enum Command {
 #[derive(clap::Args)]
 struct TrainArgs {
     /// Corpus: whitespace-separated tokens, one sentence per line; may be gzip-compressed.
-    corpus: PathBuf,
+    #[arg(required_unless_present = "resume")]
+    corpus: Option<PathBuf>,
     /// Where to write the vectors.
-    #[arg(short, long)]
-    output: PathBuf,
+    #[arg(short, long, required_unless_present = "resume")]
+    output: Option<PathBuf>,
     /// Output format [default: bin for a .bin extension, else text].
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Also write the vocabulary (`word count` per line) to this file.
     #[arg(long, value_name = "FILE")]
     save_vocab: Option<PathBuf>,
+    /// Take the vocabulary from this file (`word count` per line, as --save-vocab and
+    /// word2vec.c write it) instead of counting the corpus; --min-count and --max-vocab still
+    /// apply. The counts drive subsampling, the noise distribution and the lr schedule, so they
+    /// should come from this corpus.
+    #[arg(long, value_name = "FILE")]
+    read_vocab: Option<PathBuf>,
+    /// Save the whole run (matrices, vocabulary, settings, positions, random states, lr) to
+    /// this file at every epoch end and every --checkpoint-every, atomically. Without it, an
+    /// interrupted run (Ctrl-C, SIGTERM) still saves itself to OUTPUT.ckpt.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// How often to checkpoint while training: a number with s, m or h (e.g. 30s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    checkpoint_every: Duration,
+    /// Continue the run saved in this checkpoint; the corpus, output and every setting come
+    /// from it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["corpus", "output", "read_vocab"])]
+    resume: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
     #[command(flatten)]
     config: TrainConfig,
+}
+
+/// What a run writes where: stored in its checkpoints, so `--resume` needs nothing else.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Job {
+    corpus: PathBuf,
+    output: PathBuf,
+    format: Format,
+    save_vocab: Option<PathBuf>,
+    /// The checkpoint file, and whether the user asked for it (then it is kept and written
+    /// periodically; otherwise it is written only on interrupt and removed after success).
+    checkpoint: PathBuf,
+    checkpoint_asked: bool,
+    checkpoint_every_secs: f64,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 10m or 1h"))?;
+    let secs = match unit {
+        "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: the unit must be s, m or h")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("`{s}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn main() -> ExitCode {
@@ -129,13 +184,21 @@ impl Reporter {
                 stats,
                 seconds,
             } => {
-                self.line(&format!(
-                    "vocabulary: {words} words, {tokens_per_epoch} training tokens per epoch \
-                     ({} tokens read, {} word types, {} dropped) in {seconds:.1} s",
-                    stats.tokens,
-                    stats.types,
-                    stats.dropped()
-                ));
+                if stats.tokens == 0 {
+                    // Supplied with --read-vocab: no counting pass.
+                    self.line(&format!(
+                        "vocabulary: {words} words from the vocabulary file, {tokens_per_epoch} \
+                         training tokens per epoch"
+                    ));
+                } else {
+                    self.line(&format!(
+                        "vocabulary: {words} words, {tokens_per_epoch} training tokens per \
+                         epoch ({} tokens read, {} word types, {} dropped) in {seconds:.1} s",
+                        stats.tokens,
+                        stats.types,
+                        stats.dropped()
+                    ));
+                }
                 if stats.long_tokens > 0 {
                     self.line(&format!(
                         "warning: skipped {} tokens longer than {} bytes",
@@ -207,24 +270,96 @@ impl Reporter {
 }
 
 fn train(a: TrainArgs) -> anyhow::Result<()> {
-    a.config.validate()?;
-    let format = a.format.unwrap_or_else(|| Format::from_path(&a.output));
+    let t0 = Instant::now();
+    let (job, config, resume) = match &a.resume {
+        Some(path) => {
+            let ck = w2v::Checkpoint::load(path)?;
+            let mut job: Job = serde_json::from_value(ck.job().clone()).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: the checkpoint has no readable job: {e}",
+                    path.display()
+                )
+            })?;
+            // Keep checkpointing to the file the run was resumed from.
+            job.checkpoint = path.clone();
+            (job, ck.config().clone(), Some(ck))
+        }
+        None => {
+            let (Some(corpus), Some(output)) = (a.corpus.clone(), a.output.clone()) else {
+                anyhow::bail!("a corpus and --output are needed (or --resume FILE)");
+            };
+            let format = a.format.unwrap_or_else(|| Format::from_path(&output));
+            let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
+                let mut p = output.clone().into_os_string();
+                p.push(".ckpt");
+                PathBuf::from(p)
+            });
+            let job = Job {
+                corpus,
+                output,
+                format,
+                save_vocab: a.save_vocab.clone(),
+                checkpoint,
+                checkpoint_asked: a.checkpoint.is_some(),
+                checkpoint_every_secs: a.checkpoint_every.as_secs_f64(),
+            };
+            (job, a.config.clone(), None)
+        }
+    };
+    config.validate()?;
+    let format = job.format;
     // Claim the output files first: an unwritable path fails now, not after training.
-    let out = AtomicFile::create(&a.output)?;
+    let out = AtomicFile::create(&job.output)?;
     // The model card: how these vectors were trained (config, loss, per-epoch losses).
-    let mut card_path = a.output.clone().into_os_string();
+    let mut card_path = job.output.clone().into_os_string();
     card_path.push(".json");
     let card_path = PathBuf::from(card_path);
     let card = AtomicFile::create(&card_path)?;
-    let vocab_out = a
+    let vocab_out = job
         .save_vocab
         .as_deref()
         .map(AtomicFile::create)
         .transpose()?;
+    let vocab = a
+        .read_vocab
+        .as_deref()
+        .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
+        .transpose()?;
+    // Ctrl-C or SIGTERM: the trainer parks its threads, saves a checkpoint and returns; a
+    // second signal ends the process at once.
+    let interrupt = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, interrupt.clone())?;
+        signal_hook::flag::register(sig, interrupt.clone())?;
+    }
+    let plan = w2v::CheckpointPlan {
+        path: job.checkpoint.clone(),
+        every: job
+            .checkpoint_asked
+            .then(|| Duration::from_secs_f64(job.checkpoint_every_secs)),
+        at_epoch_end: job.checkpoint_asked,
+        job: serde_json::to_value(&job)?,
+    };
+    if let Some(ck) = &resume
+        && !a.quiet
+    {
+        eprintln!(
+            "resuming {} from {} ({} of {} epochs done)",
+            job.output.display(),
+            job.checkpoint.display(),
+            ck.epochs_done(),
+            config.epochs
+        );
+    }
+    let opts = w2v::TrainOptions {
+        vocab,
+        checkpoint: Some(plan),
+        resume,
+        interrupt: Some(&interrupt),
+    };
     let mut rep = Reporter::new(a.quiet);
-    let t0 = Instant::now();
-    let softmax = a.config.loss == w2v::Loss::Softmax;
-    let result = w2v::train(&a.corpus, &a.config, None, &mut |p| {
+    let softmax = config.loss == w2v::Loss::Softmax;
+    let result = w2v::train_with(&job.corpus, &config, opts, &mut |p| {
         rep.event(p);
         if let Progress::VocabReady { words, .. } = p
             && softmax
@@ -242,16 +377,16 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     let s = &trained.stats;
     let info = serde_json::json!({
         "w2v_version": env!("CARGO_PKG_VERSION"),
-        "corpus": a.corpus.display().to_string(),
-        "vectors": a.output.display().to_string(),
+        "corpus": job.corpus.display().to_string(),
+        "vectors": job.output.display().to_string(),
         "format": format,
         "words": trained.embeddings.len(),
         "dim": trained.embeddings.dim(),
-        "config": a.config,
+        "config": config,
         "resolved": {
-            "lr": a.config.effective_lr(),
-            "threads": a.config.effective_threads(),
-            "output_init": a.config.effective_output_init(),
+            "lr": config.effective_lr(),
+            "threads": config.effective_threads(),
+            "output_init": config.effective_output_init(),
         },
         "epoch_losses": s.epoch_losses,
         "tokens_read": s.tokens_read,
@@ -267,17 +402,23 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(v) = vocab_out {
         v.commit(|w| trained.vocab.write(w))?;
     }
+    if !job.checkpoint_asked {
+        // Written only because an earlier run of this job was interrupted: done with it now.
+        let _ = std::fs::remove_file(&job.checkpoint);
+    }
     rep.line(&format!(
-        "trained {} words x {} epochs ({} read, {} out of vocabulary, {} subsampled) in {:.1} s: \
-         {:.0} words/s; wrote {} ({} vectors, total {:.1} s)",
+        "trained {} words x {} epochs ({} tokens read: {} kept, {} subsampled, {} out of \
+         vocabulary, {} too long) in {:.1} s: {:.0} words/s; wrote {} ({} vectors, total {:.1} s)",
         trained.vocab.total(),
-        a.config.epochs,
+        config.epochs,
         s.tokens_read,
-        s.oov,
+        s.words_trained.saturating_sub(s.subsampled),
         s.subsampled,
+        s.oov,
+        s.long_tokens,
         s.train_seconds,
         s.words_per_sec,
-        a.output.display(),
+        job.output.display(),
         trained.embeddings.len(),
         t0.elapsed().as_secs_f64()
     ));

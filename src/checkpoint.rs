@@ -1,0 +1,429 @@
+//! Checkpoints: the whole state of a training run, written atomically, so that a stopped run
+//! continues exactly where it stopped (`w2v train --resume FILE`).
+//!
+//! # Format (version 1, little-endian)
+//! `W2VCKPT\0`; `u32` version; `u64` length of the JSON header, then the header (settings,
+//! corpus, and per thread: epoch, corpus position, random-number state, learning rate and loss
+//! sums); the vocabulary (per word: `u32` length, the bytes, `u64` count); the input matrix
+//! (`words × dim` `f32`); the output matrix (`output_rows × dim` `f32`); and an FNV-1a 64
+//! checksum of every byte before it. Every size is checked against the file's length before
+//! anything is allocated, and the checksum before anything is used.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::corpus::ShardPos;
+use crate::error::{Error, Result};
+use crate::io::AtomicFile;
+use crate::model::LossSum;
+use crate::shared::SharedMatrix;
+use crate::vocab::{Vocab, VocabStats};
+
+const MAGIC: &[u8; 8] = b"W2VCKPT\0";
+const VERSION: u32 = 1;
+
+/// Counters a worker accumulates over the run.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct WorkerTotals {
+    pub tokens: u64,
+    pub words: u64,
+    pub oov: u64,
+    pub subsampled: u64,
+    pub long_tokens: u64,
+}
+
+/// One worker thread, parked between two sentences.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct WorkerState {
+    /// The epoch it is in (0-based); equal to the number of epochs when it has finished.
+    pub epoch: usize,
+    /// Where its shard stands in that epoch.
+    pub pos: ShardPos,
+    pub rng: [u64; 4],
+    pub lr: f32,
+    /// Words read but not yet added to the shared progress counter.
+    pub unsynced: u64,
+    pub batch: LossSum,
+    pub epoch_loss: LossSum,
+    pub run_loss: LossSum,
+    pub totals: WorkerTotals,
+}
+
+/// The state of the run as the coordinating thread sees it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    /// The shared progress counter (the learning-rate clock).
+    pub processed: u64,
+    /// Seconds of training before this checkpoint.
+    pub elapsed: f64,
+    /// Mean losses of the epochs already reported.
+    pub epoch_losses: Vec<f64>,
+    /// Per epoch: loss summed over the threads that finished it, and how many did.
+    pub per_epoch: Vec<(LossSum, usize)>,
+    pub workers: Vec<WorkerState>,
+    /// What the counting pass saw, when there was one.
+    pub vocab_stats: Option<VocabStats>,
+}
+
+/// The JSON header.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub config: TrainConfig,
+    pub corpus: PathBuf,
+    /// The corpus file's size when training started; resuming on a changed corpus is refused.
+    pub corpus_len: u64,
+    pub words: usize,
+    pub dim: usize,
+    pub output_rows: usize,
+    pub run: RunState,
+    /// The caller's own description of the job (the command line stores its output path,
+    /// format and checkpoint settings here).
+    pub job: serde_json::Value,
+}
+
+/// A checkpoint read back from disk, ready to resume (see [`crate::train::train_with`]).
+pub struct Checkpoint {
+    pub(crate) header: Header,
+    pub(crate) vocab: Vocab,
+    pub(crate) input: Vec<f32>,
+    pub(crate) output: Vec<f32>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("corpus", &self.header.corpus)
+            .field("words", &self.header.words)
+            .field("dim", &self.header.dim)
+            .field("epochs_done", &self.epochs_done())
+            .finish()
+    }
+}
+
+impl Checkpoint {
+    /// The settings of the run (threads resolved to a number).
+    pub fn config(&self) -> &TrainConfig {
+        &self.header.config
+    }
+
+    /// The corpus the run trains on.
+    pub fn corpus(&self) -> &Path {
+        &self.header.corpus
+    }
+
+    /// What the caller stored with the run (see [`CheckpointPlan::job`]).
+    pub fn job(&self) -> &serde_json::Value {
+        &self.header.job
+    }
+
+    /// Epochs every thread has finished.
+    pub fn epochs_done(&self) -> usize {
+        self.header.run.epoch_losses.len()
+    }
+
+    /// Reads and verifies a checkpoint.
+    pub fn load(path: &Path) -> Result<Checkpoint> {
+        let bad = |reason: String| Error::Format {
+            path: path.to_path_buf(),
+            format: "checkpoint",
+            reason,
+        };
+        let io_err = |e: io::Error| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                bad("the file is truncated".into())
+            } else {
+                Error::io("cannot read checkpoint", path, e)
+            }
+        };
+        let file = File::open(path).map_err(|e| Error::io("cannot read checkpoint", path, e))?;
+        let file_len = file
+            .metadata()
+            .map_err(|e| Error::io("cannot read checkpoint", path, e))?
+            .len();
+        let mut r = Hashing::new(BufReader::with_capacity(1 << 20, file));
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic).map_err(io_err)?;
+        if &magic != MAGIC {
+            return Err(bad("not a w2v checkpoint".into()));
+        }
+        let version = read_u32(&mut r).map_err(io_err)?;
+        if version != VERSION {
+            return Err(bad(format!(
+                "version {version}; this w2v reads version {VERSION}"
+            )));
+        }
+        let header_len = read_u64(&mut r).map_err(io_err)?;
+        // Bytes after the fixed start: the header, the body and the 8-byte checksum.
+        let mut left = file_len.saturating_sub(20);
+        if header_len > left.saturating_sub(8) {
+            return Err(bad("the header is longer than the file".into()));
+        }
+        let mut json = vec![0u8; header_len as usize];
+        r.read_exact(&mut json).map_err(io_err)?;
+        left -= header_len;
+        let header: Header =
+            serde_json::from_slice(&json).map_err(|e| bad(format!("unreadable header: {e}")))?;
+        let matrix_floats =
+            (header.words as u128 + header.output_rows as u128) * header.dim as u128;
+        // Every vocabulary entry takes at least 12 bytes.
+        let need = matrix_floats * 4 + header.words as u128 * 12 + 8;
+        if need > left as u128 || header.dim == 0 || header.words == 0 {
+            return Err(bad(format!(
+                "the file is truncated or damaged: its header declares {} words and {} output \
+                 rows of dimension {}, more than the file holds",
+                header.words, header.output_rows, header.dim
+            )));
+        }
+        let mut entries = Vec::with_capacity(header.words);
+        for i in 0..header.words {
+            let len = read_u32(&mut r).map_err(io_err)? as u64;
+            if len + 12 > left {
+                return Err(bad(format!(
+                    "vocabulary entry {} is longer than the file",
+                    i + 1
+                )));
+            }
+            left -= len + 12;
+            let mut w = vec![0u8; len as usize];
+            r.read_exact(&mut w).map_err(io_err)?;
+            let count = read_u64(&mut r).map_err(io_err)?;
+            entries.push((w.into_boxed_slice(), count));
+        }
+        let vocab = Vocab::from_counts(entries);
+        if vocab.len() != header.words {
+            return Err(bad("the vocabulary lists a word twice".into()));
+        }
+        if (left as u128) < matrix_floats * 4 + 8 {
+            return Err(bad("the file is truncated".into()));
+        }
+        let input = read_f32s(&mut r, header.words * header.dim).map_err(io_err)?;
+        let output = read_f32s(&mut r, header.output_rows * header.dim).map_err(io_err)?;
+        let computed = r.hash;
+        let stored = read_u64(&mut r.inner).map_err(io_err)?;
+        if computed != stored {
+            return Err(bad("checksum mismatch: the file is damaged".into()));
+        }
+        if r.inner.read(&mut [0u8; 1]).map_err(io_err)? != 0 {
+            return Err(bad("unexpected bytes after the checksum".into()));
+        }
+        Ok(Checkpoint {
+            header,
+            vocab,
+            input,
+            output,
+        })
+    }
+}
+
+/// When and where a run writes checkpoints.
+#[derive(Clone, Debug)]
+pub struct CheckpointPlan {
+    /// The checkpoint file (replaced atomically each time).
+    pub path: PathBuf,
+    /// Also write one this often while training.
+    pub every: Option<std::time::Duration>,
+    /// Also write one whenever every thread has finished an epoch.
+    pub at_epoch_end: bool,
+    /// Stored in the checkpoint for the caller (e.g. the output path).
+    pub job: serde_json::Value,
+}
+
+/// Writes a checkpoint atomically (temporary file, fsync, rename). The matrices must not be
+/// changing: the trainer calls this while every worker is parked.
+pub(crate) fn write(
+    path: &Path,
+    header: &Header,
+    vocab: &Vocab,
+    input: &SharedMatrix,
+    output: &SharedMatrix,
+) -> Result<()> {
+    let json = serde_json::to_vec(header).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        format: "checkpoint",
+        reason: format!("cannot encode the header: {e}"),
+    })?;
+    AtomicFile::create(path)?.commit(|w| {
+        let mut h = Hashing::new(w);
+        h.write_all(MAGIC)?;
+        h.write_all(&VERSION.to_le_bytes())?;
+        h.write_all(&(json.len() as u64).to_le_bytes())?;
+        h.write_all(&json)?;
+        for (word, &count) in vocab.words().iter().zip(vocab.counts()) {
+            h.write_all(&(word.len() as u32).to_le_bytes())?;
+            h.write_all(word)?;
+            h.write_all(&count.to_le_bytes())?;
+        }
+        for m in [input, output] {
+            let mut row = vec![0f32; m.dim()];
+            let mut bytes = Vec::with_capacity(4 * m.dim());
+            for r in 0..m.rows() {
+                m.read_row(r, &mut row);
+                bytes.clear();
+                bytes.extend(row.iter().flat_map(|x| x.to_le_bytes()));
+                h.write_all(&bytes)?;
+            }
+        }
+        let sum = h.hash;
+        h.inner.write_all(&sum.to_le_bytes())
+    })
+}
+
+/// Passes bytes through, hashing them (FNV-1a, 64-bit).
+struct Hashing<T> {
+    inner: T,
+    hash: u64,
+}
+
+impl<T> Hashing<T> {
+    fn new(inner: T) -> Self {
+        Hashing {
+            inner,
+            hash: 0xcbf2_9ce4_8422_2325,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        let mut h = self.hash;
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.hash = h;
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn read_u32(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+fn read_u64(r: &mut impl Read) -> io::Result<u64> {
+    let mut b = [0u8; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn read_f32s(r: &mut impl Read, n: usize) -> io::Result<Vec<f32>> {
+    let mut v = vec![0f32; n];
+    r.read_exact(bytemuck::cast_slice_mut(&mut v))?;
+    for x in &mut v {
+        *x = f32::from_bits(u32::from_le(x.to_bits()));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(dir: &Path) -> (PathBuf, Header, Vocab, Vec<f32>, Vec<f32>) {
+        let vocab = Vocab::from_counts(vec![
+            (b"the".as_slice().into(), 9),
+            (b"caf\xc3\xa9".as_slice().into(), 4),
+            (b"\xff\x00odd".as_slice().into(), 2),
+        ]);
+        let dim = 3;
+        let input: Vec<f32> = (0..9).map(|i| i as f32 * 0.25 - 1.0).collect();
+        let output: Vec<f32> = (0..6).map(|i| -(i as f32) / 7.0).collect();
+        let header = Header {
+            config: TrainConfig::default(),
+            corpus: PathBuf::from("corpus.txt"),
+            corpus_len: 1234,
+            words: 3,
+            dim,
+            output_rows: 2,
+            run: RunState {
+                processed: 77,
+                elapsed: 1.5,
+                epoch_losses: vec![2.5, 0.1 + 0.2],
+                per_epoch: vec![(LossSum::default(), 0); 5],
+                workers: vec![WorkerState {
+                    epoch: 2,
+                    rng: [1, u64::MAX, 3, 4],
+                    lr: 0.024_999_9,
+                    ..WorkerState::default()
+                }],
+                vocab_stats: None,
+            },
+            job: serde_json::json!({"output": "v.bin"}),
+        };
+        let path = dir.join("c.ckpt");
+        write(
+            &path,
+            &header,
+            &vocab,
+            &SharedMatrix::from_vec(input.clone(), dim),
+            &SharedMatrix::from_vec(output.clone(), dim),
+        )
+        .unwrap();
+        (path, header, vocab, input, output)
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, header, vocab, input, output) = sample(dir.path());
+        let ck = Checkpoint::load(&path).unwrap();
+        assert_eq!(ck.vocab.words(), vocab.words());
+        assert_eq!(ck.vocab.counts(), vocab.counts());
+        assert_eq!(ck.input, input);
+        assert_eq!(ck.output, output);
+        assert_eq!(ck.header.config, header.config);
+        assert_eq!(ck.header.run.processed, 77);
+        assert_eq!(ck.header.run.epoch_losses, [2.5, 0.1 + 0.2]);
+        assert_eq!(ck.header.run.workers[0].rng, [1, u64::MAX, 3, 4]);
+        assert_eq!(ck.header.run.workers[0].lr, 0.024_999_9);
+        assert_eq!(ck.job()["output"], "v.bin");
+        assert_eq!(ck.epochs_done(), 2);
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, ..) = sample(dir.path());
+        let good = std::fs::read(&path).unwrap();
+        let bad = dir.path().join("bad.ckpt");
+        for cut in 0..good.len() {
+            std::fs::write(&bad, &good[..cut]).unwrap();
+            let e = Checkpoint::load(&bad).unwrap_err().to_string();
+            assert!(e.contains("checkpoint"), "cut {cut}: {e}");
+        }
+        for i in 0..good.len() {
+            let mut b = good.clone();
+            b[i] ^= 0x10;
+            std::fs::write(&bad, &b).unwrap();
+            assert!(
+                Checkpoint::load(&bad).is_err(),
+                "byte {i} flipped was accepted"
+            );
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        std::fs::write(&bad, &longer).unwrap();
+        assert!(Checkpoint::load(&bad).is_err());
+    }
+}

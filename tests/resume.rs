@@ -1,0 +1,182 @@
+//! Checkpoints, interruption and resuming, through the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+mod common;
+use common::{run, sample_text, stderr, w2v};
+
+const ARGS: [&str; 8] = [
+    "--dim",
+    "24",
+    "--epochs",
+    "12",
+    "--seed",
+    "7",
+    "--min-count",
+    "3",
+];
+
+fn corpus(dir: &Path) -> String {
+    let p = dir.join("corpus.txt");
+    std::fs::write(&p, sample_text(200_000)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Starts `w2v train` with `extra`, waits until `epoch N done` appears on stderr, sends
+/// `signal`, and returns the exit status and everything printed on stderr.
+fn train_and_signal(
+    corpus: &str,
+    out: &Path,
+    extra: &[&str],
+    after_epoch: usize,
+    signal: &str,
+) -> (std::process::ExitStatus, String) {
+    let mut child = w2v()
+        .args(["train", corpus, "-o", out.to_str().unwrap()])
+        .args(ARGS)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut text = String::new();
+    let marker = format!("epoch {after_epoch} done:");
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        text.push_str(&line);
+        if line.contains(&marker) {
+            let st = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            line.clear();
+            break;
+        }
+        line.clear();
+    }
+    while err.read_line(&mut line).unwrap() > 0 {
+        text.push_str(&line);
+        line.clear();
+    }
+    (child.wait().unwrap(), text)
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_resuming_gives_identical_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let whole = dir.path().join("whole.bin");
+    let mut args = vec!["train", corpus.as_str(), "-o", whole.to_str().unwrap()];
+    args.extend(ARGS);
+    args.extend(["--threads", "1", "--quiet"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let out = dir.path().join("cut.bin");
+    let (status, err) = train_and_signal(&corpus, &out, &["--threads", "1"], 3, "-INT");
+    assert!(!status.success(), "{err}");
+    let ckpt = dir.path().join("cut.bin.ckpt");
+    assert!(
+        err.contains(&format!("w2v train --resume {}", ckpt.display())),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(ckpt.exists(), "{err}");
+    assert!(!out.exists(), "no vectors from an interrupted run");
+    assert!(!err.contains("epoch 12 done:"), "stopped early: {err}");
+
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("resuming"), "{err}");
+    assert!(
+        !err.contains("epoch 1 done:"),
+        "earlier epochs are not redone: {err}"
+    );
+    assert!(err.contains("epoch 12 done:"), "{err}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&whole).unwrap(),
+        "stop + resume is bit-identical to an uninterrupted run at 1 thread"
+    );
+    assert!(
+        !ckpt.exists(),
+        "the interrupt's checkpoint is removed once the run completes"
+    );
+}
+
+#[test]
+fn sigterm_with_two_threads_and_an_explicit_checkpoint_resumes_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let out = dir.path().join("v.txt");
+    let ckpt = dir.path().join("run.ckpt");
+    let (status, err) = train_and_signal(
+        &corpus,
+        &out,
+        &["--threads", "2", "--checkpoint", ckpt.to_str().unwrap()],
+        2,
+        "-TERM",
+    );
+    assert!(!status.success(), "{err}");
+    assert!(ckpt.exists() && !out.exists(), "{err}");
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("v.txt.json")).unwrap()).unwrap();
+    assert_eq!(card["epoch_losses"].as_array().unwrap().len(), 12);
+    assert_eq!(card["config"]["threads"], 2);
+    let e = w2v::Embeddings::load(&out, None).unwrap();
+    assert!(e.len() > 100);
+    assert!(e.matrix().iter().all(|x| x.is_finite()));
+    assert!(ckpt.exists(), "an asked-for checkpoint is kept");
+}
+
+#[test]
+fn damaged_checkpoints_and_a_changed_corpus_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let out = dir.path().join("v.bin");
+    let ckpt = dir.path().join("c.ckpt");
+    let mut args = vec!["train", corpus.as_str(), "-o", out.to_str().unwrap()];
+    args.extend(["--dim", "8", "--epochs", "2", "--min-count", "3", "--quiet"]);
+    args.extend(["--checkpoint", ckpt.to_str().unwrap()]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let good = std::fs::read(&ckpt).unwrap();
+
+    let fails = |bytes: &[u8], want: &str| {
+        let p = dir.path().join("bad.ckpt");
+        std::fs::write(&p, bytes).unwrap();
+        let o = run(&["train", "--resume", p.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{want}: succeeded");
+        assert!(err.contains(want), "want {want}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    };
+    fails(&good[..good.len() / 2], "truncated");
+    fails(&good[..10], "truncated");
+    fails(b"not a checkpoint at all", "not a w2v checkpoint");
+    let mut flipped = good.clone();
+    let i = flipped.len() - 100;
+    flipped[i] ^= 0x40;
+    fails(&flipped, "checksum mismatch");
+    let mut huge = good.clone();
+    huge[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
+    fails(&huge, "header is longer than the file");
+
+    // The corpus grew since the checkpoint: resuming would train on other text.
+    std::fs::write(&corpus, format!("{} more words", sample_text(200_000))).unwrap();
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("has changed since the checkpoint"),
+        "{}",
+        stderr(&o)
+    );
+}
