@@ -1,11 +1,10 @@
 //! Checkpoints, interruption and resuming, through the real binary.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 mod common;
-use common::{run, sample_text, stderr, w2v};
+use common::{run, run_until, sample_text, stderr};
 
 const ARGS: [&str; 8] = [
     "--dim",
@@ -33,36 +32,16 @@ fn train_and_signal(
     after_epoch: usize,
     signal: &str,
 ) -> (std::process::ExitStatus, String) {
-    let mut child = w2v()
-        .args(["train", corpus, "-o", out.to_str().unwrap()])
-        .args(ARGS)
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut text = String::new();
-    let marker = format!("epoch {after_epoch} done:");
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        text.push_str(&line);
-        if line.contains(&marker) {
-            let st = Command::new("kill")
-                .args([signal, &child.id().to_string()])
-                .status()
-                .unwrap();
-            assert!(st.success());
-            line.clear();
-            break;
-        }
-        line.clear();
-    }
-    while err.read_line(&mut line).unwrap() > 0 {
-        text.push_str(&line);
-        line.clear();
-    }
-    (child.wait().unwrap(), text)
+    let mut args = vec!["train", corpus, "-o", out.to_str().unwrap()];
+    args.extend(ARGS);
+    args.extend(extra);
+    run_until(&args, &format!("epoch {after_epoch} done:"), |pid| {
+        let st = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    })
 }
 
 #[test]

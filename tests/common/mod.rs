@@ -30,3 +30,32 @@ pub fn sample_text(bytes: usize) -> String {
     text.truncate(cut);
     String::from_utf8(text).unwrap()
 }
+
+/// Runs `w2v` with `args`, calls `action` with the child's pid once a stderr line contains
+/// `marker`, and returns the exit status and all of stderr.
+pub fn run_until(
+    args: &[&str],
+    marker: &str,
+    action: impl FnOnce(u32),
+) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = w2v()
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let (mut text, mut line) = (String::new(), String::new());
+    let mut action = Some(action);
+    while err.read_line(&mut line).unwrap() > 0 {
+        text.push_str(&line);
+        if line.contains(marker)
+            && let Some(a) = action.take()
+        {
+            a(child.id());
+        }
+        line.clear();
+    }
+    (child.wait().unwrap(), text)
+}
