@@ -206,9 +206,10 @@ pub fn read_from(
         return Err(bad("dimension 0".into()));
     }
     // Never trust the declared size for allocation beyond what the file can hold.
+    // Saturating: a dimension near u64::MAX must not wrap around to a small record.
     let min_record = match format {
-        Format::Bin => 2 + 4 * d as u64,
-        Format::Text => 2 + 2 * d as u64,
+        Format::Bin => (d as u64).saturating_mul(4).saturating_add(2),
+        Format::Text => (d as u64).saturating_mul(2).saturating_add(2),
     };
     if let Some(len) = file_len
         && (v as u64).saturating_mul(min_record) > len
@@ -372,6 +373,24 @@ mod tests {
         );
         for f in [Format::Bin, Format::Text] {
             assert_eq!(round_trip(&e, f), e, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn a_dimension_near_u64_max_is_an_error_not_an_overflow() {
+        // Found by `cargo fuzz run vectors`: `4 * d` wrapped around, the size check passed and
+        // allocating `v * d` floats panicked with a capacity overflow.
+        for (bytes, f) in [
+            (&b"1\r018446744073709551615\n\0 0"[..], Format::Bin),
+            (&b"1 18446744073709551615\n\0 0"[..], Format::Text),
+            (&b"2 9223372036854775807\na 1\n"[..], Format::Text),
+        ] {
+            let len = bytes.len() as u64;
+            let err = read_from(bytes, f, Path::new("m"), Some(len), None).unwrap_err();
+            assert!(
+                err.to_string().contains("more than the file"),
+                "{f:?}: {err}"
+            );
         }
     }
 

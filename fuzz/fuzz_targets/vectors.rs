@@ -1,0 +1,30 @@
+//! The word2vec binary and text readers: any bytes give vectors or an error, never a panic or
+//! an allocation of a size the input merely declares; whatever loads writes back and reloads
+//! to the same vectors.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use w2v::Format;
+use w2v::io::{read_from, write_to};
+
+fuzz_target!(|data: &[u8]| {
+    for format in [Format::Bin, Format::Text] {
+        let path = Path::new("fuzz");
+        let Ok(e) = read_from(data, format, path, Some(data.len() as u64), None) else {
+            continue;
+        };
+        assert!(e.len() * e.dim() == e.matrix().len());
+        let mut out = Vec::new();
+        write_to(&mut out, &e, format).unwrap();
+        let back = read_from(&out[..], format, path, Some(out.len() as u64), None).unwrap();
+        assert_eq!(back.words(), e.words());
+        let same = back
+            .matrix()
+            .iter()
+            .zip(e.matrix())
+            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        assert!(same, "{format:?} round trip changed a value");
+    }
+});
