@@ -142,6 +142,21 @@ fn train_small(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Output) {
     (out, o)
 }
 
+/// The model card written beside the vectors `name` in `dir`.
+fn read_card(dir: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap()
+}
+
+/// The per-epoch losses recorded in a model card.
+fn card_losses(card: &serde_json::Value) -> Vec<f64> {
+    card["epoch_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 #[test]
 fn one_thread_with_a_seed_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
@@ -422,19 +437,11 @@ fn every_loss_trains_both_models_and_is_recorded_next_to_the_vectors() {
             args.extend(&extra);
             let (out, o) = train_small(dir.path(), &name, &args);
             assert!(o.status.success(), "{loss} {model}: {}", stderr(&o));
-            let card: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
-            )
-            .unwrap();
+            let card = read_card(dir.path(), &name);
             assert_eq!(card["config"]["loss"], loss);
             assert_eq!(card["config"]["model"], model);
             assert_eq!(card["resolved"]["output_init"], "zero");
-            let losses: Vec<f64> = card["epoch_losses"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
+            let losses = card_losses(&card);
             assert_eq!(losses.len(), 3);
             assert!(losses[2] < losses[0], "{loss} {model}: {losses:?}");
             let e = Embeddings::load(&out, None).unwrap();
@@ -459,17 +466,9 @@ fn output_init_defaults_by_model_are_recorded_and_both_choices_learn() {
         }
         let (_, o) = train_small(dir.path(), &name, &args);
         assert!(o.status.success(), "{model} {flag:?}: {}", stderr(&o));
-        let card: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
-        )
-        .unwrap();
+        let card = read_card(dir.path(), &name);
         assert_eq!(card["resolved"]["output_init"], want, "{model} {flag:?}");
-        let losses: Vec<f64> = card["epoch_losses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect();
+        let losses = card_losses(&card);
         assert_eq!(losses.len(), 3);
         assert!(losses[2] < losses[0], "{model} {flag:?}: {losses:?}");
     }
@@ -479,10 +478,7 @@ fn output_init_defaults_by_model_are_recorded_and_both_choices_learn() {
 fn max_vocab_is_exact_and_a_saved_vocabulary_skips_counting() {
     let dir = tempfile::tempdir().unwrap();
     let words = |name: &str| -> u64 {
-        let card: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
-        )
-        .unwrap();
+        let card = read_card(dir.path(), name);
         card["words"].as_u64().unwrap()
     };
     let vocab = dir.path().join("vocab.txt");
