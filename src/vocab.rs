@@ -460,12 +460,11 @@ mod tests {
         let (v, s) = c.finish(2, Some(40));
         assert_eq!(v.len(), 40, "--max-vocab 40 gives exactly 40 words");
         assert!(v.counts().iter().all(|&n| n == 2));
-        assert_eq!(s.beyond_max_vocab + 40 + s.below_min_count, c_len_after(&s));
-    }
-
-    /// Types held when counting ended: the kept, the cut and the below-min-count ones.
-    fn c_len_after(s: &VocabStats) -> u64 {
-        s.types - s.pruned
+        // Types held when counting ended: the kept, the cut and the below-min-count ones.
+        assert_eq!(
+            s.beyond_max_vocab + 40 + s.below_min_count,
+            s.types - s.pruned
+        );
     }
 
     #[test]
