@@ -82,6 +82,10 @@ pub enum Loss {
 /// Vocabularies above this size make `--loss softmax` very slow (it is O(V) per prediction).
 pub const SOFTMAX_WARN_WORDS: usize = 10_000;
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Hyper-parameters of one training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::Args))]
@@ -136,7 +140,13 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "INIT"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_init: Option<OutputInit>,
-    /// Random seed; with --threads 1 the output is bit-identical run to run.
+    /// Bit-identical output for the same seed and thread count, run to run, with any number
+    /// of threads: threads train in rounds on private copies of the rows they touch, merged in
+    /// a fixed order (slower than the default Hogwild training; see README).
+    #[cfg_attr(feature = "cli", arg(long))]
+    #[serde(skip_serializing_if = "is_false")]
+    pub deterministic: bool,
+    /// Random seed; with --threads 1 (or --deterministic) the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
     /// Monitoring: score these analogy questions (questions-words format, 30,000 most frequent
@@ -164,6 +174,7 @@ impl Default for TrainConfig {
             seed: defaults::SEED,
             shared_negatives: defaults::SHARED_NEGATIVES,
             output_init: None,
+            deterministic: false,
             eval_analogies: None,
         }
     }

@@ -41,6 +41,7 @@ pub mod huffman;
 pub mod io;
 pub mod kernels;
 pub mod model;
+pub mod overlay;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod project;

@@ -39,12 +39,12 @@
 //! - **full softmax** ([`Model::predict_softmax`]): `ℓ = logsumexp_j(u_j·h) − u_target·h`, every
 //!   output row updated, O(V).
 
-use crate::config::Loss;
+use crate::config::{Loss, ModelKind};
 use crate::huffman::Huffman;
 use crate::kernels::{Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use crate::rng::Rng;
 use crate::sampler::NoiseSampler;
-use crate::shared::SharedMatrix;
+use crate::shared::{Rows, SharedMatrix};
 
 /// Thread-local buffers, allocated once per worker so the hot loop never allocates.
 pub struct Scratch {
@@ -112,7 +112,7 @@ impl Window {
 /// Copies the rows `ids` of `mat` into `rows` (`dim` floats each), reading a repeated id once
 /// and copying it from its first occurrence; `slot[j]` is that first occurrence.
 #[inline]
-fn gather_rows(mat: &SharedMatrix, ids: &[u32], slot: &mut Vec<u32>, rows: &mut [f32]) {
+fn gather_rows<M: Rows>(mat: &M, ids: &[u32], slot: &mut Vec<u32>, rows: &mut [f32]) {
     let dim = mat.dim();
     slot.clear();
     for (j, &id) in ids.iter().enumerate() {
@@ -129,7 +129,7 @@ fn gather_rows(mat: &SharedMatrix, ids: &[u32], slot: &mut Vec<u32>, rows: &mut 
 /// Adds each step in `delta` to the first occurrence of its row in `rows` and stores the rows
 /// back, once per distinct id (the inverse of [`gather_rows`]).
 #[inline]
-fn scatter_rows(mat: &SharedMatrix, ids: &[u32], slot: &[u32], rows: &mut [f32], delta: &[f32]) {
+fn scatter_rows<M: Rows>(mat: &M, ids: &[u32], slot: &[u32], rows: &mut [f32], delta: &[f32]) {
     let dim = mat.dim();
     for (j, &first) in slot.iter().enumerate() {
         let f = first as usize;
@@ -184,12 +184,13 @@ impl Scratch {
     }
 }
 
-/// Everything an update reads but does not own.
-pub struct Model<'a> {
+/// Everything an update reads but does not own. `M` is how rows are reached: the shared
+/// Hogwild matrices, or a thread's overlays of them (`--deterministic`).
+pub struct Model<'a, M: Rows = SharedMatrix> {
     /// Input vectors (the embeddings).
-    pub input: &'a SharedMatrix,
+    pub input: &'a M,
     /// Output vectors.
-    pub output: &'a SharedMatrix,
+    pub output: &'a M,
     /// Noise distribution.
     pub noise: &'a NoiseSampler,
     /// Sigmoid tables.
@@ -214,7 +215,43 @@ pub struct LossSum {
     pub predictions: u64,
 }
 
-impl Model<'_> {
+impl<'a, M: Rows> Model<'a, M> {
+    /// The same model reaching its rows through `input` and `output` instead.
+    pub fn with_rows<'b, N: Rows>(&self, input: &'b N, output: &'b N) -> Model<'b, N>
+    where
+        'a: 'b,
+    {
+        Model {
+            input,
+            output,
+            noise: self.noise,
+            sigmoid: self.sigmoid,
+            negative: self.negative,
+            loss: self.loss,
+            tree: self.tree,
+            shared_negatives: self.shared_negatives,
+        }
+    }
+
+    /// Trains `kind` over one (subsampled) sentence: [`Model::skipgram_sentence`] or
+    /// [`Model::cbow_sentence`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_sentence(
+        &self,
+        kind: ModelKind,
+        sentence: &[u32],
+        window: usize,
+        lr: f32,
+        rng: &mut Rng,
+        s: &mut Scratch,
+        acc: &mut LossSum,
+    ) {
+        match kind {
+            ModelKind::SkipGram => self.skipgram_sentence(sentence, window, lr, rng, s, acc),
+            ModelKind::Cbow => self.cbow_sentence(sentence, window, lr, rng, s, acc),
+        }
+    }
+
     /// One negative-sampling prediction of `target` from `h` (see the module docs): updates
     /// the target's output row `t` (a local copy that the caller owns and stores back) and the
     /// negatives' output rows, adds the input gradient to `grad`, returns the loss.

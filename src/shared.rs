@@ -23,6 +23,51 @@ pub use racy::SharedMatrix;
 #[cfg(not(feature = "unsafe-hogwild"))]
 pub use sound::SharedMatrix;
 
+/// Row access to a training matrix, as the objectives in [`crate::model`] use it: the shared
+/// Hogwild matrix itself, or one thread's private layer over it ([`crate::overlay::Overlay`],
+/// for `--deterministic`). Rows are copied in and out; the arithmetic runs on the copies.
+pub trait Rows {
+    /// Row length.
+    fn dim(&self) -> usize;
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// Copies row `r` into `out` (`out.len() == dim`).
+    fn read_row(&self, r: usize, out: &mut [f32]);
+    /// Overwrites row `r` with `src` (`src.len() == dim`).
+    fn write_row(&self, r: usize, src: &[f32]);
+    /// Adds `src` to row `r` element-wise.
+    fn add_to_row(&self, r: usize, src: &[f32]);
+    /// Starts loading row `r` into cache (a hint; may do nothing).
+    fn prefetch_row(&self, r: usize);
+}
+
+impl Rows for SharedMatrix {
+    #[inline(always)]
+    fn dim(&self) -> usize {
+        SharedMatrix::dim(self)
+    }
+    #[inline(always)]
+    fn rows(&self) -> usize {
+        SharedMatrix::rows(self)
+    }
+    #[inline(always)]
+    fn read_row(&self, r: usize, out: &mut [f32]) {
+        SharedMatrix::read_row(self, r, out)
+    }
+    #[inline(always)]
+    fn write_row(&self, r: usize, src: &[f32]) {
+        SharedMatrix::write_row(self, r, src)
+    }
+    #[inline(always)]
+    fn add_to_row(&self, r: usize, src: &[f32]) {
+        SharedMatrix::add_to_row(self, r, src)
+    }
+    #[inline(always)]
+    fn prefetch_row(&self, r: usize) {
+        SharedMatrix::prefetch_row(self, r)
+    }
+}
+
 #[cfg(not(feature = "unsafe-hogwild"))]
 mod sound {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -1,22 +1,23 @@
 //! The trainer: vocabulary pass, Hogwild worker threads, learning-rate schedule, progress.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::{Barrier, Condvar, Mutex, MutexGuard, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointPlan, RunState, WorkerState, WorkerTotals};
-use crate::config::{Loss, ModelKind, OutputInit, TrainConfig, defaults};
-use crate::corpus::{Corpus, ShardPos};
+use crate::config::{Loss, OutputInit, TrainConfig, defaults};
+use crate::corpus::{Corpus, Shard};
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use crate::eval::AnalogyOptions;
 use crate::huffman::Huffman;
 use crate::kernels::Sigmoid;
 use crate::model::{LossSum, Model, Scratch, Window};
+use crate::overlay::{Layer, Overlay, merge};
 use crate::rng::Rng;
 use crate::sampler::{NoiseSampler, Subsampler};
-use crate::shared::SharedMatrix;
+use crate::shared::{Rows, SharedMatrix};
 use crate::vocab::{Vocab, VocabStats};
 
 /// Words a worker processes between updates of the shared progress counter and its lr.
@@ -501,6 +502,9 @@ pub fn train_with(
         }
     };
 
+    // With one thread plain training is already deterministic.
+    let rounds = (config.deterministic && threads > 1).then(|| Rounds::new(threads));
+    let rounds = &rounds;
     let start = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Msg)>();
     std::thread::scope(|s| {
@@ -508,7 +512,10 @@ pub fn train_with(
             let tx = tx.clone();
             let shared = &shared;
             s.spawn(move || {
-                let r = run_worker(shared, t, &tx);
+                let r = match &rounds {
+                    Some(rounds) => run_worker_rounds(shared, rounds, t, &tx),
+                    None => run_worker(shared, t, &tx),
+                };
                 if r.is_err() {
                     shared.stop.store(true, Relaxed);
                 }
@@ -658,10 +665,8 @@ struct Tally {
 }
 
 impl Tally {
-    /// Publishes progress to the shared counter and the worker's slot; returns the new lr.
-    fn sync(&mut self, sh: &Shared, slot: &Slot) -> f32 {
-        let processed = sh.processed.fetch_add(self.unsynced, Relaxed) + self.unsynced;
-        self.unsynced = 0;
+    /// Moves the batch's loss into the epoch's and the run's, and shows the run's in `slot`.
+    fn fold(&mut self, slot: &Slot) {
         for acc in [&mut self.epoch, &mut self.run] {
             acc.loss += self.batch.loss;
             acc.predictions += self.batch.predictions;
@@ -669,124 +674,338 @@ impl Tally {
         self.batch = LossSum::default();
         slot.loss_bits.store(self.run.loss.to_bits(), Relaxed);
         slot.predictions.store(self.run.predictions, Relaxed);
+    }
+
+    /// Publishes progress to the shared counter and the worker's slot; returns the new lr.
+    fn sync(&mut self, sh: &Shared, slot: &Slot) -> f32 {
+        let processed = sh.processed.fetch_add(self.unsynced, Relaxed) + self.unsynced;
+        self.unsynced = 0;
+        self.fold(slot);
         sh.lr_at(processed)
     }
 }
 
+/// A worker's own state: where it is, its random numbers, its counters and its buffers.
+struct Worker {
+    t: usize,
+    epoch: usize,
+    /// Its shard of the current epoch (`None` after the last epoch).
+    shard: Option<Shard>,
+    rng: Rng,
+    lr: f32,
+    tally: Tally,
+    totals: WorkerTotals,
+    scratch: Scratch,
+    sentence: Vec<u32>,
+    kept: Vec<u32>,
+}
+
+/// What one call of [`Worker::step`] did.
+enum Step {
+    /// Trained on a sentence of this many in-vocabulary words.
+    Trained(u64),
+    /// Finished an epoch.
+    EpochEnd,
+    /// Has finished every epoch.
+    Done,
+}
+
+impl Worker {
+    /// Worker `t`, fresh or as it was parked in the checkpoint being resumed.
+    fn new(sh: &Shared, t: usize) -> Result<Self> {
+        let cfg = sh.config;
+        let softmax_words = if cfg.loss == Loss::Softmax {
+            sh.vocab.len()
+        } else {
+            0
+        };
+        let mut scratch = Scratch::new(cfg.dim, sh.model.negative, softmax_words);
+        if let Some(tree) = sh.model.tree {
+            scratch.path = vec![0.0; tree.max_depth() * cfg.dim];
+        }
+        if sh.model.shared_negatives {
+            scratch.window = Window::new(cfg.dim, sh.model.negative, cfg.window);
+        }
+        let mut w = Worker {
+            t,
+            epoch: 0,
+            shard: None,
+            rng: Rng::new(cfg.seed, t as u64),
+            lr: sh.lr_at(sh.processed.load(Relaxed)),
+            tally: Tally::default(),
+            totals: WorkerTotals::default(),
+            scratch,
+            sentence: Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS),
+            kept: Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS),
+        };
+        let mut pos = None;
+        if let Some(s) = sh.resume.as_ref().map(|ws| ws[t].clone()) {
+            w.epoch = s.epoch;
+            pos = Some(s.pos);
+            w.rng = Rng::from_state(s.rng);
+            w.lr = s.lr;
+            w.tally = Tally {
+                unsynced: s.unsynced,
+                batch: s.batch,
+                epoch: s.epoch_loss,
+                run: s.run_loss,
+            };
+            w.totals = s.totals;
+        }
+        if w.epoch < cfg.epochs {
+            w.shard = Some(match pos {
+                Some(p) => sh.corpus.shard_at(t, sh.threads, &p)?,
+                None => sh.corpus.shard(t, sh.threads)?,
+            });
+        }
+        Ok(w)
+    }
+
+    /// Its state, for a checkpoint.
+    fn state(&self) -> WorkerState {
+        WorkerState {
+            epoch: self.epoch,
+            pos: self.shard.as_ref().map(Shard::position).unwrap_or_default(),
+            rng: self.rng.state(),
+            lr: self.lr,
+            unsynced: self.tally.unsynced,
+            batch: self.tally.batch,
+            epoch_loss: self.tally.epoch,
+            run_loss: self.tally.run,
+            totals: self.totals,
+        }
+    }
+
+    /// Reads the next sentence of its shard, subsamples it and trains `model` on it at the
+    /// current lr; at the end of the shard, closes the epoch (counters, loss message).
+    fn step<M: Rows>(
+        &mut self,
+        sh: &Shared,
+        model: &Model<M>,
+        tx: &mpsc::Sender<(usize, Msg)>,
+    ) -> Result<Step> {
+        let cfg = sh.config;
+        let Some(shard) = &mut self.shard else {
+            return Ok(Step::Done);
+        };
+        if !shard.next_sentence(
+            |w| sh.vocab.id(w),
+            defaults::MAX_SENTENCE_TOKENS,
+            &mut self.sentence,
+        )? {
+            let st = shard.stats();
+            let totals = &mut self.totals;
+            totals.tokens += st.tokens;
+            totals.oov += st.oov;
+            totals.long_tokens += st.long_tokens;
+            totals.words += st.tokens - st.oov - st.long_tokens;
+            let loss = std::mem::take(&mut self.tally.epoch);
+            let _ = tx.send((
+                self.t,
+                Msg::EpochDone {
+                    epoch: self.epoch,
+                    loss,
+                },
+            ));
+            self.epoch += 1;
+            self.shard = None;
+            if self.epoch < cfg.epochs {
+                self.shard = Some(sh.corpus.shard(self.t, sh.threads)?);
+            }
+            return Ok(Step::EpochEnd);
+        }
+        let rng = &mut self.rng;
+        self.kept.clear();
+        self.kept.extend(
+            self.sentence
+                .iter()
+                .copied()
+                .filter(|&id| sh.subsampler.keep(id, rng)),
+        );
+        self.totals.subsampled += (self.sentence.len() - self.kept.len()) as u64;
+        model.train_sentence(
+            cfg.model,
+            &self.kept,
+            cfg.window,
+            self.lr,
+            rng,
+            &mut self.scratch,
+            &mut self.tally.batch,
+        );
+        Ok(Step::Trained(self.sentence.len() as u64))
+    }
+}
+
+/// A Hogwild worker: trains on its shard, epoch after epoch, updating the shared matrices in
+/// place, parking between sentences when the coordinator asks.
 fn run_worker(sh: &Shared, t: usize, tx: &mpsc::Sender<(usize, Msg)>) -> Result<WorkerTotals> {
-    let cfg = sh.config;
-    let softmax_words = if cfg.loss == Loss::Softmax {
-        sh.vocab.len()
-    } else {
-        0
-    };
-    let mut scratch = Scratch::new(cfg.dim, sh.model.negative, softmax_words);
-    if let Some(tree) = sh.model.tree {
-        scratch.path = vec![0.0; tree.max_depth() * cfg.dim];
-    }
-    if sh.model.shared_negatives {
-        scratch.window = Window::new(cfg.dim, sh.model.negative, cfg.window);
-    }
-    let mut sentence = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
-    let mut kept = Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS);
+    let mut w = Worker::new(sh, t)?;
     let slot = &sh.slots[t];
-    let train_sentence = match cfg.model {
-        ModelKind::SkipGram => Model::skipgram_sentence,
-        ModelKind::Cbow => Model::cbow_sentence,
-    };
-    let start = sh.resume.as_ref().map(|ws| ws[t].clone());
-    let (mut rng, mut lr, mut tally, mut totals, first_epoch, mut pos) = match start {
-        Some(w) => (
-            Rng::from_state(w.rng),
-            w.lr,
-            Tally {
-                unsynced: w.unsynced,
-                batch: w.batch,
-                epoch: w.epoch_loss,
-                run: w.run_loss,
-            },
-            w.totals,
-            w.epoch,
-            Some(w.pos),
-        ),
-        None => (
-            Rng::new(cfg.seed, t as u64),
-            sh.lr_at(sh.processed.load(Relaxed)),
-            Tally::default(),
-            WorkerTotals::default(),
-            0,
-            None,
-        ),
-    };
-    let state =
-        |epoch: usize, pos: ShardPos, rng: &Rng, lr: f32, tally: &Tally, totals| WorkerState {
-            epoch,
-            pos,
-            rng: rng.state(),
-            lr,
-            unsynced: tally.unsynced,
-            batch: tally.batch,
-            epoch_loss: tally.epoch,
-            run_loss: tally.run,
-            totals,
-        };
-    for epoch in first_epoch..cfg.epochs {
-        let mut shard = match pos.take() {
-            Some(p) => sh.corpus.shard_at(t, sh.threads, &p)?,
-            None => sh.corpus.shard(t, sh.threads)?,
-        };
-        loop {
-            if sh.pause.load(Relaxed) {
-                let st = state(epoch, shard.position(), &rng, lr, &tally, totals);
-                if sh.gate.park(t, st, &sh.pause) {
-                    return Ok(totals);
+    loop {
+        if sh.pause.load(Relaxed) && sh.gate.park(t, w.state(), &sh.pause) {
+            return Ok(w.totals);
+        }
+        if sh.stop.load(Relaxed) {
+            return Ok(w.totals);
+        }
+        match w.step(sh, &sh.model, tx)? {
+            Step::Trained(words) => {
+                w.tally.unsynced += words;
+                if w.tally.unsynced >= SYNC_WORDS {
+                    w.lr = w.tally.sync(sh, slot);
+                    if !w.tally.run.loss.is_finite() {
+                        return Err(Error::Diverged { epoch: w.epoch + 1 });
+                    }
                 }
             }
-            if sh.stop.load(Relaxed) {
-                return Ok(totals);
+            Step::EpochEnd => w.lr = w.tally.sync(sh, slot),
+            Step::Done => break,
+        }
+    }
+    sh.gate.record(t, w.state());
+    Ok(w.totals)
+}
+
+/// Words each thread reads per round in deterministic mode: a 32nd of its share of an epoch,
+/// between 1,000 and [`MAX_ROUND_WORDS`] (a function of the corpus and the settings only, so
+/// that a run and its resumption cut the same rounds).
+fn round_words(tokens_per_epoch: u64, threads: usize) -> u64 {
+    (tokens_per_epoch / threads as u64 / 32).clamp(1_000, MAX_ROUND_WORDS)
+}
+
+/// The longest round (measured in `bench/NOTES.md`: longer rounds wait less at the barriers,
+/// shorter ones see the other threads' updates sooner).
+const MAX_ROUND_WORDS: u64 = 200_000;
+
+/// What every thread does after a round, decided by one of them between the two barriers.
+const CONTINUE: u8 = 0;
+const PARK: u8 = 1;
+const EXIT: u8 = 2;
+const FINISH: u8 = 3;
+
+/// The meeting points of deterministic training ([`crate::overlay`]).
+struct Rounds {
+    barrier: Barrier,
+    /// Each thread's layers (input, output), published for the merge.
+    layers: Vec<RwLock<[Layer; 2]>>,
+    /// Each thread has finished every epoch.
+    done: Vec<AtomicBool>,
+    decision: AtomicU8,
+}
+
+impl Rounds {
+    fn new(threads: usize) -> Self {
+        Rounds {
+            barrier: Barrier::new(threads),
+            layers: (0..threads).map(|_| RwLock::default()).collect(),
+            done: (0..threads).map(|_| AtomicBool::new(false)).collect(),
+            decision: AtomicU8::new(CONTINUE),
+        }
+    }
+}
+
+/// A deterministic worker (see [`crate::overlay`]): trains [`ROUND_WORDS`] words into its own
+/// layers, then meets the others to merge them in thread order. Its lr follows the words read
+/// by all threads before the round plus its own in the round times the thread count, so it too
+/// is independent of timing.
+fn run_worker_rounds(
+    sh: &Shared,
+    rounds: &Rounds,
+    t: usize,
+    tx: &mpsc::Sender<(usize, Msg)>,
+) -> Result<WorkerTotals> {
+    let mut w = match Worker::new(sh, t) {
+        Ok(w) => w,
+        Err(e) => {
+            // Meet the others for one round, so that they stop too.
+            sh.stop.store(true, Relaxed);
+            if rounds.barrier.wait().is_leader() {
+                rounds.decision.store(EXIT, Relaxed);
             }
-            if !shard.next_sentence(
-                |w| sh.vocab.id(w),
-                defaults::MAX_SENTENCE_TOKENS,
-                &mut sentence,
-            )? {
-                break;
-            }
-            kept.clear();
-            kept.extend(
-                sentence
-                    .iter()
-                    .copied()
-                    .filter(|&id| sh.subsampler.keep(id, &mut rng)),
-            );
-            totals.subsampled += (sentence.len() - kept.len()) as u64;
-            train_sentence(
-                &sh.model,
-                &kept,
-                cfg.window,
-                lr,
-                &mut rng,
-                &mut scratch,
-                &mut tally.batch,
-            );
-            tally.unsynced += sentence.len() as u64;
-            if tally.unsynced >= SYNC_WORDS {
-                lr = tally.sync(sh, slot);
-                if !tally.run.loss.is_finite() {
-                    return Err(Error::Diverged { epoch: epoch + 1 });
+            rounds.barrier.wait();
+            return Err(e);
+        }
+    };
+    let slot = &sh.slots[t];
+    let (input, output) = (sh.model.input, sh.model.output);
+    let mut layers = [
+        Layer::new(input.rows(), input.dim()),
+        Layer::new(output.rows(), output.dim()),
+    ];
+    let (mut buf, mut acc) = (vec![0.0f32; input.dim()], vec![0.0f32; input.dim()]);
+    let threads = sh.threads as u64;
+    let mut base = sh.processed.load(Relaxed);
+    let round = round_words(sh.vocab.total(), sh.threads);
+    let mut failure = None;
+    loop {
+        let mut words = 0;
+        if failure.is_none() {
+            let [li, lo] = std::mem::take(&mut layers);
+            let (oi, oo) = (Overlay::new(input, li), Overlay::new(output, lo));
+            let model = sh.model.with_rows(&oi, &oo);
+            let r = loop {
+                if words >= round {
+                    break Ok(());
                 }
+                w.lr = sh.lr_at(base + words * threads);
+                match w.step(sh, &model, tx) {
+                    Ok(Step::Trained(n)) => words += n,
+                    Ok(Step::EpochEnd) => w.tally.fold(slot),
+                    Ok(Step::Done) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            layers = [oi.into_layer(), oo.into_layer()];
+            w.tally.fold(slot);
+            if r.is_ok() && !w.tally.run.loss.is_finite() {
+                failure = Some(Error::Diverged { epoch: w.epoch + 1 });
+            }
+            if let Err(e) = r {
+                failure = Some(e);
+            }
+            if failure.is_some() {
+                sh.stop.store(true, Relaxed);
             }
         }
-        lr = tally.sync(sh, slot);
-        let st = shard.stats();
-        totals.tokens += st.tokens;
-        totals.oov += st.oov;
-        totals.long_tokens += st.long_tokens;
-        totals.words += st.tokens - st.oov - st.long_tokens;
-        let loss = std::mem::take(&mut tally.epoch);
-        let _ = tx.send((t, Msg::EpochDone { epoch, loss }));
+        sh.processed.fetch_add(words, Relaxed);
+        rounds.done[t].store(w.epoch >= sh.config.epochs, Relaxed);
+        *rounds.layers[t].write().unwrap_or_else(|e| e.into_inner()) = layers;
+        // Every layer is published and the counter is final for this round.
+        let leader = rounds.barrier.wait().is_leader();
+        base = sh.processed.load(Relaxed);
+        {
+            let all: Vec<_> = (rounds.layers.iter())
+                .map(|l| l.read().unwrap_or_else(|e| e.into_inner()))
+                .collect();
+            for (m, base) in [input, output].into_iter().enumerate() {
+                let layers = all.iter().map(|l| &l[m]);
+                merge(base, layers, t, sh.threads, &mut buf, &mut acc);
+            }
+        }
+        if leader {
+            let d = if sh.stop.load(Relaxed) {
+                EXIT
+            } else if sh.pause.load(Relaxed) {
+                PARK
+            } else if rounds.done.iter().all(|d| d.load(Relaxed)) {
+                FINISH
+            } else {
+                CONTINUE
+            };
+            rounds.decision.store(d, Relaxed);
+        }
+        // The merge is complete and the decision made.
+        rounds.barrier.wait();
+        let decision = rounds.decision.load(Relaxed);
+        layers = std::mem::take(&mut *rounds.layers[t].write().unwrap_or_else(|e| e.into_inner()));
+        layers.iter_mut().for_each(Layer::clear);
+        match decision {
+            EXIT => return failure.map_or(Ok(w.totals), Err),
+            FINISH => break,
+            PARK if sh.gate.park(t, w.state(), &sh.pause) => return Ok(w.totals),
+            _ => {}
+        }
     }
-    let done = state(cfg.epochs, ShardPos::default(), &rng, lr, &tally, totals);
-    sh.gate.record(t, done);
-    Ok(totals)
+    sh.gate.record(t, w.state());
+    Ok(w.totals)
 }

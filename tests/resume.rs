@@ -159,3 +159,50 @@ fn damaged_checkpoints_and_a_changed_corpus_are_refused_clearly() {
         stderr(&o)
     );
 }
+
+#[test]
+fn deterministic_training_with_two_threads_is_bit_identical_even_across_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let det = ["--threads", "2", "--deterministic"];
+    let whole = |name: &str| {
+        let out = dir.path().join(name);
+        let mut args = vec!["train", corpus.as_str(), "-o", out.to_str().unwrap()];
+        args.extend(ARGS);
+        args.extend(det);
+        args.push("--quiet");
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let card = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
+        (std::fs::read(out).unwrap(), card)
+    };
+    let (a, card_a) = whole("a.bin");
+    let (b, card_b) = whole("b.bin");
+    assert!(a == b, "two deterministic runs with 2 threads differ");
+    let losses = |card: &str| {
+        let v: serde_json::Value = serde_json::from_str(card).unwrap();
+        v["epoch_losses"].clone()
+    };
+    assert_eq!(losses(&card_a), losses(&card_b));
+    assert_eq!(losses(&card_a).as_array().unwrap().len(), 12);
+
+    let out = dir.path().join("cut.bin");
+    let (status, err) = train_and_signal(&corpus, &out, &det, 3, "-INT");
+    assert!(!status.success(), "{err}");
+    assert!(!err.contains("epoch 12 done:"), "stopped early: {err}");
+    let ckpt = dir.path().join("cut.bin.ckpt");
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read(&out).unwrap() == a,
+        "stop + resume with --deterministic and 2 threads is bit-identical to an uninterrupted run"
+    );
+
+    // Hogwild with 2 threads is the default, and gives other vectors.
+    let hog = dir.path().join("hog.bin");
+    let mut args = vec!["train", corpus.as_str(), "-o", hog.to_str().unwrap()];
+    args.extend(ARGS);
+    args.extend(["--threads", "2", "--quiet"]);
+    assert!(run(&args).status.success());
+    assert!(std::fs::read(&hog).unwrap() != a);
+}
