@@ -89,8 +89,8 @@ pub(crate) struct Header {
 pub struct Checkpoint {
     pub(crate) header: Header,
     pub(crate) vocab: Vocab,
-    pub(crate) input: Vec<f32>,
-    pub(crate) output: Vec<f32>,
+    pub(crate) input: SharedMatrix,
+    pub(crate) output: SharedMatrix,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -200,8 +200,9 @@ impl Checkpoint {
         if (left as u128) < matrix_floats * 4 + 8 {
             return Err(bad("the file is truncated".into()));
         }
-        let input = read_f32s(&mut r, header.words * header.dim).map_err(io_err)?;
-        let output = read_f32s(&mut r, header.output_rows * header.dim).map_err(io_err)?;
+        // Straight into the training matrices: no second copy of them is ever held.
+        let input = read_matrix(&mut r, header.words, header.dim).map_err(io_err)?;
+        let output = read_matrix(&mut r, header.output_rows, header.dim).map_err(io_err)?;
         let computed = r.hash;
         let stored = read_u64(&mut r.inner).map_err(io_err)?;
         if computed != stored {
@@ -327,13 +328,14 @@ fn read_u64(r: &mut impl Read) -> io::Result<u64> {
     Ok(u64::from_le_bytes(b))
 }
 
-fn read_f32s(r: &mut impl Read, n: usize) -> io::Result<Vec<f32>> {
-    let mut v = vec![0f32; n];
-    r.read_exact(bytemuck::cast_slice_mut(&mut v))?;
-    for x in &mut v {
-        *x = f32::from_bits(u32::from_le(x.to_bits()));
-    }
-    Ok(v)
+fn read_matrix(r: &mut impl Read, rows: usize, dim: usize) -> io::Result<SharedMatrix> {
+    SharedMatrix::try_from_rows(rows, dim, |row| {
+        r.read_exact(bytemuck::cast_slice_mut(row))?;
+        for x in row {
+            *x = f32::from_bits(u32::from_le(x.to_bits()));
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -390,8 +392,6 @@ mod tests {
         let ck = Checkpoint::load(&path).unwrap();
         assert_eq!(ck.vocab.words(), vocab.words());
         assert_eq!(ck.vocab.counts(), vocab.counts());
-        assert_eq!(ck.input, input);
-        assert_eq!(ck.output, output);
         assert_eq!(ck.header.config, header.config);
         assert_eq!(ck.header.run.processed, 77);
         assert_eq!(ck.header.run.epoch_losses, [2.5, 0.1 + 0.2]);
@@ -399,6 +399,8 @@ mod tests {
         assert_eq!(ck.header.run.workers[0].lr, 0.024_999_9);
         assert_eq!(ck.job()["output"], "v.bin");
         assert_eq!(ck.epochs_done(), 2);
+        assert_eq!(ck.input.into_vec(), input);
+        assert_eq!(ck.output.into_vec(), output);
     }
 
     #[test]

@@ -140,6 +140,31 @@ mod sound {
             }
         }
 
+        /// A `rows × dim` matrix whose rows `fill` writes one at a time into a buffer, without
+        /// an intermediate `Vec<f32>` of the whole matrix; stops at the first error.
+        pub fn try_from_rows<E>(
+            rows: usize,
+            dim: usize,
+            mut fill: impl FnMut(&mut [f32]) -> Result<(), E>,
+        ) -> Result<Self, E> {
+            assert!(dim > 0, "matrix shape");
+            let words = dim.div_ceil(2);
+            let mut cells = Vec::with_capacity(rows * words);
+            let mut row = vec![0f32; 2 * words];
+            for _ in 0..rows {
+                fill(&mut row[..dim])?;
+                cells.extend(
+                    row.chunks_exact(2)
+                        .map(|p| AtomicU64::new(pack(p[0], p[1]))),
+                );
+            }
+            Ok(SharedMatrix {
+                data: cells.into_boxed_slice(),
+                dim,
+                words,
+            })
+        }
+
         /// Row length.
         pub fn dim(&self) -> usize {
             self.dim
@@ -277,6 +302,18 @@ mod racy {
         pub fn from_fn(rows: usize, dim: usize, mut f: impl FnMut() -> f32) -> Self {
             Self::from_vec((0..rows * dim).map(|_| f()).collect(), dim)
         }
+        /// A matrix filled row by row by `fill`.
+        pub fn try_from_rows<E>(
+            rows: usize,
+            dim: usize,
+            mut fill: impl FnMut(&mut [f32]) -> Result<(), E>,
+        ) -> Result<Self, E> {
+            let mut data = vec![0.0; rows * dim];
+            for row in data.chunks_exact_mut(dim) {
+                fill(row)?;
+            }
+            Ok(Self::from_vec(data, dim))
+        }
         /// Row length.
         pub fn dim(&self) -> usize {
             self.dim
@@ -366,6 +403,19 @@ mod tests {
             let mut it = data.iter().copied();
             let same = SharedMatrix::from_fn(3, dim, || it.next().unwrap());
             assert_eq!(same.into_vec(), data);
+            let mut rows = data.chunks_exact(dim);
+            let filled = SharedMatrix::try_from_rows(3, dim, |r| {
+                r.copy_from_slice(rows.next().unwrap());
+                Ok::<(), ()>(())
+            });
+            assert_eq!(filled.unwrap().into_vec(), data);
+            let mut calls = 0;
+            let failed = SharedMatrix::try_from_rows(3, dim, |_| {
+                calls += 1;
+                if calls == 2 { Err("stop") } else { Ok(()) }
+            });
+            assert_eq!(failed.err(), Some("stop"));
+            assert_eq!(calls, 2);
             assert_eq!(m.rows(), 3);
             let mut buf = vec![0f32; dim];
             m.read_row(1, &mut buf);

@@ -364,11 +364,12 @@ pub fn train_with(
                     "the checkpoint's matrices do not fit its vocabulary".into(),
                 ));
             }
-            (
-                SharedMatrix::from_vec(input, dim),
-                SharedMatrix::from_vec(output, dim),
-                Some(header.run),
-            )
+            if input.dim() != dim || output.dim() != dim {
+                return Err(Error::Resume(
+                    "the checkpoint's matrices do not fit its settings".into(),
+                ));
+            }
+            (input, output, Some(header.run))
         }
         None => {
             let mut init_rng = Rng::new(config.seed, u64::MAX);
