@@ -146,6 +146,33 @@ fn scatter_rows<M: Rows>(mat: &M, ids: &[u32], slot: &[u32], rows: &mut [f32], d
     }
 }
 
+/// Adds the steps in `delta` to the rows `ids` of `mat`, once per distinct id (a repeated id's
+/// steps are summed into its first occurrence first).
+///
+/// Unlike [`scatter_rows`], this does not store back the copies the step was computed from:
+/// between [`gather_rows`] and this call another thread may have updated the same row, and
+/// storing the old copy plus this step would erase that update. Adding loses only the updates
+/// that land within one element's load and store. Used for the input rows, the embeddings:
+/// on the 100 MB corpus at 2 threads, overwriting them cost 0.5 pt of skip-gram analogy
+/// accuracy over three seeds; for the output rows adding measured no gain and costs more
+/// (bench/NOTES.md, "Lost updates").
+#[inline]
+fn scatter_add<M: Rows>(mat: &M, ids: &[u32], slot: &[u32], delta: &mut [f32]) {
+    let dim = mat.dim();
+    for (j, &first) in slot.iter().enumerate() {
+        let f = first as usize;
+        if f != j {
+            let (head, tail) = delta.split_at_mut(j * dim);
+            axpy(1.0, &tail[..dim], &mut head[f * dim..(f + 1) * dim]);
+        }
+    }
+    for (j, (&id, &first)) in ids.iter().zip(slot).enumerate() {
+        if first as usize == j {
+            mat.add_to_row(id as usize, &delta[j * dim..(j + 1) * dim]);
+        }
+    }
+}
+
 /// The output rows of the negatives of one prediction.
 pub struct Block {
     /// Row ids of the negatives.
@@ -461,8 +488,8 @@ impl<'a, M: Rows> Model<'a, M> {
                 };
                 acc.loss += l as f64;
                 acc.predictions += 1;
-                axpy(1.0, &s.grad, &mut s.h);
-                self.input.write_row(ctx as usize, &s.h);
+                // Added, not stored: see `scatter_add`.
+                self.input.add_to_row(ctx as usize, &s.grad);
             }
             if ns {
                 self.output.write_row(center as usize, &s.t);
@@ -539,7 +566,7 @@ impl<'a, M: Rows> Model<'a, M> {
             ) as f64;
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du);
-            scatter_rows(self.input, &w.ids, &w.slot, &mut w.h, &w.dh);
+            scatter_add(self.input, &w.ids, &w.slot, &mut w.dh);
         }
     }
 
@@ -783,6 +810,29 @@ mod tests {
     /// Shared negatives: each window is one [`shared_negatives_step`] on the rows as they were
     /// before it, and a word that occurs twice in a window (here the centre's two contexts are
     /// both word 1, the negatives both word 3) receives both steps.
+    #[test]
+    fn input_steps_are_added_so_an_update_made_meanwhile_survives() {
+        // Another thread updates row 1 between the gather and the scatter: adding the step
+        // keeps its update; storing the gathered copy back would erase it.
+        let dim = 4;
+        let m = SharedMatrix::from_vec(vec![1.0; 3 * dim], dim);
+        let ids = [1u32, 2, 1];
+        let (mut slot, mut rows) = (Vec::new(), vec![0.0; 3 * dim]);
+        gather_rows(&m, &ids, &mut slot, &mut rows);
+        assert_eq!(slot, [0, 1, 0]);
+        m.add_to_row(1, &[10.0; 4]);
+        let mut delta = vec![0.5; 3 * dim];
+        scatter_add(&m, &ids, &slot, &mut delta);
+        let v = m.into_vec();
+        assert_eq!(v[..dim], [1.0; 4], "row 0 untouched");
+        assert_eq!(
+            v[dim..2 * dim],
+            [12.0; 4],
+            "both steps of row 1 and the other update"
+        );
+        assert_eq!(v[2 * dim..], [1.5; 4]);
+    }
+
     #[test]
     fn shared_negatives_window_applies_every_step_once() {
         let dim = 5;

@@ -209,34 +209,29 @@ mod sound {
         }
 
         /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
-        /// every Hogwild trainer). Works 16 floats at a time through a local array, so the
-        /// additions are vector instructions and only the atomic loads and stores are scalar.
+        /// every Hogwild trainer, but only those within one element's load and store). Works
+        /// 64 floats at a time through a local array: the atomic words are copied in and out
+        /// whole (64-bit moves, no per-float unpacking) and the additions are vector
+        /// instructions (measured: bench/NOTES.md, "Lost updates").
         #[inline]
         pub fn add_to_row(&self, r: usize, src: &[f32]) {
             let row = self.row(r);
-            let full = src.len().min(self.dim) / 16;
-            let (head_w, rest_w) = row.split_at(full * 8);
-            let (head_s, rest_s) = src.split_at(full * 16);
-            for (w, s) in head_w.chunks_exact(8).zip(head_s.chunks_exact(16)) {
-                let mut x = [0f32; 16];
-                for (j, a) in w.iter().enumerate() {
-                    (x[2 * j], x[2 * j + 1]) = unpack(a.load(Relaxed));
+            let mut buf = [0u64; 32];
+            for (w, s) in row.chunks(32).zip(src.chunks(64)) {
+                let words = &mut buf[..w.len()];
+                for (b, a) in words.iter_mut().zip(w) {
+                    *b = a.load(Relaxed);
                 }
-                let s: &[f32; 16] = s.try_into().expect("16 floats");
-                let y: [f32; 16] = std::array::from_fn(|i| x[i] + s[i]);
-                for (j, a) in w.iter().enumerate() {
-                    a.store(pack(y[2 * j], y[2 * j + 1]), Relaxed);
+                let mut floats = [0f32; 64];
+                for (f, &b) in floats.chunks_exact_mut(2).zip(words.iter()) {
+                    (f[0], f[1]) = unpack(b);
                 }
-            }
-            let pairs = rest_s.chunks_exact(2);
-            if let [last] = pairs.remainder() {
-                let a = &rest_w[rest_w.len() - 1];
-                let (lo, hi) = unpack(a.load(Relaxed));
-                a.store(pack(lo + last, hi), Relaxed);
-            }
-            for (a, s) in rest_w.iter().zip(pairs) {
-                let (lo, hi) = unpack(a.load(Relaxed));
-                a.store(pack(lo + s[0], hi + s[1]), Relaxed);
+                for (f, x) in floats.iter_mut().zip(s) {
+                    *f += x;
+                }
+                for (a, f) in w.iter().zip(floats.chunks_exact(2)) {
+                    a.store(pack(f[0], f[1]), Relaxed);
+                }
             }
         }
 
