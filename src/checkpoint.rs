@@ -62,8 +62,13 @@ pub(crate) struct RunState {
     pub elapsed: f64,
     /// Mean losses of the epochs already reported.
     pub epoch_losses: Vec<f64>,
-    /// Per epoch: loss summed over the threads that finished it, and how many did.
+    /// Per epoch: loss summed over the threads that finished it, and how many did (since
+    /// `pending` exists, filled only when every thread has).
     pub per_epoch: Vec<(LossSum, usize)>,
+    /// Per epoch and thread: a finished thread's loss not yet in that sum, which is made in
+    /// thread order when the epoch's last thread finishes (absent in older checkpoints).
+    #[serde(default)]
+    pub pending: Vec<Vec<Option<LossSum>>>,
     pub workers: Vec<WorkerState>,
     /// What the counting pass saw, when there was one.
     pub vocab_stats: Option<VocabStats>,
@@ -363,6 +368,7 @@ mod tests {
                 elapsed: 1.5,
                 epoch_losses: vec![2.5, 0.1 + 0.2],
                 per_epoch: vec![(LossSum::default(), 0); 5],
+                pending: Vec::new(),
                 workers: vec![WorkerState {
                     epoch: 2,
                     rng: [1, u64::MAX, 3, 4],

@@ -260,7 +260,11 @@ pub fn train(
 
 /// The coordinator's view of the run: per-epoch losses as threads report them.
 struct Tracker {
+    /// Per epoch: the loss summed over the threads, in thread order once all have finished it
+    /// (so that the sum does not depend on which thread finished first), and their number.
     per_epoch: Vec<(LossSum, usize)>,
+    /// Per epoch and thread: a finished thread's loss, waiting for the epoch's last thread.
+    pending: Vec<Vec<Option<LossSum>>>,
     epoch_losses: Vec<f64>,
     thread_epoch: Vec<usize>,
     finished: usize,
@@ -422,6 +426,11 @@ pub fn train_with(
             || vec![(LossSum::default(), 0); config.epochs],
             |r| r.per_epoch.clone(),
         ),
+        pending: run
+            .as_ref()
+            .map(|r| r.pending.clone())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| vec![vec![None; threads]; config.epochs]),
         epoch_losses: run
             .as_ref()
             .map_or_else(Vec::new, |r| r.epoch_losses.clone()),
@@ -433,7 +442,10 @@ pub fn train_with(
         totals: WorkerTotals::default(),
         first_error: None,
     };
-    if tr.per_epoch.len() != config.epochs {
+    if tr.per_epoch.len() != config.epochs
+        || tr.pending.len() != config.epochs
+        || tr.pending.iter().any(|p| p.len() != threads)
+    {
         return Err(Error::Resume(
             "the checkpoint's epoch count does not match its settings".into(),
         ));
@@ -447,10 +459,16 @@ pub fn train_with(
         match msg {
             Msg::EpochDone { epoch, loss } => {
                 tr.thread_epoch[t] = epoch + 1;
+                tr.pending[epoch][t] = Some(loss);
                 let e = &mut tr.per_epoch[epoch];
-                e.0.loss += loss.loss;
-                e.0.predictions += loss.predictions;
-                e.1 += 1;
+                let waiting = tr.pending[epoch].iter().flatten().count();
+                if e.1 + waiting == threads {
+                    for l in tr.pending[epoch].iter_mut().filter_map(Option::take) {
+                        e.0.loss += l.loss;
+                        e.0.predictions += l.predictions;
+                        e.1 += 1;
+                    }
+                }
                 while tr.epoch_losses.len() < config.epochs
                     && tr.per_epoch[tr.epoch_losses.len()].1 == threads
                 {
@@ -568,6 +586,7 @@ pub fn train_with(
                             elapsed: elapsed_before + start.elapsed().as_secs_f64(),
                             epoch_losses: tr.epoch_losses.clone(),
                             per_epoch: tr.per_epoch.clone(),
+                            pending: tr.pending.clone(),
                             workers,
                             vocab_stats: vstats,
                         },
@@ -666,13 +685,18 @@ struct Tally {
 }
 
 impl Tally {
-    /// Moves the batch's loss into the epoch's and the run's, and shows the run's in `slot`.
-    fn fold(&mut self, slot: &Slot) {
+    /// Moves the batch's loss into the epoch's and the run's.
+    fn fold(&mut self) {
         for acc in [&mut self.epoch, &mut self.run] {
             acc.loss += self.batch.loss;
             acc.predictions += self.batch.predictions;
         }
         self.batch = LossSum::default();
+    }
+
+    /// Folds the batch and shows the run's loss in `slot` (for progress reports).
+    fn publish(&mut self, slot: &Slot) {
+        self.fold();
         slot.loss_bits.store(self.run.loss.to_bits(), Relaxed);
         slot.predictions.store(self.run.predictions, Relaxed);
     }
@@ -681,7 +705,7 @@ impl Tally {
     fn sync(&mut self, sh: &Shared, slot: &Slot) -> f32 {
         let processed = sh.processed.fetch_add(self.unsynced, Relaxed) + self.unsynced;
         self.unsynced = 0;
-        self.fold(slot);
+        self.publish(slot);
         sh.lr_at(processed)
     }
 }
@@ -800,6 +824,7 @@ impl Worker {
             totals.oov += st.oov;
             totals.long_tokens += st.long_tokens;
             totals.words += st.tokens - st.oov - st.long_tokens;
+            self.tally.fold();
             let loss = std::mem::take(&mut self.tally.epoch);
             let _ = tx.send((
                 self.t,
@@ -951,13 +976,13 @@ fn run_worker_rounds(
                 w.lr = sh.lr_at(base + words * threads);
                 match w.step(sh, &model, tx) {
                     Ok(Step::Trained(n)) => words += n,
-                    Ok(Step::EpochEnd) => w.tally.fold(slot),
+                    Ok(Step::EpochEnd) => {}
                     Ok(Step::Done) => break Ok(()),
                     Err(e) => break Err(e),
                 }
             };
             layers = [oi.into_layer(), oo.into_layer()];
-            w.tally.fold(slot);
+            w.tally.publish(slot);
             if r.is_ok() && !w.tally.run.loss.is_finite() {
                 failure = Some(Error::Diverged { epoch: w.epoch + 1 });
             }
