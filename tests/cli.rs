@@ -6,7 +6,7 @@ use std::process::Output;
 use w2v::{Embeddings, Format};
 
 mod common;
-use common::{run, sample_text, stderr, w2v};
+use common::{card_losses, read_card, run, sample_text, stderr, w2v};
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -140,21 +140,6 @@ fn train_small(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Output) {
     args.extend_from_slice(extra);
     let o = run(&args);
     (out, o)
-}
-
-/// The model card written beside the vectors `name` in `dir`.
-fn read_card(dir: &Path, name: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap()
-}
-
-/// The per-epoch losses recorded in a model card.
-fn card_losses(card: &serde_json::Value) -> Vec<f64> {
-    card["epoch_losses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 #[test]

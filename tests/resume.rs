@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{run, run_until, sample_text, stderr};
+use common::{card_losses, read_card, run, run_until, sample_text, stderr};
 
 const ARGS: [&str; 8] = [
     "--dim",
@@ -105,9 +105,8 @@ fn sigterm_with_two_threads_and_an_explicit_checkpoint_resumes_to_the_end() {
     assert!(ckpt.exists() && !out.exists(), "{err}");
     let o = run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let card: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("v.txt.json")).unwrap()).unwrap();
-    assert_eq!(card["epoch_losses"].as_array().unwrap().len(), 12);
+    let card = read_card(dir.path(), "v.txt");
+    assert_eq!(card_losses(&card).len(), 12);
     assert_eq!(card["config"]["threads"], 2);
     let e = w2v::Embeddings::load(&out, None).unwrap();
     assert!(e.len() > 100);
@@ -160,31 +159,31 @@ fn damaged_checkpoints_and_a_changed_corpus_are_refused_clearly() {
     );
 }
 
+/// Trains on `corpus` into `dir/name` with the test settings plus `extra`, to the end; returns
+/// the vectors' bytes and the model card's per-epoch losses.
+fn train_whole(dir: &Path, corpus: &str, name: &str, extra: &[&str]) -> (Vec<u8>, Vec<f64>) {
+    let out = dir.join(name);
+    let mut args = vec!["train", corpus, "-o", out.to_str().unwrap(), "--quiet"];
+    args.extend(ARGS);
+    args.extend(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (
+        std::fs::read(out).unwrap(),
+        card_losses(&read_card(dir, name)),
+    )
+}
+
 #[test]
 fn deterministic_training_with_two_threads_is_bit_identical_even_across_a_resume() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = corpus(dir.path());
     let det = ["--threads", "2", "--deterministic"];
-    let whole = |name: &str| {
-        let out = dir.path().join(name);
-        let mut args = vec!["train", corpus.as_str(), "-o", out.to_str().unwrap()];
-        args.extend(ARGS);
-        args.extend(det);
-        args.push("--quiet");
-        let o = run(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let card = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
-        (std::fs::read(out).unwrap(), card)
-    };
-    let (a, card_a) = whole("a.bin");
-    let (b, card_b) = whole("b.bin");
+    let (a, losses_a) = train_whole(dir.path(), &corpus, "a.bin", &det);
+    let (b, losses_b) = train_whole(dir.path(), &corpus, "b.bin", &det);
     assert!(a == b, "two deterministic runs with 2 threads differ");
-    let losses = |card: &str| {
-        let v: serde_json::Value = serde_json::from_str(card).unwrap();
-        v["epoch_losses"].clone()
-    };
-    assert_eq!(losses(&card_a), losses(&card_b));
-    assert_eq!(losses(&card_a).as_array().unwrap().len(), 12);
+    assert_eq!(losses_a, losses_b);
+    assert_eq!(losses_a.len(), 12);
 
     let out = dir.path().join("cut.bin");
     let (status, err) = train_and_signal(&corpus, &out, &det, 3, "-INT");
@@ -199,12 +198,8 @@ fn deterministic_training_with_two_threads_is_bit_identical_even_across_a_resume
     );
 
     // Hogwild with 2 threads is the default, and gives other vectors.
-    let hog = dir.path().join("hog.bin");
-    let mut args = vec!["train", corpus.as_str(), "-o", hog.to_str().unwrap()];
-    args.extend(ARGS);
-    args.extend(["--threads", "2", "--quiet"]);
-    assert!(run(&args).status.success());
-    assert!(std::fs::read(&hog).unwrap() != a);
+    let (hog, _) = train_whole(dir.path(), &corpus, "hog.bin", &["--threads", "2"]);
+    assert!(hog != a);
 }
 
 #[test]
@@ -213,28 +208,13 @@ fn deterministic_training_with_four_threads_converges_like_hogwild() {
     // on a small corpus (last epoch 89 against 2.6); the merge now scales them by 2/k.
     let dir = tempfile::tempdir().unwrap();
     let corpus = corpus(dir.path());
-    let losses = |name: &str, extra: &[&str]| -> Vec<f64> {
-        let out = dir.path().join(name);
-        let mut args = vec!["train", corpus.as_str(), "-o", out.to_str().unwrap()];
-        args.extend(ARGS);
-        args.extend(extra);
-        args.push("--quiet");
-        let o = run(&args);
-        assert!(o.status.success(), "{}", stderr(&o));
-        let card: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
-        )
-        .unwrap();
-        let v: Vec<f64> = card["epoch_losses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect();
-        v
-    };
-    let det = losses("d.bin", &["--threads", "4", "--deterministic"]);
-    let one = losses("o.bin", &["--threads", "1"]);
+    let (_, det) = train_whole(
+        dir.path(),
+        &corpus,
+        "d.bin",
+        &["--threads", "4", "--deterministic"],
+    );
+    let (_, one) = train_whole(dir.path(), &corpus, "o.bin", &["--threads", "1"]);
     assert!(det.iter().all(|x| x.is_finite()), "{det:?}");
     assert!(det[11] < det[0], "{det:?}");
     assert!(

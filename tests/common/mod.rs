@@ -59,3 +59,18 @@ pub fn run_until(
     }
     (child.wait().unwrap(), text)
 }
+
+/// The model card written beside the vectors `name` in `dir`.
+pub fn read_card(dir: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap()
+}
+
+/// The per-epoch losses recorded in a model card.
+pub fn card_losses(card: &serde_json::Value) -> Vec<f64> {
+    card["epoch_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
