@@ -11,7 +11,8 @@
 
 use multiversion::multiversion;
 
-const LANES: usize = 16;
+/// Floats per vector chunk of the kernels (one AVX-512 register, two AVX2 registers).
+pub const LANES: usize = 16;
 
 #[inline(always)]
 fn dot_body(a: &[f32], b: &[f32]) -> f32 {
