@@ -1,11 +1,12 @@
-//! Kernel micro-benchmarks: dot, axpy and the fused logistic step at dims 100 and 300, plus the
+//! Kernel micro-benchmarks: dot, axpy, the fused logistic step and one shared-negatives window at
+//! dims 100 and 300, plus the
 //! noise sampler and one skip-gram sentence, reported as elements (or words) per second.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use w2v::config::Loss;
-use w2v::kernels::{Sigmoid, axpy, dot, logistic_step};
+use w2v::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use w2v::model::{LossSum, Model, Scratch, Window};
 use w2v::rng::Rng;
 use w2v::sampler::NoiseSampler;
@@ -42,6 +43,27 @@ fn kernels(c: &mut Criterion) {
         });
         grp.bench_function("logistic_step", |bn| {
             bn.iter(|| logistic_step(black_box(&a), &mut b, &mut g, 1.0, 1e-3, &sig))
+        });
+        // One shared-negatives window: 6 contexts against the centre and 5 negatives, rows
+        // padded to whole vectors as `model::Window` holds them; throughput in row floats.
+        let st = dim.next_multiple_of(LANES);
+        let (h, u) = vecs(6 * st);
+        let u = &u[..6 * st];
+        let (mut gw, mut dh, mut du) = (vec![0f32; 36], vec![0f32; 6 * st], vec![0f32; 6 * st]);
+        grp.throughput(Throughput::Elements((36 * dim) as u64));
+        grp.bench_function("shared_negatives_step_6x6", |bn| {
+            bn.iter(|| {
+                shared_negatives_step(
+                    black_box(&h),
+                    black_box(u),
+                    st,
+                    1e-3,
+                    &sig,
+                    &mut gw,
+                    &mut dh,
+                    &mut du,
+                )
+            })
         });
         grp.finish();
     }

@@ -38,36 +38,6 @@ fn dot_body(a: &[f32], b: &[f32]) -> f32 {
     (q[0] + q[2]) + (q[1] + q[3]) + tail
 }
 
-/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), with `full`
-/// (a multiple of [`LANES`]) + `tail` = `dim`.
-#[inline(always)]
-fn weighted_rows(
-    w: &[f32],
-    stride: usize,
-    rows: &[f32],
-    dim: usize,
-    full: usize,
-    tail: usize,
-    out: &mut [f32],
-) {
-    let weights = w.iter().step_by(stride);
-    for c in (0..full).step_by(LANES) {
-        let mut acc = [0.0f32; LANES];
-        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
-            let x: &[f32; LANES] = row[c..c + LANES].try_into().expect("chunk");
-            acc = std::array::from_fn(|l| acc[l] + wj * x[l]);
-        }
-        out[c..c + LANES].copy_from_slice(&acc);
-    }
-    for t in full..full + tail {
-        out[t] = rows
-            .chunks_exact(dim)
-            .zip(weights.clone())
-            .map(|(row, &wj)| wj * row[t])
-            .sum();
-    }
-}
-
 /// `y += a * x`
 #[inline(always)]
 fn axpy_body(a: f32, x: &[f32], y: &mut [f32]) {
@@ -202,9 +172,130 @@ pub fn logistic_step(
 /// steps `dh = G·u` and the output steps `du = Gᵀ·h`, both from the rows *before* any update
 /// (as one minibatch), and returns the summed loss of the `m` predictions,
 /// `Σ_i [−log σ(S_i0) − Σ_{r≥1} log σ(−S_ir)]`. The caller adds `dh` and `du` to the rows.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+#[multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
 pub fn shared_negatives_step(
+    h: &[f32],
+    u: &[f32],
+    dim: usize,
+    lr: f32,
+    sigmoid: &Sigmoid,
+    g: &mut [f32],
+    dh: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
+    shared_negatives_body::<FMA>(h, u, dim, lr, sigmoid, g, dh, du)
+}
+
+/// `c + a·b`, fused where the CPU has FMA (one rounding; one instruction instead of two).
+#[inline(always)]
+fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { c + a * b }
+}
+
+/// `acc += x·y` lane by lane (one vector FMA).
+#[inline(always)]
+fn fma_lanes<const FMA: bool>(acc: &mut [f32; LANES], x: &[f32; LANES], y: &[f32; LANES]) {
+    *acc = std::array::from_fn(|l| fmadd::<FMA>(x[l], y[l], acc[l]));
+}
+
+/// `acc += w·x` lane by lane (one vector FMA).
+#[inline(always)]
+fn fma_scalar<const FMA: bool>(acc: &mut [f32; LANES], w: f32, x: &[f32; LANES]) {
+    *acc = std::array::from_fn(|l| fmadd::<FMA>(w, x[l], acc[l]));
+}
+
+/// Sums 16 lanes as a 4-deep tree (see [`dot_body`] for why through `black_box`).
+#[inline(always)]
+fn reduce(acc: [f32; LANES]) -> f32 {
+    let r = std::hint::black_box(acc);
+    let q: [f32; 4] = std::array::from_fn(|i| (r[i] + r[i + 8]) + (r[i + 4] + r[i + 12]));
+    (q[0] + q[2]) + (q[1] + q[3])
+}
+
+/// Dot products of `a` with the `B` consecutive rows in `b` (`a.len()` floats each) at once:
+/// each chunk of `a` is loaded once, and the `B` accumulators are independent chains (a single
+/// dot product of 100 floats is latency-bound).
+#[inline(always)]
+fn dots<const FMA: bool, const B: usize>(a: &[f32], b: &[f32]) -> [f32; B] {
+    let n = a.len();
+    let b = &b[..B * n];
+    let full = n / LANES * LANES;
+    let mut acc = [[0.0f32; LANES]; B];
+    for c in (0..full).step_by(LANES) {
+        let x: &[f32; LANES] = a[c..c + LANES].try_into().expect("chunk");
+        for (k, acc) in acc.iter_mut().enumerate() {
+            let y: &[f32; LANES] = b[k * n + c..k * n + c + LANES].try_into().expect("chunk");
+            fma_lanes::<FMA>(acc, x, y);
+        }
+    }
+    let mut out = [0.0; B];
+    for (k, o) in out.iter_mut().enumerate() {
+        let tail: f32 = (full..n).map(|t| a[t] * b[k * n + t]).sum();
+        *o = reduce(acc[k]) + tail;
+    }
+    out
+}
+
+/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), four 16-lane
+/// chunks of `out` at a time in registers (four independent chains, one store per chunk).
+#[inline(always)]
+fn weighted_rows<const FMA: bool>(
+    w: &[f32],
+    stride: usize,
+    rows: &[f32],
+    dim: usize,
+    out: &mut [f32],
+) {
+    const C: usize = 4;
+    let full = dim / LANES * LANES;
+    let weights = w.iter().step_by(stride);
+    let mut c = 0;
+    while c + C * LANES <= full {
+        let mut acc = [[0.0f32; LANES]; C];
+        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
+            let row = &row[c..c + C * LANES];
+            for (k, a) in acc.iter_mut().enumerate() {
+                let x: &[f32; LANES] = row[k * LANES..(k + 1) * LANES].try_into().expect("chunk");
+                fma_scalar::<FMA>(a, wj, x);
+            }
+        }
+        for (k, a) in acc.iter().enumerate() {
+            out[c + k * LANES..c + (k + 1) * LANES].copy_from_slice(a);
+        }
+        c += C * LANES;
+    }
+    while c < full {
+        let mut acc = [0.0f32; LANES];
+        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
+            let x: &[f32; LANES] = row[c..c + LANES].try_into().expect("chunk");
+            fma_scalar::<FMA>(&mut acc, wj, x);
+        }
+        out[c..c + LANES].copy_from_slice(&acc);
+        c += LANES;
+    }
+    for t in full..dim {
+        out[t] = rows
+            .chunks_exact(dim)
+            .zip(weights.clone())
+            .map(|(row, &wj)| wj * row[t])
+            .sum();
+    }
+}
+
+/// Writes the dot products of `a` with rows `r..r + B` of `u` (`a.len()` floats each) to
+/// `out[r..r + B]`.
+#[inline(always)]
+fn dots_into<const FMA: bool, const B: usize>(a: &[f32], u: &[f32], r: usize, out: &mut [f32]) {
+    let d = a.len();
+    let s = dots::<FMA, B>(a, &u[r * d..(r + B) * d]);
+    out[r..r + B].copy_from_slice(&s);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn shared_negatives_body<const FMA: bool>(
     h: &[f32],
     u: &[f32],
     dim: usize,
@@ -217,26 +308,51 @@ pub fn shared_negatives_step(
     let m = h.len() / dim;
     let n = u.len() / dim;
     let g = &mut g[..m * n];
-    let mut loss = 0.0;
-    for (hi, gi) in h.chunks_exact(dim).zip(g.chunks_exact_mut(n)) {
-        for (r, (ur, gr)) in u.chunks_exact(dim).zip(gi.iter_mut()).enumerate() {
-            let f = dot_body(hi, ur);
-            let label = if r == 0 { 1.0 } else { 0.0 };
-            let (p, log_p) = sigmoid.sigmoid_and_log(f);
-            // −log σ(f) for the positive, −log σ(−f) = −(log σ(f) − f) for a negative.
-            loss -= log_p - (1.0 - label) * f;
-            *gr = lr * (label - p);
+    // S = h·uᵀ into g, four output rows at a time.
+    for (hi, si) in h.chunks_exact(dim).zip(g.chunks_exact_mut(n)) {
+        let mut r = 0;
+        while r + 4 <= n {
+            dots_into::<FMA, 4>(hi, u, r, si);
+            r += 4;
+        }
+        if r + 2 <= n {
+            dots_into::<FMA, 2>(hi, u, r, si);
+            r += 2;
+        }
+        if r < n {
+            dots_into::<FMA, 1>(hi, u, r, si);
         }
     }
-    // dh_i = Σ_r G[i,r]·u_r and du_r = Σ_i G[i,r]·h_i, 16 lanes at a time with the sum held in
-    // registers (one store per chunk instead of one load and store per term).
-    let (full, tail) = (dim / LANES * LANES, dim % LANES);
+    // The positive's loss is −log σ(f) and a negative's −log σ(−f) = f − log σ(f): every score
+    // adds f − log σ(f) below, so the positives' f is taken off first. Then G = lr·(Y − σ(S)),
+    // the label added to column 0 afterwards, so that the pass over S is one branch-free loop.
+    let mut loss = -g.iter().step_by(n).sum::<f32>();
+    let mut lanes = [0.0f32; LANES];
+    let mut chunks = g.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for (x, acc) in c.iter_mut().zip(lanes.iter_mut()) {
+            let f = *x;
+            let (p, log_p) = sigmoid.sigmoid_and_log_branchless(f);
+            *acc += f - log_p;
+            *x = -lr * p;
+        }
+    }
+    for x in chunks.into_remainder() {
+        let f = *x;
+        let (p, log_p) = sigmoid.sigmoid_and_log_branchless(f);
+        loss += f - log_p;
+        *x = -lr * p;
+    }
+    loss += reduce(lanes);
+    for gi in g.iter_mut().step_by(n) {
+        *gi += lr;
+    }
+    // dh_i = Σ_r G[i,r]·u_r and du_r = Σ_i G[i,r]·h_i.
     for (i, dhi) in dh.chunks_exact_mut(dim).take(m).enumerate() {
-        let gi = &g[i * n..(i + 1) * n];
-        weighted_rows(gi, 1, u, dim, full, tail, dhi);
+        weighted_rows::<FMA>(&g[i * n..(i + 1) * n], 1, u, dim, dhi);
     }
     for (r, dur) in du.chunks_exact_mut(dim).take(n).enumerate() {
-        weighted_rows(&g[r..], n, h, dim, full, tail, dur);
+        weighted_rows::<FMA>(&g[r..], n, h, dim, dur);
     }
     loss
 }
@@ -311,6 +427,37 @@ impl Sigmoid {
         }
     }
 
+    /// [`Self::sigmoid_and_log`] without branches (the same values, NaN aside: it gives
+    /// `(0, NaN)` too), so that a loop over many scores vectorises: the table position is
+    /// taken from `x` clamped to the table's range and the out-of-range values selected after.
+    #[inline(always)]
+    fn sigmoid_and_log_branchless(&self, x: f32) -> (f32, f32) {
+        let t = (x.clamp(-TABLE_MAX, TABLE_MAX) + TABLE_MAX) * TABLE_SCALE;
+        let i = (t as i32).clamp(0, TABLE_N as i32 - 1) as usize;
+        let frac = t - i as f32;
+        let (s, l) = (&self.sig, &self.logsig);
+        let p = s[i] + frac * (s[i + 1] - s[i]);
+        let lp = l[i] + frac * (l[i + 1] - l[i]);
+        let hi = x >= TABLE_MAX;
+        let inside = x > -TABLE_MAX;
+        (
+            if hi {
+                1.0
+            } else if inside {
+                p
+            } else {
+                0.0
+            },
+            if hi {
+                0.0
+            } else if inside {
+                lp
+            } else {
+                x
+            },
+        )
+    }
+
     /// `log σ(x)`.
     #[inline(always)]
     pub fn log_sigmoid(&self, x: f32) -> f32 {
@@ -370,12 +517,71 @@ mod tests {
         }
     }
 
+    #[test]
+    fn branchless_sigmoid_gives_the_table_values() {
+        let s = Sigmoid::new();
+        let edges = [
+            -8.0f32,
+            8.0,
+            -8.000001,
+            7.999999,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        let grid = (0..4000).map(|i| -10.0 + i as f32 * 0.005);
+        for x in grid.chain(edges) {
+            assert_eq!(
+                s.sigmoid_and_log_branchless(x),
+                s.sigmoid_and_log(x),
+                "x={x}"
+            );
+        }
+        let (p, lp) = s.sigmoid_and_log_branchless(f32::NAN);
+        assert!(p == 0.0 && lp.is_nan());
+    }
+
+    /// Rows padded with zeros to a whole number of vectors (as `model::Window` holds them)
+    /// give the same loss and steps as the unpadded rows, the padding's steps zero.
+    #[test]
+    fn shared_negatives_step_on_padded_rows_matches_unpadded() {
+        let s = Sigmoid::new();
+        let (m, n, dim, st) = (5, 6, 100, 112);
+        let h: Vec<f32> = (0..m * dim)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.3)
+            .collect();
+        let u: Vec<f32> = (0..n * dim)
+            .map(|i| ((i as f32) * 0.71).cos() * 0.3)
+            .collect();
+        let pad = |v: &[f32], rows: usize| {
+            let mut p = vec![0.0; rows * st];
+            for r in 0..rows {
+                p[r * st..r * st + dim].copy_from_slice(&v[r * dim..(r + 1) * dim]);
+            }
+            p
+        };
+        let (mut g, mut dh, mut du) = (vec![0.0; m * n], vec![0.0; m * dim], vec![0.0; n * dim]);
+        let loss = shared_negatives_step(&h, &u, dim, 0.05, &s, &mut g, &mut dh, &mut du);
+        let (mut g2, mut dh2, mut du2) = (vec![0.0; m * n], vec![1.0; m * st], vec![1.0; n * st]);
+        let (hp, up) = (pad(&h, m), pad(&u, n));
+        let loss2 = shared_negatives_step(&hp, &up, st, 0.05, &s, &mut g2, &mut dh2, &mut du2);
+        assert!((loss - loss2).abs() < 1e-5, "{loss} vs {loss2}");
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+        for (rows, padded, k) in [(&dh, &dh2, m), (&du, &du2, n)] {
+            for r in 0..k {
+                for d in 0..st {
+                    let want = if d < dim { rows[r * dim + d] } else { 0.0 };
+                    assert!(close(padded[r * st + d], want), "row {r} float {d}");
+                }
+            }
+        }
+    }
+
     /// The shared-negatives step's `dh` and `du` are `−lr` times the gradient of the summed
     /// loss of its `m` predictions, checked by finite differences.
     #[test]
     fn shared_negatives_step_gradient_matches_finite_differences() {
         let s = Sigmoid::new();
-        let (m, n, dim) = (3, 4, 7);
+        let (m, n, dim) = (3, 7, 7); // n = 7: score blocks of 4, 2 and 1 rows
         let h: Vec<f32> = (0..m * dim)
             .map(|i| ((i as f32) * 0.37).sin() * 0.5)
             .collect();
