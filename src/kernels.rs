@@ -293,6 +293,8 @@ fn dots_into<const FMA: bool, const B: usize>(a: &[f32], u: &[f32], r: usize, ou
     out[r..r + B].copy_from_slice(&s);
 }
 
+/// The body of [`shared_negatives_step`], with `FMA` telling whether the clone it is inlined
+/// into has fused multiply-add.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn shared_negatives_body<const FMA: bool>(
@@ -305,6 +307,9 @@ fn shared_negatives_body<const FMA: bool>(
     dh: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
+    if dim == 0 || h.len() < dim || u.len() < dim {
+        return 0.0; // no prediction
+    }
     let m = h.len() / dim;
     let n = u.len() / dim;
     let g = &mut g[..m * n];
@@ -538,6 +543,26 @@ mod tests {
         }
         let (p, lp) = s.sigmoid_and_log_branchless(f32::NAN);
         assert!(p == 0.0 && lp.is_nan());
+    }
+
+    #[test]
+    fn shared_negatives_step_without_rows_or_width_is_no_prediction() {
+        let s = Sigmoid::new();
+        let (mut g, mut dh, mut du) = (vec![0.0; 4], vec![0.0; 8], vec![0.0; 8]);
+        let u = [0.5; 8];
+        assert_eq!(
+            shared_negatives_step(&[], &u, 4, 0.1, &s, &mut g, &mut dh, &mut du),
+            0.0
+        );
+        assert_eq!(
+            shared_negatives_step(&u, &[], 4, 0.1, &s, &mut g, &mut dh, &mut du),
+            0.0
+        );
+        assert_eq!(
+            shared_negatives_step(&u, &u, 0, 0.1, &s, &mut g, &mut dh, &mut du),
+            0.0
+        );
+        assert_eq!(dh, [0.0; 8]);
     }
 
     /// Rows padded with zeros to a whole number of vectors (as `model::Window` holds them)

@@ -522,7 +522,8 @@ pub fn train_with(
     };
 
     // With one thread plain training is already deterministic.
-    let rounds = (config.deterministic && threads > 1).then(|| Rounds::new(threads));
+    let rounds = (config.deterministic && threads > 1)
+        .then(|| Rounds::new(threads, shared.processed.load(Relaxed)));
     let rounds = &rounds;
     let start = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Msg)>();
@@ -917,11 +918,17 @@ struct Rounds {
     /// Each thread has finished every epoch.
     done: Vec<AtomicBool>,
     decision: AtomicU8,
+    /// The shared word counter when training (or the resumed run) began: the first round's
+    /// base. Taken before any worker starts; a worker reading the counter itself could see
+    /// another's first round already added when it starts late (seen under load: a 2-thread
+    /// `--deterministic` run that differed from its twin from the first epoch on).
+    start: u64,
 }
 
 impl Rounds {
-    fn new(threads: usize) -> Self {
+    fn new(threads: usize, start: u64) -> Self {
         Rounds {
+            start,
             barrier: Barrier::new(threads),
             layers: (0..threads).map(|_| RwLock::default()).collect(),
             done: (0..threads).map(|_| AtomicBool::new(false)).collect(),
@@ -960,7 +967,7 @@ fn run_worker_rounds(
     ];
     let (mut buf, mut acc) = (vec![0.0f32; input.dim()], vec![0.0f32; input.dim()]);
     let threads = sh.threads as u64;
-    let mut base = sh.processed.load(Relaxed);
+    let mut base = rounds.start;
     let round = round_words(sh.vocab.total(), sh.threads);
     let mut failure = None;
     loop {
