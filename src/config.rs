@@ -30,6 +30,9 @@ pub mod defaults {
     pub const SEED: u64 = 1;
     /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
     pub const MIN_LR_FRACTION: f32 = 1e-4;
+    /// Skip-gram with negative sampling holds the starting lr for this fraction of the run
+    /// before the linear decay begins (measured: bench/NOTES.md, "Learning-rate schedule").
+    pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
@@ -121,6 +124,13 @@ pub struct TrainConfig {
     /// Starting learning rate [default: 0.025 for skip-gram, 0.05 for CBOW].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     pub lr: Option<f32>,
+    /// Fraction of the run trained at the starting lr before its linear decay to zero begins
+    /// [default: 1/3 for skip-gram with negative sampling (analogies +1.4 pt over three seeds,
+    /// WordSim-353 level or slightly up; bench/NOTES.md), 0 otherwise: word2vec.c's decay from
+    /// the first word].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
+    #[serde(default = "legacy_lr_hold")]
+    pub lr_hold: Option<f32>,
     /// Exponent of the unigram noise distribution.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NS_POWER))]
     pub ns_power: f64,
@@ -156,6 +166,12 @@ pub struct TrainConfig {
     pub eval_analogies: Option<std::path::PathBuf>,
 }
 
+/// Settings saved before `lr_hold` existed (checkpoints, metadata) ran word2vec.c's linear
+/// decay from the start: a resumed run keeps its schedule.
+fn legacy_lr_hold() -> Option<f32> {
+    Some(0.0)
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -169,6 +185,7 @@ impl Default for TrainConfig {
             sample: defaults::SAMPLE,
             epochs: defaults::EPOCHS,
             lr: None,
+            lr_hold: None,
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
@@ -219,6 +236,14 @@ impl TrainConfig {
         {
             return Err(Error::config("lr", "must be a finite number > 0"));
         }
+        if let Some(h) = self.lr_hold
+            && !(h.is_finite() && (0.0..1.0).contains(&h))
+        {
+            return Err(Error::config(
+                "lr-hold",
+                "must be a number from 0 up to (not including) 1",
+            ));
+        }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
         }
@@ -234,6 +259,18 @@ impl TrainConfig {
             ModelKind::SkipGram => defaults::LR_SKIPGRAM,
             ModelKind::Cbow => defaults::LR_CBOW,
         })
+    }
+
+    /// The fraction of the run at the starting lr: `--lr-hold`, else 1/3 for skip-gram with
+    /// negative sampling and 0 (linear decay from the start) otherwise.
+    pub fn effective_lr_hold(&self) -> f32 {
+        self.lr_hold.unwrap_or(
+            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns {
+                defaults::LR_HOLD_SKIPGRAM_NS
+            } else {
+                0.0
+            },
+        )
     }
 
     /// How the output matrix starts: `--output-init`, else uniform for CBOW with negative
@@ -283,6 +320,31 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(sg_uniform.effective_output_init(), OutputInit::Uniform);
+        assert_eq!(c.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
+        assert_eq!(cb.effective_lr_hold(), 0.0);
+        let sg_hs = TrainConfig {
+            loss: Loss::Hs,
+            ..c.clone()
+        };
+        assert_eq!(sg_hs.effective_lr_hold(), 0.0);
+        let sg_linear = TrainConfig {
+            lr_hold: Some(0.0),
+            ..c.clone()
+        };
+        assert_eq!(sg_linear.effective_lr_hold(), 0.0);
+    }
+
+    #[test]
+    fn settings_saved_before_lr_hold_keep_the_linear_decay() {
+        // A checkpoint written before `lr_hold` existed resumes with the schedule it ran.
+        let old: TrainConfig = serde_json::from_str(r#"{"model":"skipgram"}"#).unwrap();
+        assert_eq!(old.effective_lr_hold(), 0.0);
+        // A new run's default is saved as "unset" and resolves the same way after loading.
+        let new = TrainConfig::default();
+        let back: TrainConfig =
+            serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back.lr_hold, None);
+        assert_eq!(back.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
     }
 
     #[test]
@@ -327,6 +389,27 @@ mod tests {
                 "lr",
                 TrainConfig {
                     lr: Some(f32::NAN),
+                    ..Default::default()
+                },
+            ),
+            (
+                "lr-hold",
+                TrainConfig {
+                    lr_hold: Some(1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "lr-hold",
+                TrainConfig {
+                    lr_hold: Some(-0.1),
+                    ..Default::default()
+                },
+            ),
+            (
+                "lr-hold",
+                TrainConfig {
+                    lr_hold: Some(f32::NAN),
                     ..Default::default()
                 },
             ),

@@ -122,6 +122,8 @@ struct Shared<'a> {
     processed: AtomicU64,
     total_words: u64,
     lr0: f32,
+    /// Fraction of the run at `lr0` before the decay starts.
+    lr_hold: f32,
     threads: usize,
     stop: AtomicBool,
     /// Set by the coordinator to have every worker park at its next sentence boundary.
@@ -134,9 +136,19 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     fn lr_at(&self, processed: u64) -> f32 {
-        let left = 1.0 - processed as f64 / self.total_words.max(1) as f64;
-        self.lr0 * (left as f32).max(defaults::MIN_LR_FRACTION)
+        lr_schedule(
+            self.lr0,
+            self.lr_hold,
+            processed as f64 / self.total_words.max(1) as f64,
+        )
     }
+}
+
+/// The lr once `done` of the run (0..=1) is trained: `lr0` for the first `hold` of the run,
+/// then linear down to `lr0 * MIN_LR_FRACTION` at the end (`hold` 0: word2vec.c's schedule).
+fn lr_schedule(lr0: f32, hold: f32, done: f64) -> f32 {
+    let scale = ((1.0 - done) / (1.0 - hold as f64)).min(1.0);
+    lr0 * (scale as f32).max(defaults::MIN_LR_FRACTION)
 }
 
 /// Where workers park while a checkpoint is written (a mutex and a condition variable, used
@@ -413,6 +425,7 @@ pub fn train_with(
         processed: AtomicU64::new(run.as_ref().map_or(0, |r| r.processed)),
         total_words: vocab.total() * config.epochs as u64,
         lr0: config.effective_lr(),
+        lr_hold: config.effective_lr_hold(),
         threads,
         stop: AtomicBool::new(false),
         pause: AtomicBool::new(false),
@@ -1041,4 +1054,30 @@ fn run_worker_rounds(
     }
     sh.gate.record(t, w.state());
     Ok(w.totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lr_schedule_holds_then_decays_linearly_to_the_floor() {
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-7;
+        // hold 0: word2vec.c's linear decay from the first word.
+        assert!(close(lr_schedule(0.025, 0.0, 0.0), 0.025));
+        assert!(close(lr_schedule(0.025, 0.0, 0.5), 0.0125));
+        assert!(close(lr_schedule(0.025, 0.0, 0.75), 0.00625));
+        // hold 0.5: the starting lr for the first half, then linear to the floor.
+        assert!(close(lr_schedule(0.025, 0.5, 0.0), 0.025));
+        assert!(close(lr_schedule(0.025, 0.5, 0.4), 0.025));
+        assert!(close(lr_schedule(0.025, 0.5, 0.5), 0.025));
+        assert!(close(lr_schedule(0.025, 0.5, 0.75), 0.0125));
+        assert!(close(lr_schedule(0.025, 0.5, 0.9), 0.005));
+        for hold in [0.0, 0.5, 0.9] {
+            let floor = 0.025 * defaults::MIN_LR_FRACTION;
+            assert!(close(lr_schedule(0.025, hold, 1.0), floor));
+            // Past the end (a resumed run may overshoot by a sentence): still the floor.
+            assert!(close(lr_schedule(0.025, hold, 1.01), floor));
+        }
+    }
 }
