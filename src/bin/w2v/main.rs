@@ -385,6 +385,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         "config": config,
         "resolved": {
             "lr": config.effective_lr(),
+            "lr_hold": config.effective_lr_hold(),
             "threads": config.effective_threads(),
             "output_init": config.effective_output_init(),
         },
