@@ -30,7 +30,7 @@ pub mod defaults {
     pub const SEED: u64 = 1;
     /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
     pub const MIN_LR_FRACTION: f32 = 1e-4;
-    /// Skip-gram with negative sampling holds the starting lr for this fraction of the run
+    /// Skip-gram with shared negatives holds the starting lr for this fraction of the run
     /// before the linear decay begins (measured: bench/NOTES.md, "Learning-rate schedule").
     pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
@@ -125,9 +125,9 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     pub lr: Option<f32>,
     /// Fraction of the run trained at the starting lr before its linear decay to zero begins
-    /// [default: 1/3 for skip-gram with negative sampling (analogies +1.4 pt over three seeds,
-    /// WordSim-353 level or slightly up; bench/NOTES.md), 0 otherwise: word2vec.c's decay from
-    /// the first word].
+    /// [default: 1/3 for skip-gram with negative sampling and shared negatives (analogies
+    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; bench/NOTES.md), 0 otherwise:
+    /// word2vec.c's decay from the first word].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
@@ -262,10 +262,10 @@ impl TrainConfig {
     }
 
     /// The fraction of the run at the starting lr: `--lr-hold`, else 1/3 for skip-gram with
-    /// negative sampling and 0 (linear decay from the start) otherwise.
+    /// shared negatives (where it was measured) and 0 (linear decay from the start) otherwise.
     pub fn effective_lr_hold(&self) -> f32 {
         self.lr_hold.unwrap_or(
-            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns {
+            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives {
                 defaults::LR_HOLD_SKIPGRAM_NS
             } else {
                 0.0
@@ -327,6 +327,11 @@ mod tests {
             ..c.clone()
         };
         assert_eq!(sg_hs.effective_lr_hold(), 0.0);
+        let sg_per_pair = TrainConfig {
+            shared_negatives: false,
+            ..c.clone()
+        };
+        assert_eq!(sg_per_pair.effective_lr_hold(), 0.0);
         let sg_linear = TrainConfig {
             lr_hold: Some(0.0),
             ..c.clone()
