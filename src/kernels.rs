@@ -23,7 +23,8 @@ fn dot_body(a: &[f32], b: &[f32]) -> f32 {
     // add per chunk. The lanes are then summed pairwise, which halves the dependency chain of
     // an in-order sum; but written directly, that tree makes LLVM's SLP vectoriser split the
     // accumulator of the main loop into 2-lane pieces (seen in the generated code: `vmulps xmm`
-    // on 8-byte loads). `black_box` keeps the two apart; it only costs a 64-byte spill.
+    // on 8-byte loads). `black_box` (in `reduce`) keeps the two apart; it only costs a 64-byte
+    // spill.
     let mut acc = [0.0f32; LANES];
     for (x, y) in ca.zip(cb) {
         let (x, y): (&[f32; LANES], &[f32; LANES]) = (x.try_into().unwrap(), y.try_into().unwrap());
@@ -33,9 +34,7 @@ fn dot_body(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in ra.iter().zip(rb) {
         tail += x * y;
     }
-    let r = std::hint::black_box(acc);
-    let q: [f32; 4] = std::array::from_fn(|i| (r[i] + r[i + 8]) + (r[i + 4] + r[i + 12]));
-    (q[0] + q[2]) + (q[1] + q[3]) + tail
+    reduce(acc) + tail
 }
 
 /// `y += a * x`
