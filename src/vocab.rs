@@ -191,7 +191,28 @@ impl Counter {
             pruned: self.pruned,
             ..Default::default()
         };
-        let entries = kept.iter().map(|e| (word(e).into(), e.count)).collect();
+        // Copy the kept words out and free the counting arena and table *before* the
+        // vocabulary's own allocations: otherwise those land above the freed counting memory,
+        // which then cannot be given back and stays in the resident size through training.
+        let mut bytes = Vec::with_capacity(kept.iter().map(|e| e.len as usize).sum());
+        let spans: Vec<(usize, u64)> = kept
+            .iter()
+            .map(|e| {
+                bytes.extend_from_slice(word(e));
+                (bytes.len(), e.count)
+            })
+            .collect();
+        drop(kept);
+        drop(self);
+        let mut start = 0;
+        let entries = spans
+            .iter()
+            .map(|&(end, count)| {
+                let w: Box<[u8]> = bytes[start..end].into();
+                start = end;
+                (w, count)
+            })
+            .collect();
         (Vocab::from_counts(entries), stats)
     }
 }
