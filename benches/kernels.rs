@@ -142,6 +142,7 @@ fn step(c: &mut Criterion) {
         loss: Loss::Ns,
         tree: None,
         shared_negatives: false,
+        rare: None,
     };
     let sentence: Vec<u32> = (0..1000).map(|_| noise.sample(&mut rng)).collect();
     let mut s = Scratch::new(dim, 5, 0);

@@ -33,6 +33,10 @@ pub mod defaults {
     /// Skip-gram with shared negatives holds the starting lr for this fraction of the run
     /// before the linear decay begins (measured: bench/NOTES.md, "Learning-rate schedule").
     pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
+    /// Skip-gram with shared negatives trains every pair of words rarer than this relative
+    /// frequency across the full window (measured: bench/NOTES.md, "A wider window for rare
+    /// words"; 6e-5 is about 1,000 occurrences in the 17M-token corpus it was measured on).
+    pub const RARE_FULL_WINDOW_SKIPGRAM_NS: f64 = 6e-5;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
@@ -131,6 +135,14 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
+    /// Skip-gram with shared negatives: a centre and a context word both rarer than this
+    /// relative frequency (count / in-vocabulary tokens) train together at any distance within
+    /// --window, not only within the radius the dynamic window drew [default: 6e-5 for
+    /// skip-gram with negative sampling and shared negatives (analogies +0.7 pt and
+    /// WordSim-353 +0.007 over eight seeds, 12% slower; bench/NOTES.md), 0 otherwise: off].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
+    #[serde(default = "legacy_rare_full_window")]
+    pub rare_full_window: Option<f64>,
     /// Exponent of the unigram noise distribution.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NS_POWER))]
     pub ns_power: f64,
@@ -172,6 +184,12 @@ fn legacy_lr_hold() -> Option<f32> {
     Some(0.0)
 }
 
+/// Settings saved before `rare_full_window` existed trained every pair within the drawn
+/// radius only: a resumed run keeps doing so.
+fn legacy_rare_full_window() -> Option<f64> {
+    Some(0.0)
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -186,6 +204,7 @@ impl Default for TrainConfig {
             epochs: defaults::EPOCHS,
             lr: None,
             lr_hold: None,
+            rare_full_window: None,
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
@@ -244,6 +263,14 @@ impl TrainConfig {
                 "must be a number from 0 up to (not including) 1",
             ));
         }
+        if let Some(f) = self.rare_full_window
+            && !(f.is_finite() && (0.0..1.0).contains(&f))
+        {
+            return Err(Error::config(
+                "rare-full-window",
+                "must be a relative frequency from 0 up to (not including) 1",
+            ));
+        }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
         }
@@ -267,6 +294,19 @@ impl TrainConfig {
         self.lr_hold.unwrap_or(
             if self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives {
                 defaults::LR_HOLD_SKIPGRAM_NS
+            } else {
+                0.0
+            },
+        )
+    }
+
+    /// The relative frequency below which pairs of words train across the full window:
+    /// `--rare-full-window`, else 6e-5 for skip-gram with shared negatives (where it was
+    /// measured) and 0 (off) otherwise.
+    pub fn effective_rare_full_window(&self) -> f64 {
+        self.rare_full_window.unwrap_or(
+            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives {
+                defaults::RARE_FULL_WINDOW_SKIPGRAM_NS
             } else {
                 0.0
             },
@@ -337,6 +377,14 @@ mod tests {
             ..c.clone()
         };
         assert_eq!(sg_linear.effective_lr_hold(), 0.0);
+        // The rare-word full window: only where it was measured.
+        assert_eq!(
+            c.effective_rare_full_window(),
+            defaults::RARE_FULL_WINDOW_SKIPGRAM_NS
+        );
+        assert_eq!(cb.effective_rare_full_window(), 0.0);
+        assert_eq!(sg_hs.effective_rare_full_window(), 0.0);
+        assert_eq!(sg_per_pair.effective_rare_full_window(), 0.0);
     }
 
     #[test]
@@ -350,6 +398,13 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
         assert_eq!(back.lr_hold, None);
         assert_eq!(back.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
+        // The same for the rare-word full window: off for old settings, the default for new.
+        assert_eq!(old.effective_rare_full_window(), 0.0);
+        assert_eq!(back.rare_full_window, None);
+        assert_eq!(
+            back.effective_rare_full_window(),
+            defaults::RARE_FULL_WINDOW_SKIPGRAM_NS
+        );
     }
 
     #[test]
@@ -401,6 +456,20 @@ mod tests {
                 "lr-hold",
                 TrainConfig {
                     lr_hold: Some(1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "rare-full-window",
+                TrainConfig {
+                    rare_full_window: Some(1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "rare-full-window",
+                TrainConfig {
+                    rare_full_window: Some(f64::NAN),
                     ..Default::default()
                 },
             ),

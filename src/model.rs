@@ -250,6 +250,9 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// Skip-gram with negative sampling: the contexts of a window share one draw of negatives
     /// ([`Model::skipgram_sentence`]).
     pub shared_negatives: bool,
+    /// Skip-gram with shared negatives: the words rare enough (`TrainConfig::rare_full_window`)
+    /// that a pair of them trains anywhere within the window, not only within the drawn radius.
+    pub rare: Option<&'a [bool]>,
 }
 
 /// Loss summed over a batch of predictions.
@@ -276,6 +279,7 @@ impl<'a, M: Rows> Model<'a, M> {
             loss: self.loss,
             tree: self.tree,
             shared_negatives: self.shared_negatives,
+            rare: self.rare,
         }
     }
 
@@ -546,8 +550,11 @@ impl<'a, M: Rows> Model<'a, M> {
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             let b = 1 + rng.below(window as u32) as usize;
-            let lo = i.saturating_sub(b);
-            let hi = (i + b + 1).min(n);
+            // A rare centre also pairs with the rare words beyond the drawn radius `b`.
+            let full = self.rare.filter(|r| r[center as usize]);
+            let reach = if full.is_some() { window } else { b };
+            let lo = i.saturating_sub(reach);
+            let hi = (i + reach + 1).min(n);
             if hi - lo <= 1 {
                 continue;
             }
@@ -564,7 +571,10 @@ impl<'a, M: Rows> Model<'a, M> {
                 sentence[lo..hi]
                     .iter()
                     .enumerate()
-                    .filter(|&(j, _)| lo + j != i)
+                    .filter(|&(j, &c)| {
+                        let d = (lo + j).abs_diff(i);
+                        d != 0 && (d <= b || full.is_some_and(|r| r[c as usize]))
+                    })
                     .map(|(_, &c)| c),
             );
             for &id in &w.out_ids {
@@ -688,6 +698,7 @@ mod tests {
             loss: Loss::Ns,
             tree: None,
             shared_negatives: false,
+            rare: None,
         };
         // Find a seed whose negatives are distinct and differ from the target, then replay.
         let target = 3u32;
@@ -786,6 +797,7 @@ mod tests {
             loss: Loss::Ns,
             tree: None,
             shared_negatives: false,
+            rare: None,
         };
         let sentence = [1u32, 2, 0];
         // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
@@ -819,6 +831,7 @@ mod tests {
             loss: Loss::Ns,
             tree: None,
             shared_negatives: false,
+            rare: None,
         };
         let mut s = Scratch::new(dim, m.negative, 0);
         let mut acc = LossSum::default();
@@ -918,6 +931,48 @@ mod tests {
         assert!(close(&output.into_vec(), &out));
     }
 
+    /// Rare pairs train across the full window; everything else keeps the drawn radius, with
+    /// the same random draws as without rare words.
+    #[test]
+    fn rare_pairs_train_across_the_full_window() {
+        let (dim, window, n) = (4, 3, 40);
+        let input = SharedMatrix::zeros(4, dim);
+        let output = SharedMatrix::zeros(4, dim);
+        let noise = NoiseSampler::new(&[1, 1, 1, 1], 0.75);
+        let sigmoid = Sigmoid::new();
+        let sentence: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
+        let predictions = |rare: Option<&[bool]>| {
+            let m = Model {
+                shared_negatives: true,
+                rare,
+                ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
+            };
+            let mut s = Scratch::new(dim, m.negative, 0);
+            let mut acc = LossSum::default();
+            m.skipgram_sentence(
+                &sentence,
+                window,
+                0.0,
+                &mut Rng::new(7, 0),
+                &mut s,
+                &mut acc,
+            );
+            acc.predictions
+        };
+        let full: u64 = (0..n)
+            .map(|i: usize| (i.min(window) + (n - 1 - i).min(window)) as u64)
+            .sum();
+        let drawn = predictions(None);
+        assert!(drawn < full, "{drawn} of {full}");
+        // No word rare: the same windows as without the option.
+        assert_eq!(predictions(Some(&[false; 4])), drawn);
+        // Every word rare: every pair within the window.
+        assert_eq!(predictions(Some(&[true; 4])), full);
+        // Words 0 and 1 rare, 2 frequent: more than drawn, fewer than all.
+        let some = predictions(Some(&[true, true, false, false]));
+        assert!(drawn < some && some < full, "{drawn} < {some} < {full}");
+    }
+
     /// The loss in f64 as a function of the hidden vector and the output rows.
     type ExactLoss<'a> = dyn Fn(&[f64], &[Vec<f64>]) -> f64 + 'a;
     /// One prediction under test: `(h, grad, output) -> loss`.
@@ -979,6 +1034,7 @@ mod tests {
             loss,
             tree,
             shared_negatives: false,
+            rare: None,
         }
     }
 

@@ -403,6 +403,14 @@ pub fn train_with(
     };
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
+    let rare_below = config.effective_rare_full_window() * vocab.total() as f64;
+    let rare: Option<Vec<bool>> = (rare_below > 0.0).then(|| {
+        vocab
+            .counts()
+            .iter()
+            .map(|&c| (c as f64) < rare_below)
+            .collect()
+    });
     let shared = Shared {
         corpus: &corpus,
         config,
@@ -420,6 +428,7 @@ pub fn train_with(
             loss: config.loss,
             tree: tree.as_ref(),
             shared_negatives: config.shared_negatives,
+            rare: rare.as_deref(),
         },
         subsampler: Subsampler::new(vocab.counts(), config.sample),
         processed: AtomicU64::new(run.as_ref().map_or(0, |r| r.processed)),

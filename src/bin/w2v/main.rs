@@ -386,6 +386,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         "resolved": {
             "lr": config.effective_lr(),
             "lr_hold": config.effective_lr_hold(),
+            "rare_full_window": config.effective_rare_full_window(),
             "threads": config.effective_threads(),
             "output_init": config.effective_output_init(),
         },
