@@ -139,7 +139,8 @@ pub struct TrainConfig {
     /// relative frequency (count / in-vocabulary tokens) train together at any distance within
     /// --window, not only within the radius the dynamic window drew [default: 6e-5 for
     /// skip-gram with negative sampling and shared negatives (analogies +0.7 pt and
-    /// WordSim-353 +0.007 over eight seeds, 12% slower; bench/NOTES.md), 0 otherwise: off].
+    /// WordSim-353 +0.008 over nine seeds, 1.5% slower side by side; bench/NOTES.md), 0
+    /// otherwise: off].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_full_window")]
     pub rare_full_window: Option<f64>,
@@ -288,29 +289,32 @@ impl TrainConfig {
         })
     }
 
+    /// Skip-gram with negative sampling and shared negatives: the path the lr hold and the
+    /// rare-word full window were measured on, and the only one they default to.
+    fn is_shared_negatives_path(&self) -> bool {
+        self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives
+    }
+
     /// The fraction of the run at the starting lr: `--lr-hold`, else 1/3 for skip-gram with
     /// shared negatives (where it was measured) and 0 (linear decay from the start) otherwise.
     pub fn effective_lr_hold(&self) -> f32 {
-        self.lr_hold.unwrap_or(
-            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives {
-                defaults::LR_HOLD_SKIPGRAM_NS
-            } else {
-                0.0
-            },
-        )
+        self.lr_hold.unwrap_or(if self.is_shared_negatives_path() {
+            defaults::LR_HOLD_SKIPGRAM_NS
+        } else {
+            0.0
+        })
     }
 
     /// The relative frequency below which pairs of words train across the full window:
     /// `--rare-full-window`, else 6e-5 for skip-gram with shared negatives (where it was
     /// measured) and 0 (off) otherwise.
     pub fn effective_rare_full_window(&self) -> f64 {
-        self.rare_full_window.unwrap_or(
-            if self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives {
+        self.rare_full_window
+            .unwrap_or(if self.is_shared_negatives_path() {
                 defaults::RARE_FULL_WINDOW_SKIPGRAM_NS
             } else {
                 0.0
-            },
-        )
+            })
     }
 
     /// How the output matrix starts: `--output-init`, else uniform for CBOW with negative
