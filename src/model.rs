@@ -250,10 +250,17 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// Skip-gram with negative sampling: the contexts of a window share one draw of negatives
     /// ([`Model::skipgram_sentence`]).
     pub shared_negatives: bool,
-    /// Skip-gram with shared negatives: the words rare enough (`TrainConfig::rare_full_window`)
-    /// that a pair of them trains anywhere within the window, not only within the drawn radius.
-    pub rare: Option<&'a [bool]>,
+    /// Skip-gram with shared negatives: per word, which rare-word window rules apply
+    /// ([`RARE_PAIR`], [`RARE_CENTRE`]); a word with no flag keeps the drawn radius.
+    pub rare: Option<&'a [u8]>,
 }
+
+/// A word rarer than `TrainConfig::rare_full_window`: it trains with the words that also carry
+/// this flag anywhere within the window, not only within the radius the dynamic window drew.
+pub const RARE_PAIR: u8 = 1;
+/// A word rarer than `TrainConfig::rare_centre_window`: as a centre, it trains with every
+/// context within the window.
+pub const RARE_CENTRE: u8 = 2;
 
 /// Loss summed over a batch of predictions.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -550,9 +557,10 @@ impl<'a, M: Rows> Model<'a, M> {
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             let b = 1 + rng.below(window as u32) as usize;
-            // A rare centre also pairs with the rare words beyond the drawn radius `b`.
-            let full = self.rare.filter(|r| r[center as usize]);
-            let reach = if full.is_some() { window } else { b };
+            // A rare centre also pairs with words beyond the drawn radius `b`: every one
+            // (`RARE_CENTRE`) or the rare ones (`RARE_PAIR`).
+            let flags = self.rare.map_or(0, |r| r[center as usize]);
+            let reach = if flags != 0 { window } else { b };
             let lo = i.saturating_sub(reach);
             let hi = (i + reach + 1).min(n);
             if hi - lo <= 1 {
@@ -573,7 +581,11 @@ impl<'a, M: Rows> Model<'a, M> {
                     .enumerate()
                     .filter(|&(j, &c)| {
                         let d = (lo + j).abs_diff(i);
-                        d != 0 && (d <= b || full.is_some_and(|r| r[c as usize]))
+                        d != 0
+                            && (d <= b
+                                || flags & RARE_CENTRE != 0
+                                || (flags & RARE_PAIR != 0
+                                    && self.rare.is_some_and(|r| r[c as usize] & RARE_PAIR != 0)))
                     })
                     .map(|(_, &c)| c),
             );
@@ -941,7 +953,7 @@ mod tests {
         let noise = NoiseSampler::new(&[1, 1, 1, 1], 0.75);
         let sigmoid = Sigmoid::new();
         let sentence: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
-        let predictions = |rare: Option<&[bool]>| {
+        let predictions = |rare: Option<&[u8]>| {
             let m = Model {
                 shared_negatives: true,
                 rare,
@@ -965,12 +977,24 @@ mod tests {
         let drawn = predictions(None);
         assert!(drawn < full, "{drawn} of {full}");
         // No word rare: the same windows as without the option.
-        assert_eq!(predictions(Some(&[false; 4])), drawn);
-        // Every word rare: every pair within the window.
-        assert_eq!(predictions(Some(&[true; 4])), full);
+        assert_eq!(predictions(Some(&[0; 4])), drawn);
+        // Every word rare, by either rule: every pair within the window.
+        assert_eq!(predictions(Some(&[RARE_PAIR; 4])), full);
+        assert_eq!(predictions(Some(&[RARE_CENTRE; 4])), full);
         // Words 0 and 1 rare, 2 frequent: more than drawn, fewer than all.
-        let some = predictions(Some(&[true, true, false, false]));
+        let some = predictions(Some(&[RARE_PAIR, RARE_PAIR, 0, 0]));
         assert!(drawn < some && some < full, "{drawn} < {some} < {full}");
+        // Word 0 a rare centre: it reaches its frequent neighbours beyond the drawn radius too,
+        // where the pair rule with word 0 alone rare reaches only the 0s (distance 3 in 0 1 2 0 …).
+        let centre = predictions(Some(&[RARE_CENTRE, 0, 0, 0]));
+        let pair0 = predictions(Some(&[RARE_PAIR, 0, 0, 0]));
+        assert!(drawn < pair0 && pair0 < centre && centre < full);
+        // Both flags: the union of the two rules.
+        let both = predictions(Some(&[RARE_CENTRE | RARE_PAIR, RARE_PAIR, 0, 0]));
+        assert!(
+            both > centre && both > some && both < full,
+            "{both} {centre} {some}"
+        );
     }
 
     /// The loss in f64 as a function of the hidden vector and the output rows.

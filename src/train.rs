@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::eval::AnalogyOptions;
 use crate::huffman::Huffman;
 use crate::kernels::Sigmoid;
-use crate::model::{LossSum, Model, Scratch, Window};
+use crate::model::{LossSum, Model, RARE_CENTRE, RARE_PAIR, Scratch, Window};
 use crate::overlay::{Layer, Overlay, merge};
 use crate::rng::Rng;
 use crate::sampler::{NoiseSampler, Subsampler};
@@ -403,12 +403,19 @@ pub fn train_with(
     };
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
-    let rare_below = config.effective_rare_full_window() * vocab.total() as f64;
-    let rare: Option<Vec<bool>> = (rare_below > 0.0).then(|| {
+    let total = vocab.total() as f64;
+    let pair_below = config.effective_rare_full_window() * total;
+    let centre_below = config.effective_rare_centre_window() * total;
+    let rare: Option<Vec<u8>> = (pair_below > 0.0 || centre_below > 0.0).then(|| {
         vocab
             .counts()
             .iter()
-            .map(|&c| (c as f64) < rare_below)
+            .map(|&c| {
+                let c = c as f64;
+                let pair = if c < pair_below { RARE_PAIR } else { 0 };
+                let centre = if c < centre_below { RARE_CENTRE } else { 0 };
+                pair | centre
+            })
             .collect()
     });
     let shared = Shared {

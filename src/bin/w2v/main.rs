@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train word vectors on a plain-text (or .gz) corpus.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Nearest neighbours by cosine similarity; interactive without words.
     Similar(query::SimilarArgs),
     /// Solve "a is to b as c is to ?".
@@ -116,7 +116,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train(a),
+        Command::Train(a) => train(*a),
         Command::Similar(a) => query::similar(a),
         Command::Analogy(a) => query::analogy(a),
         Command::Eval(a) => query::eval(a),
@@ -387,6 +387,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             "lr": config.effective_lr(),
             "lr_hold": config.effective_lr_hold(),
             "rare_full_window": config.effective_rare_full_window(),
+            "rare_centre_window": config.effective_rare_centre_window(),
             "threads": config.effective_threads(),
             "output_init": config.effective_output_init(),
         },
