@@ -35,8 +35,8 @@ pub mod defaults {
     pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
     /// Skip-gram with shared negatives trains every centre rarer than this relative frequency
     /// with every context word within the full window (measured: bench/NOTES.md, "Rare
-    /// centres"; 3e-5 is about 500 occurrences in the 17M-token corpus it was measured on).
-    pub const RARE_CENTRE_WINDOW_SKIPGRAM_NS: f64 = 3e-5;
+    /// centres"; 1.5e-5 is about 250 occurrences in the 17M-token corpus it was measured on).
+    pub const RARE_CENTRE_WINDOW_SKIPGRAM_NS: f64 = 1.5e-5;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
@@ -137,9 +137,9 @@ pub struct TrainConfig {
     pub lr_hold: Option<f32>,
     /// Skip-gram with shared negatives: a centre rarer than this relative frequency (count /
     /// in-vocabulary tokens) trains with every context word within --window, not only within
-    /// the radius the dynamic window drew [default: 3e-5 for skip-gram with negative sampling
-    /// and shared negatives (analogies 0.394 -> 0.400 and WordSim-353 0.691 -> 0.689 over nine
-    /// seeds against --rare-full-window 6e-5, the default before; 2.5% more CPU time;
+    /// the radius the dynamic window drew [default: 1.5e-5 for skip-gram with negative
+    /// sampling and shared negatives (analogies 0.394 -> 0.398 and WordSim-353 0.691 -> 0.700
+    /// over nine seeds against --rare-full-window 6e-5, the default before; 1% more CPU time;
     /// bench/NOTES.md, "Rare centres"), 0 otherwise: off].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_window")]
@@ -324,7 +324,7 @@ impl TrainConfig {
     }
 
     /// The relative frequency below which a centre trains with every context across the full
-    /// window: `--rare-centre-window`, else 3e-5 for skip-gram with shared negatives (where it
+    /// window: `--rare-centre-window`, else 1.5e-5 for skip-gram with shared negatives (where it
     /// was measured) and 0 (off) otherwise.
     pub fn effective_rare_centre_window(&self) -> f64 {
         self.rare_centre_window
