@@ -629,6 +629,15 @@ impl<'a, M: Rows> Model<'a, M> {
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             let b = 1 + rng.below(window as u32) as usize;
+            // A rare centre (`RARE_CENTRE`) is predicted from the full window.
+            let b = if self
+                .rare
+                .is_some_and(|r| r[center as usize] & RARE_CENTRE != 0)
+            {
+                window
+            } else {
+                b
+            };
             let lo = i.saturating_sub(b);
             let hi = (i + b + 1).min(n);
             let count = hi - lo - 1;
@@ -995,6 +1004,46 @@ mod tests {
             both > centre && both > some && both < full,
             "{both} {centre} {some}"
         );
+    }
+
+    /// CBOW: a rare centre (`RARE_CENTRE`) is predicted from the full window whatever radius
+    /// was drawn. With hierarchical softmax the drawn radius is the only randomness, so with
+    /// every word flagged two seeds train identically, and without flags they do not.
+    #[test]
+    fn cbow_rare_centres_use_the_full_window() {
+        let counts = [9u64, 7, 5, 3, 2, 1];
+        let tree = Huffman::new(&counts);
+        let noise = NoiseSampler::new(&counts, 0.75);
+        let sigmoid = Sigmoid::new();
+        let dim = 4;
+        let sentence: Vec<u32> = (0..30).map(|i| (i * 7 % 6) as u32).collect();
+        let train = |rare: Option<&[u8]>, seed: u64| {
+            let init: Vec<f32> = (0..6 * dim)
+                .map(|i| ((i as f32) * 0.37).sin() * 0.2)
+                .collect();
+            let input = SharedMatrix::from_vec(init, dim);
+            let out: Vec<f32> = (0..tree.inner_nodes() * dim)
+                .map(|i| ((i as f32) * 0.23).cos() * 0.3)
+                .collect();
+            let output = SharedMatrix::from_vec(out, dim);
+            let m = Model {
+                rare,
+                ..model(&input, &output, &noise, &sigmoid, Loss::Hs, Some(&tree))
+            };
+            let mut s = Scratch::new(dim, 0, 0);
+            s.path.resize(dim * tree.max_depth(), 0.0);
+            let mut acc = LossSum::default();
+            m.cbow_sentence(&sentence, 4, 0.05, &mut Rng::new(seed, 0), &mut s, &mut acc);
+            assert_eq!(acc.predictions, sentence.len() as u64);
+            input.into_vec()
+        };
+        assert_ne!(train(None, 1), train(None, 2));
+        assert_ne!(train(Some(&[0; 6]), 1), train(Some(&[0; 6]), 2));
+        let all = [RARE_CENTRE; 6];
+        assert_eq!(train(Some(&all), 1), train(Some(&all), 2));
+        // The pair rule is skip-gram's only: it leaves CBOW's drawn radius alone.
+        let pair = [RARE_PAIR; 6];
+        assert_ne!(train(Some(&pair), 1), train(Some(&pair), 2));
     }
 
     /// The loss in f64 as a function of the hidden vector and the output rows.
