@@ -250,16 +250,17 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// Skip-gram with negative sampling: the contexts of a window share one draw of negatives
     /// ([`Model::skipgram_sentence`]).
     pub shared_negatives: bool,
-    /// Skip-gram with shared negatives: per word, which rare-word window rules apply
-    /// ([`RARE_PAIR`], [`RARE_CENTRE`]); a word with no flag keeps the drawn radius.
+    /// Per word, which rare-word window rules apply: [`RARE_CENTRE`] (skip-gram with shared
+    /// negatives and CBOW), [`RARE_PAIR`] (skip-gram with shared negatives only); a word with no
+    /// flag keeps the drawn radius.
     pub rare: Option<&'a [u8]>,
 }
 
 /// A word rarer than `TrainConfig::rare_full_window`: it trains with the words that also carry
 /// this flag anywhere within the window, not only within the radius the dynamic window drew.
 pub const RARE_PAIR: u8 = 1;
-/// A word rarer than `TrainConfig::rare_centre_window`: as a centre, it trains with every
-/// context within the window.
+/// A word rarer than `TrainConfig::rare_centre_window`: as a centre, it trains with (skip-gram)
+/// or is predicted from (CBOW) every context within the window.
 pub const RARE_CENTRE: u8 = 2;
 
 /// Loss summed over a batch of predictions.
