@@ -33,9 +33,10 @@ pub mod defaults {
     /// Skip-gram with shared negatives holds the starting lr for this fraction of the run
     /// before the linear decay begins (measured: bench/NOTES.md, "Learning-rate schedule").
     pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
-    /// Skip-gram with shared negatives trains every centre rarer than this relative frequency
-    /// with every context word within the full window (measured: bench/NOTES.md, "Rare
-    /// centres"; 1.5e-5 is about 250 occurrences in the 17M-token corpus it was measured on).
+    /// Skip-gram with shared negatives and CBOW with negative sampling train every centre
+    /// rarer than this relative frequency with every context word within the full window
+    /// (measured: bench/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
+    /// 17M-token corpus it was measured on).
     pub const RARE_CENTRE_WINDOW: f64 = 1.5e-5;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
@@ -139,9 +140,9 @@ pub struct TrainConfig {
     /// (count / in-vocabulary tokens) trains with every context word within --window, not only
     /// within the radius the dynamic window drew [default: 1.5e-5 for skip-gram with negative
     /// sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
-    /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before), 0 otherwise: off;
-    /// CBOW with 1.5e-5 measured +0.35 pt analogies and +0.015 WordSim-353 over four seeds for
-    /// about 9% more CPU time; bench/NOTES.md, "Rare centres"].
+    /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before) and for CBOW with
+    /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
+    /// bench/NOTES.md, "Rare centres"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_window")]
     pub rare_centre_window: Option<f64>,
@@ -325,11 +326,12 @@ impl TrainConfig {
     }
 
     /// The relative frequency below which a centre trains with every context across the full
-    /// window: `--rare-centre-window`, else 1.5e-5 for skip-gram with shared negatives (where it
-    /// was adopted) and 0 (off) otherwise.
+    /// window: `--rare-centre-window`, else 1.5e-5 for skip-gram with shared negatives and for
+    /// CBOW with negative sampling (where it was measured) and 0 (off) otherwise.
     pub fn effective_rare_centre_window(&self) -> f64 {
+        let cbow_ns = self.model == ModelKind::Cbow && self.loss == Loss::Ns;
         self.rare_centre_window
-            .unwrap_or(if self.is_shared_negatives_path() {
+            .unwrap_or(if self.is_shared_negatives_path() || cbow_ns {
                 defaults::RARE_CENTRE_WINDOW
             } else {
                 0.0
@@ -408,7 +410,11 @@ mod tests {
             c.effective_rare_centre_window(),
             defaults::RARE_CENTRE_WINDOW
         );
-        assert_eq!(cb.effective_rare_centre_window(), 0.0);
+        assert_eq!(
+            cb.effective_rare_centre_window(),
+            defaults::RARE_CENTRE_WINDOW
+        );
+        assert_eq!(cb_hs.effective_rare_centre_window(), 0.0);
         assert_eq!(sg_hs.effective_rare_centre_window(), 0.0);
         assert_eq!(sg_per_pair.effective_rare_centre_window(), 0.0);
     }

@@ -45,6 +45,7 @@ pub mod overlay;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod project;
+pub mod ring;
 pub mod rng;
 pub mod sampler;
 pub mod search;

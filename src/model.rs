@@ -42,6 +42,7 @@
 use crate::config::{Loss, ModelKind};
 use crate::huffman::Huffman;
 use crate::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
+use crate::ring::RowRing;
 use crate::rng::Rng;
 use crate::sampler::NoiseSampler;
 use crate::shared::{Rows, SharedMatrix};
@@ -65,10 +66,14 @@ pub struct Scratch {
     /// Buffers of one shared-negatives window (skip-gram with `shared_negatives` only; empty
     /// otherwise).
     pub window: Window,
+    /// The input rows around the centre (CBOW, and skip-gram with shared negatives; sized by
+    /// the first sentence).
+    pub ring: RowRing,
 }
 
 /// The rows of one skip-gram window trained with shared negatives: the context words' input
-/// rows and the centre's and negatives' output rows, with their steps.
+/// rows (copied from the [`RowRing`]) and the centre's and negatives' output rows, with their
+/// steps.
 ///
 /// Each row occupies `stride` floats, `dim` rounded up to the kernels' vector width, the
 /// padding zero: the step then runs on whole vectors, with no scalar tail loop (for dim 100,
@@ -77,11 +82,9 @@ pub struct Scratch {
 pub struct Window {
     /// Floats per row in the buffers below.
     pub stride: usize,
-    /// Context word ids.
-    pub ids: Vec<u32>,
-    /// For each context, the index of the first occurrence of its id.
-    pub slot: Vec<u32>,
-    /// Copies of the context input rows (`stride` floats per entry of `ids`).
+    /// Context positions in the sentence.
+    pub pos: Vec<u32>,
+    /// Copies of the context input rows (`stride` floats per entry of `pos`).
     pub h: Vec<f32>,
     /// Their steps.
     pub dh: Vec<f32>,
@@ -104,8 +107,7 @@ impl Window {
         let stride = dim.next_multiple_of(LANES);
         Window {
             stride,
-            ids: Vec::with_capacity(m),
-            slot: Vec::with_capacity(m),
+            pos: Vec::with_capacity(m),
             h: vec![0.0; m * stride],
             dh: vec![0.0; m * stride],
             out_ids: Vec::with_capacity(n),
@@ -165,33 +167,6 @@ fn scatter_rows<M: Rows>(
     }
 }
 
-/// Adds the steps in `delta` to the rows `ids` of `mat`, once per distinct id (a repeated id's
-/// steps are summed into its first occurrence first).
-///
-/// Unlike [`scatter_rows`], this does not store back the copies the step was computed from:
-/// between [`gather_rows`] and this call another thread may have updated the same row, and
-/// storing the old copy plus this step would erase that update. Adding loses only the updates
-/// that land within one element's load and store. Used for the input rows, the embeddings:
-/// on the 100 MB corpus at 2 threads, overwriting them cost 0.5 pt of skip-gram analogy
-/// accuracy over three seeds; for the output rows adding measured no gain and costs more
-/// (bench/NOTES.md, "Lost updates").
-#[inline]
-fn scatter_add<M: Rows>(mat: &M, ids: &[u32], slot: &[u32], delta: &mut [f32], stride: usize) {
-    let dim = mat.dim();
-    for (j, &first) in slot.iter().enumerate() {
-        let f = first as usize;
-        if f != j {
-            let (head, tail) = delta.split_at_mut(j * stride);
-            axpy(1.0, &tail[..dim], &mut head[f * stride..f * stride + dim]);
-        }
-    }
-    for (j, (&id, &first)) in ids.iter().zip(slot).enumerate() {
-        if first as usize == j {
-            mat.add_to_row(id as usize, &delta[j * stride..j * stride + dim]);
-        }
-    }
-}
-
 /// The output rows of the negatives of one prediction.
 pub struct Block {
     /// Row ids of the negatives.
@@ -226,6 +201,7 @@ impl Scratch {
             scores: vec![0.0; softmax_words],
             path: Vec::new(),
             window: Window::default(),
+            ring: RowRing::default(),
         }
     }
 }
@@ -519,7 +495,7 @@ impl<'a, M: Rows> Model<'a, M> {
                 };
                 acc.loss += l as f64;
                 acc.predictions += 1;
-                // Added, not stored: see `scatter_add`.
+                // Added, not stored: see `crate::ring`.
                 self.input.add_to_row(ctx as usize, &s.grad);
             }
             if ns {
@@ -555,8 +531,13 @@ impl<'a, M: Rows> Model<'a, M> {
             // once; the loop below never allocates.
             *w = Window::new(dim, self.negative, window);
         }
+        let ring = &mut s.ring;
+        if !ring.fits(dim, w.stride, window) {
+            *ring = RowRing::new(dim, w.stride, window);
+        }
         let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
+            ring.centre_on(i, sentence, self.input);
             let b = 1 + rng.below(window as u32) as usize;
             // A rare centre also pairs with words beyond the drawn radius `b`: every one
             // (`RARE_CENTRE`) or the rare ones (`RARE_PAIR`).
@@ -575,30 +556,29 @@ impl<'a, M: Rows> Model<'a, M> {
                     None => break,
                 }
             }
-            w.ids.clear();
-            w.ids.extend(
-                sentence[lo..hi]
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, &c)| {
-                        let d = (lo + j).abs_diff(i);
+            w.pos.clear();
+            w.pos.extend(
+                (lo..hi)
+                    .filter(|&j| {
+                        let d = j.abs_diff(i);
                         d != 0
                             && (d <= b
                                 || flags & RARE_CENTRE != 0
                                 || (flags & RARE_PAIR != 0
-                                    && self.rare.is_some_and(|r| r[c as usize] & RARE_PAIR != 0)))
+                                    && self
+                                        .rare
+                                        .is_some_and(|r| r[sentence[j] as usize] & RARE_PAIR != 0)))
                     })
-                    .map(|(_, &c)| c),
+                    .map(|j| j as u32),
             );
             for &id in &w.out_ids {
                 self.output.prefetch_row(id as usize);
             }
-            for &id in &w.ids {
-                self.input.prefetch_row(id as usize);
-            }
-            let (m, k1, st) = (w.ids.len(), w.out_ids.len(), w.stride);
+            let (m, k1, st) = (w.pos.len(), w.out_ids.len(), w.stride);
             gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
-            gather_rows(self.input, &w.ids, &mut w.slot, &mut w.h, st);
+            for (h, &p) in w.h.chunks_exact_mut(st).zip(&w.pos) {
+                h.copy_from_slice(ring.row(p as usize));
+            }
             // The padding past `dim` is zero in `h` and `u`, hence in `dh` and `du`: the scores
             // and steps are those of the `dim`-float rows.
             acc.loss += shared_negatives_step(
@@ -613,11 +593,15 @@ impl<'a, M: Rows> Model<'a, M> {
             ) as f64;
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
-            scatter_add(self.input, &w.ids, &w.slot, &mut w.dh, st);
+            for (dh, &p) in w.dh.chunks_exact(st).zip(&w.pos) {
+                axpy(1.0, dh, ring.row_mut(p as usize));
+            }
         }
+        ring.finish(self.input);
     }
 
-    /// CBOW over one (subsampled) sentence.
+    /// CBOW over one (subsampled) sentence. The context rows come from [`RowRing`]: each
+    /// position's input row is read once and its steps are added back once.
     pub fn cbow_sentence(
         &self,
         sentence: &[u32],
@@ -628,7 +612,17 @@ impl<'a, M: Rows> Model<'a, M> {
         acc: &mut LossSum,
     ) {
         let n = sentence.len();
+        let dim = s.h.len();
+        if !s.ring.fits(dim, dim, window) {
+            // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
+            // once; every later sentence reuses it.
+            s.ring = RowRing::new(dim, dim, window);
+        }
         for (i, &center) in sentence.iter().enumerate() {
+            s.ring.centre_on(i, sentence, self.input);
+            if self.loss == Loss::Ns {
+                self.output.prefetch_row(center as usize);
+            }
             let b = 1 + rng.below(window as u32) as usize;
             // A rare centre (`RARE_CENTRE`) is predicted from the full window.
             let b = if self
@@ -645,20 +639,9 @@ impl<'a, M: Rows> Model<'a, M> {
             if count == 0 {
                 continue;
             }
-            // Start every context row's cache misses (and the centre's output row) before
-            // summing, so they overlap.
-            for &ctx in &sentence[lo..hi] {
-                self.input.prefetch_row(ctx as usize);
-            }
-            if self.loss == Loss::Ns {
-                self.output.prefetch_row(center as usize);
-            }
             s.h.fill(0.0);
-            for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
-                if lo + j != i {
-                    self.input.read_row(ctx as usize, &mut s.o);
-                    axpy(1.0, &s.o, &mut s.h);
-                }
+            for j in (lo..hi).filter(|&j| j != i) {
+                axpy(1.0, s.ring.row(j), &mut s.h);
             }
             let inv = 1.0 / count as f32;
             s.h.iter_mut().for_each(|x| *x *= inv);
@@ -678,12 +661,11 @@ impl<'a, M: Rows> Model<'a, M> {
             };
             acc.loss += l as f64;
             acc.predictions += 1;
-            for (j, &ctx) in sentence[lo..hi].iter().enumerate() {
-                if lo + j != i {
-                    self.input.add_to_row(ctx as usize, &s.grad);
-                }
+            for j in (lo..hi).filter(|&j| j != i) {
+                axpy(1.0, &s.grad, s.ring.row_mut(j));
             }
         }
+        s.ring.finish(self.input);
     }
 }
 
@@ -870,29 +852,6 @@ mod tests {
     /// before it, and a word that occurs twice in a window (here the centre's two contexts are
     /// both word 1, the negatives both word 3) receives both steps.
     #[test]
-    fn input_steps_are_added_so_an_update_made_meanwhile_survives() {
-        // Another thread updates row 1 between the gather and the scatter: adding the step
-        // keeps its update; storing the gathered copy back would erase it.
-        let dim = 4;
-        let m = SharedMatrix::from_vec(vec![1.0; 3 * dim], dim);
-        let ids = [1u32, 2, 1];
-        let (mut slot, mut rows) = (Vec::new(), vec![0.0; 3 * dim]);
-        gather_rows(&m, &ids, &mut slot, &mut rows, dim);
-        assert_eq!(slot, [0, 1, 0]);
-        m.add_to_row(1, &[10.0; 4]);
-        let mut delta = vec![0.5; 3 * dim];
-        scatter_add(&m, &ids, &slot, &mut delta, dim);
-        let v = m.into_vec();
-        assert_eq!(v[..dim], [1.0; 4], "row 0 untouched");
-        assert_eq!(
-            v[dim..2 * dim],
-            [12.0; 4],
-            "both steps of row 1 and the other update"
-        );
-        assert_eq!(v[2 * dim..], [1.5; 4]);
-    }
-
-    #[test]
     fn shared_negatives_window_applies_every_step_once() {
         let dim = 5;
         let init: Vec<f32> = (0..4 * dim)
@@ -1045,6 +1004,80 @@ mod tests {
         // The pair rule is skip-gram's only: it leaves CBOW's drawn radius alone.
         let pair = [RARE_PAIR; 6];
         assert_ne!(train(Some(&pair), 1), train(Some(&pair), 2));
+    }
+
+    /// CBOW keeps the rows around the centre in [`CbowRows`] and adds their steps when they
+    /// leave the window; on one thread that is the sequential update: each centre reads every
+    /// context row with all earlier steps applied, and a word at several positions of one
+    /// window gets each of its steps. Checked against the direct loop (read every context row,
+    /// add the gradient to every context row), with hierarchical softmax so the drawn radii
+    /// are the only randomness, on a sentence whose windows repeat words.
+    #[test]
+    fn cbow_window_rows_match_the_sequential_update() {
+        let counts = [9u64, 7, 5, 3, 2, 1];
+        let tree = Huffman::new(&counts);
+        let noise = NoiseSampler::new(&counts, 0.75);
+        let sigmoid = Sigmoid::new();
+        let (dim, window, lr) = (4, 3, 0.1);
+        let sentence: Vec<u32> = (0..40).map(|i| (i * 7 % 6) as u32 % 4).collect();
+        let init: Vec<f32> = (0..6 * dim)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.2)
+            .collect();
+        let out: Vec<f32> = (0..tree.inner_nodes() * dim)
+            .map(|i| ((i as f32) * 0.23).cos() * 0.3)
+            .collect();
+        let mats = || {
+            (
+                SharedMatrix::from_vec(init.clone(), dim),
+                SharedMatrix::from_vec(out.clone(), dim),
+            )
+        };
+        let (input, output) = mats();
+        let m = model(&input, &output, &noise, &sigmoid, Loss::Hs, Some(&tree));
+        let mut s = Scratch::new(dim, 0, 0);
+        s.path.resize(dim * tree.max_depth(), 0.0);
+        let mut acc = LossSum::default();
+        m.cbow_sentence(&sentence, window, lr, &mut Rng::new(3, 0), &mut s, &mut acc);
+
+        let (input2, output2) = mats();
+        let m2 = model(&input2, &output2, &noise, &sigmoid, Loss::Hs, Some(&tree));
+        let mut rng = Rng::new(3, 0);
+        let (mut h, mut grad, mut row) = (vec![0.0; dim], vec![0.0; dim], vec![0.0; dim]);
+        let n = sentence.len();
+        let mut loss = 0.0;
+        for (i, &c) in sentence.iter().enumerate() {
+            let b = 1 + rng.below(window as u32) as usize;
+            let ctx: Vec<usize> = (i.saturating_sub(b)..(i + b + 1).min(n))
+                .filter(|&j| j != i)
+                .collect();
+            h.fill(0.0);
+            for &j in &ctx {
+                input2.read_row(sentence[j] as usize, &mut row);
+                axpy(1.0 / ctx.len() as f32, &row, &mut h);
+            }
+            grad.fill(0.0);
+            loss += m2.predict_hs(c, &h, &mut grad, &mut s.path, lr) as f64;
+            for &j in &ctx {
+                input2.add_to_row(sentence[j] as usize, &grad);
+            }
+        }
+        assert!(
+            (acc.loss - loss).abs() < 1e-4 * loss,
+            "{} vs {loss}",
+            acc.loss
+        );
+        let close = |a: Vec<f32>, b: Vec<f32>| {
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5),
+                "{a:?}\n{b:?}"
+            );
+        };
+        // Rows 4 and 5 never occur: they must not move at all.
+        let (a, b) = (input.into_vec(), input2.into_vec());
+        assert_eq!(a[4 * dim..], init[4 * dim..]);
+        assert_ne!(a[..dim], init[..dim]);
+        close(a, b);
+        close(output.into_vec(), output2.into_vec());
     }
 
     /// The loss in f64 as a function of the hidden vector and the output rows.
