@@ -53,7 +53,7 @@ pub struct Scratch {
     pub h: Vec<f32>,
     /// Accumulated input gradient (already multiplied by `lr`).
     pub grad: Vec<f32>,
-    /// A copy of an input row (CBOW).
+    /// A scratch row (the full softmax's output rows).
     pub o: Vec<f32>,
     /// A copy of the target's output row.
     pub t: Vec<f32>,
@@ -495,7 +495,7 @@ impl<'a, M: Rows> Model<'a, M> {
                 };
                 acc.loss += l as f64;
                 acc.predictions += 1;
-                // Added, not stored: see `crate::ring`.
+                // Added, not stored (bench/NOTES.md, "Lost updates").
                 self.input.add_to_row(ctx as usize, &s.grad);
             }
             if ns {
@@ -521,6 +521,14 @@ impl<'a, M: Rows> Model<'a, M> {
         s: &mut Scratch,
         acc: &mut LossSum,
     ) {
+        let n = sentence.len();
+        if n < 2 {
+            // No context to train: only the loop's radius draw, to keep the random stream.
+            if n == 1 {
+                rng.below(window as u32);
+            }
+            return;
+        }
         let dim = self.input.dim();
         let w = &mut s.window;
         if w.stride < dim
@@ -535,7 +543,6 @@ impl<'a, M: Rows> Model<'a, M> {
         if !ring.fits(dim, w.stride, window) {
             *ring = RowRing::new(dim, w.stride, window);
         }
-        let n = sentence.len();
         for (i, &center) in sentence.iter().enumerate() {
             ring.centre_on(i, sentence, self.input);
             let b = 1 + rng.below(window as u32) as usize;
@@ -612,6 +619,13 @@ impl<'a, M: Rows> Model<'a, M> {
         acc: &mut LossSum,
     ) {
         let n = sentence.len();
+        if n < 2 {
+            // No context to train: only the loop's radius draw, to keep the random stream.
+            if n == 1 {
+                rng.below(window as u32);
+            }
+            return;
+        }
         let dim = s.h.len();
         if !s.ring.fits(dim, dim, window) {
             // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
@@ -1006,7 +1020,7 @@ mod tests {
         assert_ne!(train(Some(&pair), 1), train(Some(&pair), 2));
     }
 
-    /// CBOW keeps the rows around the centre in [`CbowRows`] and adds their steps when they
+    /// CBOW keeps the rows around the centre in [`RowRing`] and adds their steps when they
     /// leave the window; on one thread that is the sequential update: each centre reads every
     /// context row with all earlier steps applied, and a word at several positions of one
     /// window gets each of its steps. Checked against the direct loop (read every context row,

@@ -1,20 +1,25 @@
 //! The input rows of the positions around a centre word, read once per position.
 //!
-//! Skip-gram and CBOW both slide a window over a sentence: every position's input row is used
-//! by each centre within `window` of it, about six times with the dynamic window. Reading the
-//! row from the shared matrix every time and adding every step straight back costs six random
-//! reads and six read-modify-writes per position, through the shared matrix's relaxed atomics
-//! (which the compiler does not vectorise). [`RowRing`] instead reads a position's row once,
-//! when it enters the window, applies every step to that private copy, and adds the sum of the
-//! steps (the copy minus the row as read) to the shared matrix once, when it leaves: one read
-//! and one read-modify-write per position.
+//! Skip-gram with shared negatives and CBOW both slide a window over a sentence: every
+//! position's input row is used by each centre within `window` of it, about six times with the
+//! dynamic window. Reading the row from the shared matrix every time and adding every step
+//! straight back costs six random reads and six read-modify-writes per position, through the
+//! shared matrix's relaxed atomics (which the compiler does not vectorise). [`RowRing`] instead
+//! reads a position's row once, when it enters the window, applies every step to that private
+//! copy, and adds the sum of the steps (the copy minus the row as read) to the shared matrix
+//! once, when it leaves: one read and one read-modify-write per position. (Skip-gram with
+//! per-pair negatives, word2vec.c's order, and skip-gram with the other losses still read and
+//! add a row per pair.)
 //!
 //! A word at several live positions shares one copy, so a step to one occurrence is seen by
 //! the others and the copy carries the sum of their steps: on one thread this is exactly the
-//! sequential update, up to float rounding. Across threads, another thread sees a row's steps
-//! up to `2·window` centres later than it would have: the staleness Hogwild already accepts
-//! (the steps are added, never stored over another thread's update; measured, `bench/NOTES.md`,
-//! "Row ring").
+//! sequential update, up to float rounding. Across threads, a copy misses the other threads'
+//! updates made while it is live, and they see its steps only when it is written back. A
+//! frequent word recurring within every window would keep one copy live for a whole sentence,
+//! so a copy older than `2·window + 1` positions is synchronised when another position of its
+//! word enters (its steps added, the row read afresh): no copy goes unsynchronised for more than
+//! about `4·window + 2` positions. The steps are always added, never stored over another
+//! thread's update (`bench/NOTES.md`, "Lost updates"; the ring's cost and effect: "Row ring").
 
 use crate::shared::Rows;
 
@@ -39,6 +44,8 @@ pub struct RowRing {
     id: Vec<u32>,
     /// Per pool entry: how many live positions use it (0: free).
     refs: Vec<u32>,
+    /// Per pool entry: the position at which its row was last read.
+    born: Vec<usize>,
     /// Free pool entries.
     free: Vec<u32>,
     /// Per pool entry: the row with this thread's steps applied (`stride` floats).
@@ -68,6 +75,7 @@ impl RowRing {
             entry: vec![0; len],
             id: vec![0; cap],
             refs: vec![0; cap],
+            born: vec![0; cap],
             free: (0..cap as u32).rev().collect(),
             rows: vec![0.0; cap * stride],
             orig: vec![0.0; cap * stride],
@@ -84,11 +92,12 @@ impl RowRing {
 
     /// Makes positions `i − window ..= i + window` of `sentence` live (the ones before are
     /// released, adding their steps to `input`) and starts loading the row that enters next.
-    /// Call with `i = 0, 1, 2, …` for one sentence, then [`RowRing::finish`].
+    /// Call with `i = 0, 1, 2, …` (each once, in order) for one sentence, then
+    /// [`RowRing::finish`]; `i = 0` also finishes a sentence left unfinished.
     #[inline]
     pub fn centre_on<M: Rows>(&mut self, i: usize, sentence: &[u32], input: &M) {
         if i == 0 {
-            debug_assert_eq!(self.lo, self.next, "the last sentence was not finished");
+            self.finish(input);
             (self.lo, self.next) = (0, 0);
         }
         while self.lo + self.window < i {
@@ -114,19 +123,24 @@ impl RowRing {
     }
 
     /// Position `p` (word `id`) enters: it shares the entry of a live position with the same
-    /// word, or its row is read from `input` into a free entry.
+    /// word (synchronising the entry first if it was read more than `2·window` positions ago),
+    /// or its row is read from `input` into a free entry.
     #[inline]
     fn acquire<M: Rows>(&mut self, p: usize, id: u32, input: &M) {
         let live = (0..self.refs.len()).find(|&e| self.refs[e] != 0 && self.id[e] == id);
         let e = match live {
-            Some(e) => e,
+            Some(e) => {
+                if p - self.born[e] > 2 * self.window {
+                    self.write_back(e, input);
+                    self.read(e, p, input);
+                }
+                e
+            }
             None => {
                 // At most 2·window + 1 positions are live, one per pool entry at most.
                 let e = self.free.pop().expect("a free pool entry") as usize;
-                let (d, at) = (self.dim, e * self.stride);
                 self.id[e] = id;
-                input.read_row(id as usize, &mut self.rows[at..at + d]);
-                self.orig[at..at + d].copy_from_slice(&self.rows[at..at + d]);
+                self.read(e, p, input);
                 e
             }
         };
@@ -134,19 +148,34 @@ impl RowRing {
         self.entry[p & self.mask] = e as u32;
     }
 
-    /// Position `p` leaves: once no live position uses its entry, the entry's steps (its row
-    /// minus the row as read) are added to `input`.
+    /// Reads entry `e`'s row from `input` into its copy and its original, at position `p`.
+    #[inline]
+    fn read<M: Rows>(&mut self, e: usize, p: usize, input: &M) {
+        let (d, at) = (self.dim, e * self.stride);
+        input.read_row(self.id[e] as usize, &mut self.rows[at..at + d]);
+        self.orig[at..at + d].copy_from_slice(&self.rows[at..at + d]);
+        self.born[e] = p;
+    }
+
+    /// Adds entry `e`'s steps (its copy minus its original) to `input`.
+    #[inline]
+    fn write_back<M: Rows>(&mut self, e: usize, input: &M) {
+        let at = e * self.stride;
+        let (rows, orig) = (&self.rows[at..], &self.orig[at..]);
+        for ((d, &r), &o) in self.delta.iter_mut().zip(rows).zip(orig) {
+            *d = r - o;
+        }
+        input.add_to_row(self.id[e] as usize, &self.delta);
+    }
+
+    /// Position `p` leaves: once no live position uses its entry, the entry's steps are
+    /// added to `input` and the entry is freed.
     #[inline]
     fn release<M: Rows>(&mut self, p: usize, input: &M) {
         let e = self.entry[p & self.mask] as usize;
         self.refs[e] -= 1;
         if self.refs[e] == 0 {
-            let at = e * self.stride;
-            let (rows, orig) = (&self.rows[at..], &self.orig[at..]);
-            for ((d, &r), &o) in self.delta.iter_mut().zip(rows).zip(orig) {
-                *d = r - o;
-            }
-            input.add_to_row(self.id[e] as usize, &self.delta);
+            self.write_back(e, input);
             self.free.push(e as u32);
         }
     }
@@ -203,5 +232,36 @@ mod tests {
         assert_eq!(v[dim..2 * dim], [3.0, 4.0, 7.0], "word 1: both steps");
         assert_eq!(v[2 * dim..3 * dim], [6.0, 7.0, 9.0]);
         assert_eq!(v[3 * dim..], [9.5, 10.5, 12.5]);
+    }
+
+    /// A word in every window keeps one copy live for the whole sentence, but the copy is
+    /// synchronised: its steps reach the matrix and another thread's update reaches the copy
+    /// once a position of the word enters more than `2·window` positions after the last read.
+    #[test]
+    fn a_word_in_every_window_is_synchronised() {
+        let dim = 2;
+        let m = SharedMatrix::from_vec(vec![0.0; 2 * dim], dim);
+        let mut ring = RowRing::new(dim, dim, 1);
+        let sentence = [1u32; 20];
+        ring.centre_on(0, &sentence, &m);
+        ring.row_mut(0)[0] += 1.0;
+        m.add_to_row(1, &[0.0, 5.0]); // another thread
+        let mut row = [0.0; 2];
+        ring.centre_on(1, &sentence, &m);
+        assert_eq!(ring.row(2), [1.0, 0.0], "read 2 positions ago: not yet");
+        m.read_row(1, &mut row);
+        assert_eq!(row, [0.0, 5.0]);
+        ring.centre_on(2, &sentence, &m);
+        assert_eq!(
+            ring.row(3),
+            [1.0, 5.0],
+            "read 3 positions ago: synchronised"
+        );
+        m.read_row(1, &mut row);
+        assert_eq!(row, [1.0, 5.0]);
+        ring.row_mut(3)[1] += 1.0;
+        ring.finish(&m);
+        m.read_row(1, &mut row);
+        assert_eq!(row, [1.0, 6.0], "every step exactly once");
     }
 }
