@@ -38,6 +38,9 @@ pub mod defaults {
     /// (measured: bench/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
     /// 17M-token corpus it was measured on).
     pub const RARE_CENTRE_WINDOW: f64 = 1.5e-5;
+    /// Skip-gram with shared negatives gives those rare centres a window of this many times
+    /// `--window` (measured: bench/NOTES.md, "A wider window for rare centres").
+    pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
@@ -137,8 +140,8 @@ pub struct TrainConfig {
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
     /// Skip-gram with shared negatives, CBOW: a centre rarer than this relative frequency
-    /// (count / in-vocabulary tokens) trains with every context word within --window, not only
-    /// within the radius the dynamic window drew [default: 1.5e-5 for skip-gram with negative
+    /// (count / in-vocabulary tokens) trains with every context word within
+    /// --rare-centre-radius, not only within the radius the dynamic window drew [default: 1.5e-5 for skip-gram with negative
     /// sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
     /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before) and for CBOW with
     /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
@@ -146,6 +149,15 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_window")]
     pub rare_centre_window: Option<f64>,
+    /// The radius of a rare centre's window (see --rare-centre-window): it trains with every
+    /// context word within this many positions; a value below --window means --window
+    /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
+    /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
+    /// the window's radius, for ~12% more CPU time), --window otherwise; bench/NOTES.md, "A
+    /// wider window for rare centres"].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    #[serde(default = "legacy_rare_radius")]
+    pub rare_centre_radius: Option<usize>,
     /// Skip-gram with shared negatives: a centre and a context word both rarer than this
     /// relative frequency train together at any distance within --window [default: 0, off;
     /// the default before --rare-centre-window, which scores higher (bench/NOTES.md)].
@@ -199,6 +211,12 @@ fn legacy_rare_window() -> Option<f64> {
     Some(0.0)
 }
 
+/// Settings saved before `rare_centre_radius` existed gave a rare centre the full window
+/// (0: the window's radius): a resumed run keeps doing so.
+fn legacy_rare_radius() -> Option<usize> {
+    Some(0)
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -214,6 +232,7 @@ impl Default for TrainConfig {
             lr: None,
             lr_hold: None,
             rare_centre_window: None,
+            rare_centre_radius: None,
             rare_full_window: None,
             ns_power: defaults::NS_POWER,
             threads: None,
@@ -286,6 +305,9 @@ impl TrainConfig {
                 ));
             }
         }
+        if self.rare_centre_radius.is_some_and(|r| r > 1_000) {
+            return Err(Error::config("rare-centre-radius", "must be at most 1000"));
+        }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
         }
@@ -323,6 +345,20 @@ impl TrainConfig {
     /// `--rare-full-window`, else 0 (off).
     pub fn effective_rare_full_window(&self) -> f64 {
         self.rare_full_window.unwrap_or(0.0)
+    }
+
+    /// The radius of a rare centre's window: `--rare-centre-radius` (at least `--window`), else
+    /// twice the window (at most 1000) for skip-gram with shared negatives, where it was
+    /// measured, and the window otherwise.
+    pub fn effective_rare_centre_radius(&self) -> usize {
+        let r = self
+            .rare_centre_radius
+            .unwrap_or(if self.is_shared_negatives_path() {
+                (defaults::RARE_CENTRE_RADIUS_FACTOR * self.window).min(1_000)
+            } else {
+                self.window
+            });
+        r.max(self.window)
     }
 
     /// The relative frequency below which a centre trains with every context across the full
@@ -417,6 +453,19 @@ mod tests {
         assert_eq!(cb_hs.effective_rare_centre_window(), 0.0);
         assert_eq!(sg_hs.effective_rare_centre_window(), 0.0);
         assert_eq!(sg_per_pair.effective_rare_centre_window(), 0.0);
+        // Their radius: twice the window for skip-gram with shared negatives, else the window.
+        assert_eq!(c.effective_rare_centre_radius(), 2 * c.window);
+        for config in [&cb, &cb_hs, &sg_hs, &sg_per_pair] {
+            assert_eq!(config.effective_rare_centre_radius(), config.window);
+        }
+        let set = |r, window| TrainConfig {
+            rare_centre_radius: r,
+            window,
+            ..c.clone()
+        };
+        assert_eq!(set(Some(7), 5).effective_rare_centre_radius(), 7);
+        assert_eq!(set(Some(3), 5).effective_rare_centre_radius(), 5);
+        assert_eq!(set(None, 800).effective_rare_centre_radius(), 1_000);
     }
 
     #[test]
@@ -433,7 +482,10 @@ mod tests {
         // The same for the rare-centre window: off for old settings, the default for new.
         assert_eq!(old.effective_rare_full_window(), 0.0);
         assert_eq!(old.effective_rare_centre_window(), 0.0);
+        assert_eq!(old.effective_rare_centre_radius(), old.window);
         assert_eq!(back.rare_centre_window, None);
+        assert_eq!(back.rare_centre_radius, None);
+        assert_eq!(back.effective_rare_centre_radius(), 2 * back.window);
         assert_eq!(
             back.effective_rare_centre_window(),
             defaults::RARE_CENTRE_WINDOW
@@ -468,6 +520,13 @@ mod tests {
                 "epochs",
                 TrainConfig {
                     epochs: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "rare-centre-radius",
+                TrainConfig {
+                    rare_centre_radius: Some(1_001),
                     ..Default::default()
                 },
             ),

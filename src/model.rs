@@ -230,6 +230,9 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// negatives and CBOW), [`RARE_PAIR`] (skip-gram with shared negatives only); a word with no
     /// flag keeps the drawn radius.
     pub rare: Option<&'a [u8]>,
+    /// The radius of a rare centre's window ([`RARE_CENTRE`]): every context within it trains.
+    /// A value below the window passed to the sentence functions means that window.
+    pub rare_radius: usize,
 }
 
 /// A word rarer than `TrainConfig::rare_full_window`: it trains with the words that also carry
@@ -264,7 +267,22 @@ impl<'a, M: Rows> Model<'a, M> {
             tree: self.tree,
             shared_negatives: self.shared_negatives,
             rare: self.rare,
+            rare_radius: self.rare_radius,
         }
+    }
+
+    /// A rare centre's radius (at least `window`), and the widest radius any centre of a
+    /// sentence uses: the rare centres' where words are flagged, else `window`.
+    fn rare_span(&self, window: usize) -> (usize, usize) {
+        let rare_reach = self.rare_radius.max(window);
+        (
+            rare_reach,
+            if self.rare.is_some() {
+                rare_reach
+            } else {
+                window
+            },
+        )
     }
 
     /// Trains `kind` over one (subsampled) sentence: [`Model::skipgram_sentence`] or
@@ -530,26 +548,34 @@ impl<'a, M: Rows> Model<'a, M> {
             return;
         }
         let dim = self.input.dim();
+        // The widest window any centre uses: a rare centre's, if there are rare centres.
+        let (rare_reach, span) = self.rare_span(window);
         let w = &mut s.window;
         if w.stride < dim
-            || w.h.len() < 2 * window * w.stride
+            || w.h.len() < 2 * span * w.stride
             || w.u.len() < (1 + self.negative) * w.stride
         {
             // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
             // once; the loop below never allocates.
-            *w = Window::new(dim, self.negative, window);
+            *w = Window::new(dim, self.negative, span);
         }
         let ring = &mut s.ring;
-        if !ring.fits(dim, w.stride, window) {
-            *ring = RowRing::new(dim, w.stride, window);
+        if !ring.fits(dim, w.stride, span) {
+            *ring = RowRing::new(dim, w.stride, span);
         }
         for (i, &center) in sentence.iter().enumerate() {
             ring.centre_on(i, sentence, self.input);
             let b = 1 + rng.below(window as u32) as usize;
-            // A rare centre also pairs with words beyond the drawn radius `b`: every one
-            // (`RARE_CENTRE`) or the rare ones (`RARE_PAIR`).
+            // A rare centre also pairs with words beyond the drawn radius `b`: every one within
+            // `rare_reach` (`RARE_CENTRE`) or the rare ones within `window` (`RARE_PAIR`).
             let flags = self.rare.map_or(0, |r| r[center as usize]);
-            let reach = if flags != 0 { window } else { b };
+            let reach = if flags & RARE_CENTRE != 0 {
+                rare_reach
+            } else if flags != 0 {
+                window
+            } else {
+                b
+            };
             let lo = i.saturating_sub(reach);
             let hi = (i + reach + 1).min(n);
             if hi - lo <= 1 {
@@ -572,6 +598,7 @@ impl<'a, M: Rows> Model<'a, M> {
                             && (d <= b
                                 || flags & RARE_CENTRE != 0
                                 || (flags & RARE_PAIR != 0
+                                    && d <= window
                                     && self
                                         .rare
                                         .is_some_and(|r| r[sentence[j] as usize] & RARE_PAIR != 0)))
@@ -627,10 +654,11 @@ impl<'a, M: Rows> Model<'a, M> {
             return;
         }
         let dim = s.h.len();
-        if !s.ring.fits(dim, dim, window) {
+        let (rare_reach, span) = self.rare_span(window);
+        if !s.ring.fits(dim, dim, span) {
             // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
             // once; every later sentence reuses it.
-            s.ring = RowRing::new(dim, dim, window);
+            s.ring = RowRing::new(dim, dim, span);
         }
         for (i, &center) in sentence.iter().enumerate() {
             s.ring.centre_on(i, sentence, self.input);
@@ -638,12 +666,12 @@ impl<'a, M: Rows> Model<'a, M> {
                 self.output.prefetch_row(center as usize);
             }
             let b = 1 + rng.below(window as u32) as usize;
-            // A rare centre (`RARE_CENTRE`) is predicted from the full window.
+            // A rare centre (`RARE_CENTRE`) is predicted from every context within `rare_reach`.
             let b = if self
                 .rare
                 .is_some_and(|r| r[center as usize] & RARE_CENTRE != 0)
             {
-                window
+                rare_reach
             } else {
                 b
             };
@@ -717,6 +745,7 @@ mod tests {
             tree: None,
             shared_negatives: false,
             rare: None,
+            rare_radius: 0,
         };
         // Find a seed whose negatives are distinct and differ from the target, then replay.
         let target = 3u32;
@@ -816,6 +845,7 @@ mod tests {
             tree: None,
             shared_negatives: false,
             rare: None,
+            rare_radius: 0,
         };
         let sentence = [1u32, 2, 0];
         // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
@@ -850,6 +880,7 @@ mod tests {
             tree: None,
             shared_negatives: false,
             rare: None,
+            rare_radius: 0,
         };
         let mut s = Scratch::new(dim, m.negative, 0);
         let mut acc = LossSum::default();
@@ -936,10 +967,11 @@ mod tests {
         let noise = NoiseSampler::new(&[1, 1, 1, 1], 0.75);
         let sigmoid = Sigmoid::new();
         let sentence: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
-        let predictions = |rare: Option<&[u8]>| {
+        let predictions_within = |rare: Option<&[u8]>, rare_radius: usize| {
             let m = Model {
                 shared_negatives: true,
                 rare,
+                rare_radius,
                 ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
             };
             let mut s = Scratch::new(dim, m.negative, 0);
@@ -954,9 +986,13 @@ mod tests {
             );
             acc.predictions
         };
-        let full: u64 = (0..n)
-            .map(|i: usize| (i.min(window) + (n - 1 - i).min(window)) as u64)
-            .sum();
+        let predictions = |rare| predictions_within(rare, 0);
+        let within = |r: usize| -> u64 {
+            (0..n)
+                .map(|i: usize| (i.min(r) + (n - 1 - i).min(r)) as u64)
+                .sum()
+        };
+        let full = within(window);
         let drawn = predictions(None);
         assert!(drawn < full, "{drawn} of {full}");
         // No word rare: the same windows as without the option.
@@ -972,6 +1008,18 @@ mod tests {
         let centre = predictions(Some(&[RARE_CENTRE, 0, 0, 0]));
         let pair0 = predictions(Some(&[RARE_PAIR, 0, 0, 0]));
         assert!(drawn < pair0 && pair0 < centre && centre < full);
+        // A rare centre's radius beyond the window: every pair within it, for rare centres
+        // only; the pair rule keeps the window.
+        let wide = 2 * window + 1;
+        assert_eq!(
+            predictions_within(Some(&[RARE_CENTRE; 4]), wide),
+            within(wide)
+        );
+        assert_eq!(predictions_within(Some(&[RARE_PAIR; 4]), wide), full);
+        let centre_wide = predictions_within(Some(&[RARE_CENTRE, 0, 0, 0]), wide);
+        assert!(centre < centre_wide && centre_wide < within(wide));
+        // A radius below the window means the window.
+        assert_eq!(predictions_within(Some(&[RARE_CENTRE; 4]), 1), full);
         // Both flags: the union of the two rules.
         let both = predictions(Some(&[RARE_CENTRE | RARE_PAIR, RARE_PAIR, 0, 0]));
         assert!(
@@ -1156,6 +1204,7 @@ mod tests {
             tree,
             shared_negatives: false,
             rare: None,
+            rare_radius: 0,
         }
     }
 

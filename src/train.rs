@@ -436,6 +436,12 @@ pub fn train_with(
             tree: tree.as_ref(),
             shared_negatives: config.shared_negatives,
             rare: rare.as_deref(),
+            // Only rare centres widen the window: without them, no wider ring either.
+            rare_radius: if centre_below > 0.0 {
+                config.effective_rare_centre_radius()
+            } else {
+                0
+            },
         },
         subsampler: Subsampler::new(vocab.counts(), config.sample),
         processed: AtomicU64::new(run.as_ref().map_or(0, |r| r.processed)),

@@ -388,6 +388,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             "lr_hold": config.effective_lr_hold(),
             "rare_full_window": config.effective_rare_full_window(),
             "rare_centre_window": config.effective_rare_centre_window(),
+            "rare_centre_radius": config.effective_rare_centre_radius(),
             "threads": config.effective_threads(),
             "output_init": config.effective_output_init(),
         },
