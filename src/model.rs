@@ -239,7 +239,7 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
 /// this flag anywhere within the window, not only within the radius the dynamic window drew.
 pub const RARE_PAIR: u8 = 1;
 /// A word rarer than `TrainConfig::rare_centre_window`: as a centre, it trains with (skip-gram)
-/// or is predicted from (CBOW) every context within the window.
+/// or is predicted from (CBOW) every context within [`Model::rare_radius`] (at least the window).
 pub const RARE_CENTRE: u8 = 2;
 
 /// Loss summed over a batch of predictions.
