@@ -90,6 +90,8 @@ pub struct Window {
     pub dh: Vec<f32>,
     /// Output row ids: the centre, then the negatives.
     pub out_ids: Vec<u32>,
+    /// The next centre's output row ids, drawn (and their rows prefetched) one centre ahead.
+    pub next_ids: Vec<u32>,
     /// For each output row, the index of the first occurrence of its id.
     pub out_slot: Vec<u32>,
     /// Copies of the output rows.
@@ -111,6 +113,7 @@ impl Window {
             h: vec![0.0; m * stride],
             dh: vec![0.0; m * stride],
             out_ids: Vec::with_capacity(n),
+            next_ids: Vec::with_capacity(n),
             out_slot: Vec::with_capacity(n),
             u: vec![0.0; n * stride],
             du: vec![0.0; n * stride],
@@ -268,6 +271,23 @@ impl<'a, M: Rows> Model<'a, M> {
             shared_negatives: self.shared_negatives,
             rare: self.rare,
             rare_radius: self.rare_radius,
+        }
+    }
+
+    /// `ids` = `centre` and its negatives (fewer if the noise has almost no other word), their
+    /// output rows prefetched.
+    #[inline]
+    fn draw_outputs(&self, centre: u32, ids: &mut Vec<u32>, rng: &mut Rng) {
+        ids.clear();
+        ids.push(centre);
+        for _ in 0..self.negative {
+            match self.noise.sample_except(centre, rng) {
+                Some(x) => ids.push(x),
+                None => break,
+            }
+        }
+        for &id in ids.iter() {
+            self.output.prefetch_row(id as usize);
         }
     }
 
@@ -563,9 +583,19 @@ impl<'a, M: Rows> Model<'a, M> {
         if !ring.fits(dim, w.stride, span) {
             *ring = RowRing::new(dim, w.stride, span);
         }
+        // Each centre's radius and output rows (itself and its negatives) are drawn one centre
+        // ahead, so that the rows' cache misses overlap with the window before. The draws come
+        // in the same order as drawn in place (radius, then negatives, centre by centre).
+        let mut next_b = 1 + rng.below(window as u32) as usize;
+        self.draw_outputs(sentence[0], &mut w.next_ids, rng);
         for (i, &center) in sentence.iter().enumerate() {
             ring.centre_on(i, sentence, self.input);
-            let b = 1 + rng.below(window as u32) as usize;
+            let b = next_b;
+            std::mem::swap(&mut w.out_ids, &mut w.next_ids);
+            if let Some(&next) = sentence.get(i + 1) {
+                next_b = 1 + rng.below(window as u32) as usize;
+                self.draw_outputs(next, &mut w.next_ids, rng);
+            }
             // A rare centre also pairs with words beyond the drawn radius `b`: every one within
             // `rare_reach` (`RARE_CENTRE`) or the rare ones within `window` (`RARE_PAIR`).
             let flags = self.rare.map_or(0, |r| r[center as usize]);
@@ -580,14 +610,6 @@ impl<'a, M: Rows> Model<'a, M> {
             let hi = (i + reach + 1).min(n);
             if hi - lo <= 1 {
                 continue;
-            }
-            w.out_ids.clear();
-            w.out_ids.push(center);
-            for _ in 0..self.negative {
-                match self.noise.sample_except(center, rng) {
-                    Some(x) => w.out_ids.push(x),
-                    None => break,
-                }
             }
             w.pos.clear();
             w.pos.extend(
@@ -605,9 +627,6 @@ impl<'a, M: Rows> Model<'a, M> {
                     })
                     .map(|j| j as u32),
             );
-            for &id in &w.out_ids {
-                self.output.prefetch_row(id as usize);
-            }
             let (m, k1, st) = (w.pos.len(), w.out_ids.len(), w.stride);
             gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
             for (h, &p) in w.h.chunks_exact_mut(st).zip(&w.pos) {

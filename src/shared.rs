@@ -8,8 +8,10 @@
 //!
 //! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`](std::sync::atomic::AtomicU64)), accessed only with
 //! `Ordering::Relaxed` loads and stores. Concurrent access to atomics is never a data race, so
-//! this module contains no `unsafe` code (the crate denies it everywhere but in the
-//! dispatch code that `multiversion` generates for `kernels`). A lost update is still
+//! no element is ever touched by `unsafe` code: the one `unsafe` block here is the x86-64
+//! cache-prefetch hint in [`SharedMatrix::prefetch_row`], which reads and writes no memory (the
+//! crate denies `unsafe` everywhere else but in the dispatch code that `multiversion` generates
+//! for `kernels`). A lost update is still
 //! possible (load, add, store is not one atomic read-modify-write); that is the algorithmic race
 //! Hogwild accepts, now with defined behaviour. On x86-64 a relaxed load or store of a `u64` is
 //! a plain `mov`, so the cost is only that loops over atomics are not auto-vectorised: rows are
@@ -235,16 +237,33 @@ mod sound {
             }
         }
 
-        /// Starts loading row `r` into cache: one relaxed load per 64-byte line, so the misses of
-        /// several rows overlap instead of being paid one row at a time.
+        /// Starts loading row `r` into cache. On x86-64, one `prefetcht0` per 64-byte line: a
+        /// hint that retires at once, so the loads overlap with the work before the row is used.
+        /// Elsewhere, one relaxed load per line, so that at least the misses of several rows
+        /// overlap instead of being paid one row at a time.
         #[inline]
         pub fn prefetch_row(&self, r: usize) {
             let row = self.row(r);
-            let mut x = 0u64;
-            for a in row.iter().step_by(8) {
-                x ^= a.load(Relaxed);
+            #[cfg(target_arch = "x86_64")]
+            for a in row.iter().step_by(8).chain(row.last()) {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                // SAFETY: `prefetcht0` (SSE, which every x86-64 CPU has) only hints the cache:
+                // it has no architectural effect and never faults, whatever the address; here
+                // the address is inside a live row besides. No memory is read or written, so
+                // it cannot race with the relaxed accesses of other threads.
+                #[allow(unsafe_code)]
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(a.as_ptr().cast::<i8>().cast_const())
+                };
             }
-            std::hint::black_box(x);
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let mut x = 0u64;
+                for a in row.iter().step_by(8) {
+                    x ^= a.load(Relaxed);
+                }
+                std::hint::black_box(x);
+            }
         }
 
         /// The matrix as plain floats, once no other thread holds a reference.
