@@ -141,8 +141,8 @@ pub struct TrainConfig {
     pub lr_hold: Option<f32>,
     /// Skip-gram with shared negatives, CBOW: a centre rarer than this relative frequency
     /// (count / in-vocabulary tokens) trains with every context word within
-    /// --rare-centre-radius, not only within the radius the dynamic window drew [default: 1.5e-5 for skip-gram with negative
-    /// sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
+    /// --rare-centre-radius, not only within the radius the dynamic window drew [default:
+    /// 1.5e-5 for skip-gram with negative sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
     /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before) and for CBOW with
     /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
     /// bench/NOTES.md, "Rare centres"].

@@ -976,6 +976,44 @@ mod tests {
         assert!(close(&output.into_vec(), &out));
     }
 
+    /// Skip-gram with shared negatives draws each centre's radius and negatives one centre
+    /// ahead (to prefetch the output rows), but in word2vec's order: radius, then negatives,
+    /// centre by centre. Replaying that order predicts how many pairs trained.
+    #[test]
+    fn draws_one_centre_ahead_keep_their_order() {
+        let (dim, window, negative, n) = (4, 4, 3, 60);
+        let input = SharedMatrix::zeros(5, dim);
+        let output = SharedMatrix::zeros(5, dim);
+        let noise = NoiseSampler::new(&[5, 4, 3, 2, 1], 0.75);
+        let sigmoid = Sigmoid::new();
+        let m = Model {
+            negative,
+            shared_negatives: true,
+            ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
+        };
+        let sentence: Vec<u32> = (0..n).map(|i| (i * 3 % 5) as u32).collect();
+        let mut s = Scratch::new(dim, negative, 0);
+        let mut acc = LossSum::default();
+        m.skipgram_sentence(
+            &sentence,
+            window,
+            0.0,
+            &mut Rng::new(9, 0),
+            &mut s,
+            &mut acc,
+        );
+        let mut rng = Rng::new(9, 0);
+        let mut expected = 0u64;
+        for (i, &centre) in sentence.iter().enumerate() {
+            let b = 1 + rng.below(window as u32) as usize;
+            for _ in 0..negative {
+                noise.sample_except(centre, &mut rng);
+            }
+            expected += (i.min(b) + (n - 1 - i).min(b)) as u64;
+        }
+        assert_eq!(acc.predictions, expected);
+    }
+
     /// Rare pairs train across the full window; everything else keeps the drawn radius, with
     /// the same random draws as without rare words.
     #[test]
