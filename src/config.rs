@@ -31,15 +31,15 @@ pub mod defaults {
     /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
     pub const MIN_LR_FRACTION: f32 = 1e-4;
     /// Skip-gram with shared negatives holds the starting lr for this fraction of the run
-    /// before the linear decay begins (measured: bench/NOTES.md, "Learning-rate schedule").
+    /// before the linear decay begins (measured: benchsuite/NOTES.md, "Learning-rate schedule").
     pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
     /// Skip-gram with shared negatives and CBOW with negative sampling train every centre
     /// rarer than this relative frequency with every context word within the full window
-    /// (measured: bench/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
+    /// (measured: benchsuite/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
     /// 17M-token corpus it was measured on).
     pub const RARE_CENTRE_WINDOW: f64 = 1.5e-5;
     /// Skip-gram with shared negatives gives those rare centres a window of this many times
-    /// `--window` (measured: bench/NOTES.md, "A wider window for rare centres").
+    /// `--window` (measured: benchsuite/NOTES.md, "A wider window for rare centres").
     pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
@@ -69,7 +69,7 @@ pub enum OutputInit {
     /// All zeros, as word2vec.c, fastText and gensim start it.
     Zero,
     /// Uniform in `±1/dim`, as finalfrontier starts it. With CBOW and negative sampling this
-    /// scored higher on both analogies and WordSim-353 across seeds (bench/NOTES.md).
+    /// scored higher on both analogies and WordSim-353 across seeds (benchsuite/NOTES.md).
     Uniform,
 }
 
@@ -134,7 +134,7 @@ pub struct TrainConfig {
     pub lr: Option<f32>,
     /// Fraction of the run trained at the starting lr before its linear decay to zero begins
     /// [default: 1/3 for skip-gram with negative sampling and shared negatives (analogies
-    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; bench/NOTES.md), 0 otherwise:
+    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; benchsuite/NOTES.md), 0 otherwise:
     /// word2vec.c's decay from the first word].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
@@ -145,7 +145,7 @@ pub struct TrainConfig {
     /// 1.5e-5 for skip-gram with negative sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
     /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before) and for CBOW with
     /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
-    /// bench/NOTES.md, "Rare centres"].
+    /// benchsuite/NOTES.md, "Rare centres"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_window")]
     pub rare_centre_window: Option<f64>,
@@ -153,14 +153,14 @@ pub struct TrainConfig {
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
     /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
-    /// the window's radius, for ~12% more CPU time), --window otherwise; bench/NOTES.md, "A
+    /// the window's radius, for ~12% more CPU time), --window otherwise; benchsuite/NOTES.md, "A
     /// wider window for rare centres"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default = "legacy_rare_radius")]
     pub rare_centre_radius: Option<usize>,
     /// Skip-gram with shared negatives: a centre and a context word both rarer than this
     /// relative frequency train together at any distance within --window [default: 0, off;
-    /// the default before --rare-centre-window, which scores higher (bench/NOTES.md)].
+    /// the default before --rare-centre-window, which scores higher (benchsuite/NOTES.md)].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_rare_window")]
     pub rare_full_window: Option<f64>,
@@ -172,7 +172,7 @@ pub struct TrainConfig {
     pub threads: Option<usize>,
     /// Skip-gram with negative sampling: the context words of one window share one draw of
     /// negatives and train as one minibatch (HogBatch), about 1.6x faster and slightly more
-    /// accurate (bench/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
+    /// accurate (benchsuite/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
     /// the other losses already make one prediction per window and ignore it.
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
         action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true"))]

@@ -31,33 +31,28 @@
 //! ```
 #![deny(missing_docs, unsafe_code)]
 
-pub mod checkpoint;
+// The public API: settings, training, the vectors and their queries, the file formats, errors.
 pub mod config;
-pub mod corpus;
-pub mod embeddings;
 pub mod error;
-pub mod eval;
-pub mod huffman;
-pub mod io;
-pub mod kernels;
-pub mod model;
-pub mod overlay;
-#[cfg(feature = "plot")]
-pub mod plot;
-pub mod project;
-pub mod ring;
-pub mod rng;
-pub mod sampler;
-pub mod search;
-pub mod shared;
-pub mod train;
-pub mod vocab;
+pub mod formats;
+pub mod query;
+pub mod viz;
 
-pub use checkpoint::{Checkpoint, CheckpointPlan};
+// Internals, public only for the benches, the fuzz targets and the binary's progress text.
+#[doc(hidden)]
+pub mod objective;
+#[doc(hidden)]
+pub mod rng;
+#[doc(hidden)]
+pub mod text;
+#[doc(hidden)]
+pub mod train;
+
 pub use config::{Loss, ModelKind, OutputInit, TrainConfig};
-pub use embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use error::{Error, Result};
-pub use eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};
-pub use io::Format;
+pub use formats::checkpoint::{Checkpoint, CheckpointPlan};
+pub use formats::word2vec::Format;
+pub use query::embeddings::{AnalogyMethod, Embeddings, LoadOptions};
+pub use query::eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};
+pub use text::vocab::Vocab;
 pub use train::{Progress, TrainOptions, TrainOutput, TrainStats, train, train_with};
-pub use vocab::Vocab;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use w2v::Vocab;
-use w2v::corpus::Corpus;
+use w2v::text::corpus::Corpus;
 
 fn shared_corpus() -> Option<&'static Path> {
     let p = Path::new(concat!(

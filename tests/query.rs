@@ -3,7 +3,7 @@
 //! `tests/fixtures/vectors.bin.gz`: 8,000 words × 32 dimensions, trained by
 //! `w2v train data/sample.txt.gz -o vectors.bin --dim 32 --max-vocab 8000 --threads 1 --seed 1`.
 //! `tests/fixtures/gensim_expected.json`: gensim 4.4.0's scores of that file, made by
-//! `bench/gensim_eval.py tests/fixtures/vectors.bin.gz --restrict 30000 2000`.
+//! `benchsuite/gensim_eval.py tests/fixtures/vectors.bin.gz --restrict 30000 2000`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

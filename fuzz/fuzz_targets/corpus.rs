@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use w2v::corpus::{Corpus, MAX_TOKEN_BYTES, Shard, Token, is_space};
+use w2v::text::corpus::{Corpus, MAX_TOKEN_BYTES, Shard, Token, is_space};
 
 fn tokens(s: &mut Shard, limit: usize, out: &mut Vec<Vec<u8>>) -> Option<()> {
     for _ in 0..limit {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use w2v::Format;
-use w2v::io::{read_from, write_to};
+use w2v::formats::word2vec::{read_from, write_to};
 
 fuzz_target!(|data: &[u8]| {
     for format in [Format::Bin, Format::Text] {

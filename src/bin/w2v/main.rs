@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use w2v::io::AtomicFile;
+use w2v::formats::atomic::AtomicFile;
 use w2v::{Format, Progress, TrainConfig};
 
 mod plot;
@@ -203,7 +203,7 @@ impl Reporter {
                     self.line(&format!(
                         "warning: skipped {} tokens longer than {} bytes",
                         stats.long_tokens,
-                        w2v::corpus::MAX_TOKEN_BYTES
+                        w2v::text::corpus::MAX_TOKEN_BYTES
                     ));
                 }
                 self.started = Instant::now();
@@ -373,7 +373,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     });
     rep.finish();
     let trained = result?;
-    out.commit(|w| w2v::io::write_to(w, &trained.embeddings, format))?;
+    out.commit(|w| w2v::formats::word2vec::write_to(w, &trained.embeddings, format))?;
     let s = &trained.stats;
     let info = serde_json::json!({
         "w2v_version": env!("CARGO_PKG_VERSION"),

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use w2v::plot::{PlotPoint, draw};
-use w2v::project::{Projection, project};
+use w2v::viz::plot::{PlotPoint, draw};
+use w2v::viz::project::{Projection, project};
 
 use crate::query::VectorsArgs;
 

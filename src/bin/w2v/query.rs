@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde_json::json;
-use w2v::eval::{QUESTIONS_WORDS, WORDSIM353};
+use w2v::query::eval::{QUESTIONS_WORDS, WORDSIM353};
 use w2v::{
     AnalogyMethod, AnalogyOptions, AnalogyReport, Embeddings, Format, LoadOptions,
     SimilarityOptions, SimilarityReport,
@@ -249,7 +249,7 @@ fn pct(c: usize, n: usize) -> String {
     }
 }
 
-fn warn_malformed(file: &Path, m: &[w2v::eval::Malformed]) {
+fn warn_malformed(file: &Path, m: &[w2v::query::eval::Malformed]) {
     for x in m.iter().take(5) {
         eprintln!(
             "warning: {}, line {}: {} (skipped)",

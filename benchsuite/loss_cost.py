@@ -10,7 +10,7 @@ of the corpus followed by the vocabulary's words on one-word lines (no predictio
 in the vocabulary), so that it finishes. Prints a table, fits the slope of log(time) against
 log(V) per loss, and writes a log-log plot as SVG (no plotting library).
 
-Usage: bench/loss_cost.py [--corpus FILE] [--out DIR] [--svg FILE]
+Usage: benchsuite/loss_cost.py [--corpus FILE] [--out DIR] [--svg FILE]
   --corpus: default /tmp/enwiki20M.txt, the first 20 MB of the shared 100 MB corpus
             (`zcat ../shared/data/enwiki_text8style_100M.gz | head -c 20000000`).
 """

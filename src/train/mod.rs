@@ -1,24 +1,31 @@
 //! The trainer: vocabulary pass, Hogwild worker threads, learning-rate schedule, progress.
 
+pub mod overlay;
+pub mod ring;
+pub mod sampler;
+pub mod shared;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::sync::{Barrier, Condvar, Mutex, MutexGuard, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::checkpoint::{self, Checkpoint, CheckpointPlan, RunState, WorkerState, WorkerTotals};
 use crate::config::{Loss, OutputInit, TrainConfig, defaults};
-use crate::corpus::{Corpus, Shard};
-use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::eval::AnalogyOptions;
-use crate::huffman::Huffman;
-use crate::kernels::Sigmoid;
-use crate::model::{LossSum, Model, RARE_CENTRE, RARE_PAIR, Scratch, Window};
-use crate::overlay::{Layer, Overlay, merge};
+use crate::formats::checkpoint::{
+    self, Checkpoint, CheckpointPlan, RunState, WorkerState, WorkerTotals,
+};
+use crate::objective::huffman::Huffman;
+use crate::objective::kernels::Sigmoid;
+use crate::objective::{LossSum, Model, RARE_CENTRE, RARE_PAIR, Scratch, Window};
+use crate::query::embeddings::Embeddings;
+use crate::query::eval::AnalogyOptions;
 use crate::rng::Rng;
-use crate::sampler::{NoiseSampler, Subsampler};
-use crate::shared::{Rows, SharedMatrix};
-use crate::vocab::{Vocab, VocabStats};
+use crate::text::corpus::{Corpus, Shard};
+use crate::text::vocab::{Vocab, VocabStats};
+use crate::train::overlay::{Layer, Overlay, merge};
+use crate::train::sampler::{NoiseSampler, Subsampler};
+use crate::train::shared::{Rows, SharedMatrix};
 
 /// Words a worker processes between updates of the shared progress counter and its lr.
 const SYNC_WORDS: u64 = 10_000;
@@ -935,7 +942,7 @@ fn round_words(tokens_per_epoch: u64, threads: usize) -> u64 {
     (tokens_per_epoch / threads as u64 / 32).clamp(1_000, MAX_ROUND_WORDS)
 }
 
-/// The longest round (measured in `bench/NOTES.md`: longer rounds wait less at the barriers,
+/// The longest round (measured in `benchsuite/NOTES.md`: longer rounds wait less at the barriers,
 /// shorter ones see the other threads' updates sooner).
 const MAX_ROUND_WORDS: u64 = 200_000;
 
@@ -945,7 +952,7 @@ const PARK: u8 = 1;
 const EXIT: u8 = 2;
 const FINISH: u8 = 3;
 
-/// The meeting points of deterministic training ([`crate::overlay`]).
+/// The meeting points of deterministic training ([`crate::train::overlay`]).
 struct Rounds {
     barrier: Barrier,
     /// Each thread's layers (input, output), published for the merge.
@@ -972,7 +979,7 @@ impl Rounds {
     }
 }
 
-/// A deterministic worker (see [`crate::overlay`]): trains [`ROUND_WORDS`] words into its own
+/// A deterministic worker (see [`crate::train::overlay`]): trains [`ROUND_WORDS`] words into its own
 /// layers, then meets the others to merge them in thread order. Its lr follows the words read
 /// by all threads before the round plus its own in the round times the thread count, so it too
 /// is independent of timing.

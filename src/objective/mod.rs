@@ -19,7 +19,7 @@
 //! same in distribution as with the centre as input (`−log σ(u_o·v_c) − …`); the two differ
 //! only in the order of SGD updates. Measured on the 100 MB corpus (standard settings), this
 //! convention gives 0.372 analogy accuracy against 0.359 with centre input, and is faster
-//! because the centre's output row stays in cache across its window (`bench/NOTES.md`).
+//! because the centre's output row stays in cache across its window (`benchsuite/NOTES.md`).
 //!
 //! Each term is one [`logistic_step`]; the input gradient of the whole prediction is
 //! accumulated in `grad` from each output row *before* that row is changed, and added to `v_o`
@@ -39,13 +39,16 @@
 //! - **full softmax** ([`Model::predict_softmax`]): `ℓ = logsumexp_j(u_j·h) − u_target·h`, every
 //!   output row updated, O(V).
 
+pub mod huffman;
+pub mod kernels;
+
 use crate::config::{Loss, ModelKind};
-use crate::huffman::Huffman;
-use crate::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
-use crate::ring::RowRing;
+use crate::objective::huffman::Huffman;
+use crate::objective::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use crate::rng::Rng;
-use crate::sampler::NoiseSampler;
-use crate::shared::{Rows, SharedMatrix};
+use crate::train::ring::RowRing;
+use crate::train::sampler::NoiseSampler;
+use crate::train::shared::{Rows, SharedMatrix};
 
 /// Thread-local buffers, allocated once per worker so the hot loop never allocates.
 pub struct Scratch {
@@ -533,7 +536,7 @@ impl<'a, M: Rows> Model<'a, M> {
                 };
                 acc.loss += l as f64;
                 acc.predictions += 1;
-                // Added, not stored (bench/NOTES.md, "Lost updates").
+                // Added, not stored (benchsuite/NOTES.md, "Lost updates").
                 self.input.add_to_row(ctx as usize, &s.grad);
             }
             if ns {

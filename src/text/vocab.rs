@@ -8,8 +8,8 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use crate::corpus::{Corpus, ReadStats, Token};
 use crate::error::{Error, Result};
+use crate::text::corpus::{Corpus, ReadStats, Token};
 
 /// Words kept for training, most frequent first (ties by word bytes, ascending).
 #[derive(Clone, Debug, Default)]

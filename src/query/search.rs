@@ -9,8 +9,8 @@
 //! exactly in `f32`. No row of the true top `m` can be dropped (its exact score is at least that
 //! threshold), so the answer is the exact scan's, at a fraction of the memory traffic.
 
-use crate::embeddings::{TopK, available_threads};
-use crate::kernels;
+use crate::objective::kernels;
+use crate::query::embeddings::{TopK, available_threads};
 
 /// Matrices with at least this many floats use the quantised first pass.
 pub(crate) const QUANTIZED_MIN_FLOATS: usize = 1 << 24;

@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::corpus::ShardPos;
 use crate::error::{Error, Result};
-use crate::io::AtomicFile;
-use crate::model::LossSum;
-use crate::shared::SharedMatrix;
-use crate::vocab::{Vocab, VocabStats};
+use crate::formats::atomic::AtomicFile;
+use crate::objective::LossSum;
+use crate::text::corpus::ShardPos;
+use crate::text::vocab::{Vocab, VocabStats};
+use crate::train::shared::SharedMatrix;
 
 const MAGIC: &[u8; 8] = b"W2VCKPT\0";
 const VERSION: u32 = 1;

@@ -13,18 +13,18 @@
 //! `k` such moves overshoots by `k − 1` of them, which is stable for `k = 2` (it oscillates
 //! without growing) and diverged for 3 and 4 threads on a small corpus, while the plain mean
 //! halves what two threads learn on the 100 MB corpus (analogy 0.32 against 0.38). Twice the
-//! mean keeps the two-thread behaviour and stays stable beyond (`bench/NOTES.md`,
+//! mean keeps the two-thread behaviour and stays stable beyond (`benchsuite/NOTES.md`,
 //! "Deterministic rounds"). The merge is split between the threads by row
 //! (`row % threads`), so no two threads write one row; a second barrier ends it. Every value any thread computes then depends only on the seed, the thread count and
 //! the corpus, never on timing, so the output is bit-identical run to run.
 //!
 //! What it costs: a thread sees the other threads' updates one round late instead of almost at
 //! once, each touched row is copied twice more (into the layer and back), and threads wait for
-//! the slowest at every barrier (`bench/NOTES.md` has the measured speed and quality).
+//! the slowest at every barrier (`benchsuite/NOTES.md` has the measured speed and quality).
 
 use std::cell::RefCell;
 
-use crate::shared::{Rows, SharedMatrix};
+use crate::train::shared::{Rows, SharedMatrix};
 
 /// One thread's private rows of one matrix during a round.
 #[derive(Default)]

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
-use crate::io::AtomicFile;
+use crate::formats::atomic::AtomicFile;
 
 /// One point of a plot.
 #[derive(Clone, Debug)]

@@ -25,8 +25,8 @@ pub use racy::SharedMatrix;
 #[cfg(not(feature = "unsafe-hogwild"))]
 pub use sound::SharedMatrix;
 
-/// Row access to a training matrix, as the objectives in [`crate::model`] use it: the shared
-/// Hogwild matrix itself, or one thread's private layer over it ([`crate::overlay::Overlay`],
+/// Row access to a training matrix, as the objectives in [`crate::objective`] use it: the shared
+/// Hogwild matrix itself, or one thread's private layer over it ([`crate::train::overlay::Overlay`],
 /// for `--deterministic`). Rows are copied in and out; the arithmetic runs on the copies.
 pub trait Rows {
     /// Row length.
@@ -77,7 +77,7 @@ mod sound {
     /// A `rows × dim` matrix of `f32` that many threads may read and write at once.
     ///
     /// Elements are stored in pairs, one [`AtomicU64`] per two floats, which halves the number of
-    /// load and store instructions of a row copy (measured: see `bench/NOTES.md`). All accesses
+    /// load and store instructions of a row copy (measured: see `benchsuite/NOTES.md`). All accesses
     /// are 64-bit, never mixed-size. An odd `dim` gets one padding float per row, never exposed.
     pub struct SharedMatrix {
         data: Box<[AtomicU64]>,
@@ -214,7 +214,7 @@ mod sound {
         /// every Hogwild trainer, but only those within one element's load and store). Works
         /// 64 floats at a time through a local array: the atomic words are copied in and out
         /// whole (64-bit moves, no per-float unpacking) and the additions are vector
-        /// instructions (measured: bench/NOTES.md, "Lost updates").
+        /// instructions (measured: benchsuite/NOTES.md, "Lost updates").
         #[inline]
         pub fn add_to_row(&self, r: usize, src: &[f32]) {
             let row = self.row(r);

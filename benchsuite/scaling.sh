@@ -2,7 +2,7 @@
 # Thread scaling of w2v training: 1 and 2 threads (or THREADS="1 2 4"), alternating, median
 # training words/s of RUNS runs each, and the speed-up over 1 thread.
 #
-# Usage: bench/scaling.sh [CORPUS] [-- extra w2v train flags]
+# Usage: benchsuite/scaling.sh [CORPUS] [-- extra w2v train flags]
 #   CORPUS  default ../shared/data/enwiki_text8style_100M.gz; a plain-text slice (e.g. the
 #           first 20 MB, decompressed) gives the same ratios in a fraction of the time.
 # Environment: W2V (binary, default target/release/w2v), RUNS (default 3), THREADS (default

@@ -7,10 +7,10 @@ fastText (PyPI package `fasttext`, no subwords) alternately, with the standard c
 0.05 CBOW, 2 threads), and prints one markdown table: whole-process wall time and training
 words/s (medians over runs), words/s relative to the C tool, peak RSS, and the mean analogy
 accuracy (questions-words, lowercased, restricted to the 30,000 most frequent words, 3CosAdd)
-and WordSim-353 Spearman, scored with gensim (bench/score.py).
+and WordSim-353 Spearman, scored with gensim (benchsuite/score.py).
 
 Setup (once):  python3 -m venv ../peers-venv && ../peers-venv/bin/pip install gensim fasttext word2vec
-Run:           ../peers-venv/bin/python bench/compare.py --runs 3
+Run:           ../peers-venv/bin/python benchsuite/compare.py --runs 3
 Inputs: --corpus (default ../shared/data/enwiki_text8style_100M.gz), --eval dir with
 questions-words.txt and wordsim353.tsv (default ../shared/data/eval).
 """

@@ -2,9 +2,9 @@
 # Times w2v's query side: loading a large binary file, one `similar` query over a 1M-word
 # vocabulary, and `eval` over the Google analogy set; gensim beside it when available.
 #
-# Usage: bench/queries.sh VECTORS.bin [OUT_DIR]
-#   VECTORS.bin  a trained 100-dimensional model (e.g. from bench/compare.py --keep-vectors)
-#   OUT_DIR      scratch space for the synthetic 1,000,000 x 300 file (1.2 GB; default bench/out)
+# Usage: benchsuite/queries.sh VECTORS.bin [OUT_DIR]
+#   VECTORS.bin  a trained 100-dimensional model (e.g. from benchsuite/compare.py --keep-vectors)
+#   OUT_DIR      scratch space for the synthetic 1,000,000 x 300 file (1.2 GB; default benchsuite/out)
 # Environment: W2V (binary, default target/release/w2v), PYTHON (with numpy and gensim, default
 # ../peers-venv/bin/python), RUNS (default 3). Prints medians.
 set -euo pipefail
@@ -13,7 +13,7 @@ W2V=${W2V:-$ROOT/target/release/w2v}
 PYTHON=${PYTHON:-$ROOT/../peers-venv/bin/python}
 RUNS=${RUNS:-3}
 VEC=$1
-OUT=${2:-$ROOT/bench/out}
+OUT=${2:-$ROOT/benchsuite/out}
 mkdir -p "$OUT"
 BIG=$OUT/big-1M-300.bin
 QW=$ROOT/data/eval/questions-words.txt

@@ -1,4 +1,4 @@
-//! word2vec's binary and text formats, and atomic file writing.
+//! word2vec's binary and text formats.
 //!
 //! - **binary**: `"V D\n"`, then per word: the word's bytes, a space, `D` little-endian `f32`,
 //!   and `"\n"` (word2vec.c's `-binary 1`).
@@ -8,12 +8,13 @@
 //! Both are read by gensim's `KeyedVectors.load_word2vec_format` unchanged. Words are bytes:
 //! invalid UTF-8 is written and read back as is.
 
-use std::fs::{self, File};
-use std::io::{self as stdio, BufRead, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{self as stdio, BufRead, BufReader, Read, Write};
+use std::path::Path;
 
-use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
+use crate::formats::atomic::AtomicFile;
+use crate::query::embeddings::Embeddings;
 
 /// A word2vec file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,78 +49,6 @@ impl Format {
         match self {
             Format::Bin => "binary",
             Format::Text => "text",
-        }
-    }
-}
-
-/// A file being written: a temporary file in the target's directory, renamed over the target
-/// by [`AtomicFile::commit`], removed if dropped uncommitted. Creating it early checks that the
-/// target is writable before any long computation.
-pub struct AtomicFile {
-    target: PathBuf,
-    temp: PathBuf,
-    file: Option<File>,
-}
-
-impl AtomicFile {
-    /// Creates the temporary file next to `target`.
-    pub fn create(target: &Path) -> Result<Self> {
-        let err = |e| Error::io("cannot write", target, e);
-        if target.is_dir() {
-            return Err(err(stdio::Error::other("is a directory")));
-        }
-        let name = target
-            .file_name()
-            .ok_or_else(|| err(stdio::Error::other("not a file name")))?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".tmp{}", std::process::id()));
-        let temp = dir.join(temp_name);
-        let file = File::create(&temp).map_err(err)?;
-        Ok(AtomicFile {
-            target: target.to_path_buf(),
-            temp,
-            file: Some(file),
-        })
-    }
-
-    /// Writes the content with `write`, flushes it to disk and renames it over the target.
-    pub fn commit(
-        mut self,
-        write: impl FnOnce(&mut BufWriter<&File>) -> stdio::Result<()>,
-    ) -> Result<()> {
-        let err = |e| Error::io("cannot write", &self.target, e);
-        let file = self.file.take().expect("file present until commit");
-        {
-            let mut w = BufWriter::with_capacity(1 << 20, &file);
-            write(&mut w).map_err(err)?;
-            w.flush().map_err(err)?;
-        }
-        file.sync_all().map_err(err)?;
-        drop(file);
-        fs::rename(&self.temp, &self.target).map_err(err)?;
-        if let Some(dir) = self.target.parent()
-            && let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            })
-        {
-            let _ = d.sync_all();
-        }
-        self.temp = PathBuf::new();
-        Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.temp.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.temp);
         }
     }
 }
@@ -474,7 +403,7 @@ mod tests {
         #[test]
         fn any_words_and_floats_round_trip(
             words in proptest::collection::btree_set(
-                proptest::collection::vec(any::<u8>().prop_filter("no separators", |b| !crate::corpus::is_space(*b)), 1..12),
+                proptest::collection::vec(any::<u8>().prop_filter("no separators", |b| !crate::text::corpus::is_space(*b)), 1..12),
                 1..8),
             dim in 1usize..6,
             seed in any::<u32>(),

@@ -13,9 +13,9 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
-use crate::io::{self, Format};
-use crate::kernels;
-use crate::search::{self, QUANTIZED_MIN_FLOATS, Quantized};
+use crate::formats::word2vec::{self, Format};
+use crate::objective::kernels;
+use crate::query::search::{self, QUANTIZED_MIN_FLOATS, Quantized};
 
 /// Word vectors: `len()` words, each with a `dim()`-float vector, most frequent first when
 /// produced by the trainer (and in every word2vec file by convention).
@@ -107,7 +107,7 @@ impl Embeddings {
     pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
-        let mut e = io::read_word2vec(path, format, opts.limit)?;
+        let mut e = word2vec::read_word2vec(path, format, opts.limit)?;
         if opts.lossy_utf8 {
             let words = std::mem::take(&mut e.words)
                 .into_iter()
@@ -123,7 +123,7 @@ impl Embeddings {
 
     /// Saves in word2vec format, atomically (temp file + rename).
     pub fn save(&self, path: impl AsRef<Path>, format: Format) -> Result<()> {
-        io::write_word2vec(path.as_ref(), self, format)
+        word2vec::write_word2vec(path.as_ref(), self, format)
     }
 
     /// Number of words.
@@ -324,7 +324,7 @@ impl Embeddings {
     /// The `k` rows closest by cosine to the vector `q` among the first `restrict` rows (all when
     /// `None`), rows in `exclude` left out; best first, ties to the lower index. Scans with all
     /// cores when the matrix is large, and above 16M floats through an `i8` copy of the matrix
-    /// (built on first use, a quarter of its size) with exact rescoring: see [`crate::search`].
+    /// (built on first use, a quarter of its size) with exact rescoring: see [`crate::query::search`].
     pub fn nearest_to_vector(
         &self,
         q: &[f32],

@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::embeddings::{AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads};
 use crate::error::{Error, Result};
-use crate::kernels;
+use crate::objective::kernels;
+use crate::query::embeddings::{AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads};
 
 /// Google's analogy questions (Mikolov et al. 2013, Apache-2.0), built into the library.
-pub const QUESTIONS_WORDS: &str = include_str!("../data/eval/questions-words.txt");
+pub const QUESTIONS_WORDS: &str = include_str!("../../data/eval/questions-words.txt");
 /// WordSimilarity-353 (Finkelstein et al. 2002), as redistributed by gensim, built in.
-pub const WORDSIM353: &str = include_str!("../data/eval/wordsim353.tsv");
+pub const WORDSIM353: &str = include_str!("../../data/eval/wordsim353.tsv");
 
 /// Options for [`Embeddings::evaluate_analogies`].
 #[derive(Clone, Debug)]
@@ -592,7 +592,7 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embeddings::tests::emb;
+    use crate::query::embeddings::tests::emb;
 
     fn planted() -> Embeddings {
         emb(

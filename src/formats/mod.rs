@@ -1,0 +1,6 @@
+//! Files: word2vec's binary and text vectors, training checkpoints, and the atomic writes
+//! every file goes through.
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod word2vec;
