@@ -62,7 +62,7 @@ def run_timed(cmd, stream=None, marker=None, env=None):
 
 
 def w2v_shared(args, model, corpus, out):
-    return w2v(args, model, corpus, out, ["--shared-negatives"])
+    return w2v(args, model, corpus, out, ["--shared-negatives", "true"])
 
 
 def w2v(args, model, corpus, out, extra=()):

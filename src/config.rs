@@ -47,6 +47,23 @@ pub mod defaults {
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
 }
 
+/// The largest value each size-like setting accepts: beyond these a run could only fail
+/// (allocations of terabytes, more threads than any machine has) or never finish.
+pub mod limits {
+    /// `--dim`.
+    pub const DIM: usize = 100_000;
+    /// `--window` and `--rare-centre-radius`.
+    pub const WINDOW: usize = 1_000;
+    /// `--negative`.
+    pub const NEGATIVE: usize = 1_000;
+    /// `--epochs`.
+    pub const EPOCHS: usize = 10_000;
+    /// `--threads`.
+    pub const THREADS: usize = 1_024;
+    /// `--max-vocab`: word ids are 32-bit.
+    pub const MAX_VOCAB: usize = u32::MAX as usize;
+}
+
 /// Which word2vec architecture to train.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -174,8 +191,10 @@ pub struct TrainConfig {
     /// negatives and train as one minibatch (HogBatch), about 1.6x faster and slightly more
     /// accurate (benchsuite/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
     /// the other losses already make one prediction per window and ignore it.
+    // A value is required (`--shared-negatives false`): an optional one made the flag look
+    // like a switch and swallow the next argument (`--shared-negatives corpus.txt`).
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
-        action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true"))]
+        action = clap::ArgAction::Set))]
     pub shared_negatives: bool,
     /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
     /// better there), zero otherwise (word2vec.c's choice)]. Input vectors always start uniform
@@ -261,14 +280,22 @@ impl TrainConfig {
             positive("negative", self.negative)?;
         }
         positive("epochs", self.epochs)?;
-        if self.dim > 100_000 {
-            return Err(Error::config("dim", "must be at most 100000"));
+        let at_most = |field, v: usize, max: usize| {
+            if v > max {
+                Err(Error::config(field, format!("must be at most {max}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_most("dim", self.dim, limits::DIM)?;
+        at_most("window", self.window, limits::WINDOW)?;
+        at_most("negative", self.negative, limits::NEGATIVE)?;
+        at_most("epochs", self.epochs, limits::EPOCHS)?;
+        if let Some(t) = self.threads {
+            at_most("threads", t, limits::THREADS)?;
         }
-        if self.window > 1_000 {
-            return Err(Error::config("window", "must be at most 1000"));
-        }
-        if self.negative > 1_000 {
-            return Err(Error::config("negative", "must be at most 1000"));
+        if let Some(m) = self.max_vocab {
+            at_most("max-vocab", m, limits::MAX_VOCAB)?;
         }
         if self.min_count == 0 {
             return Err(Error::config("min-count", "must be at least 1"));
@@ -305,8 +332,8 @@ impl TrainConfig {
                 ));
             }
         }
-        if self.rare_centre_radius.is_some_and(|r| r > 1_000) {
-            return Err(Error::config("rare-centre-radius", "must be at most 1000"));
+        if let Some(r) = self.rare_centre_radius {
+            at_most("rare-centre-radius", r, limits::WINDOW)?;
         }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));

@@ -80,6 +80,18 @@ pub enum Error {
         /// The checkpoint written on the way out, if one was planned.
         checkpoint: Option<PathBuf>,
     },
+    /// The memory for the model's matrices cannot be allocated.
+    #[error(
+        "cannot allocate {what}: {gib:.1} GiB needed, not available; lower --dim or \
+         --max-vocab (or raise --min-count)",
+        gib = *.bytes as f64 / (1u64 << 30) as f64
+    )]
+    OutOfMemory {
+        /// What was being allocated.
+        what: &'static str,
+        /// Bytes asked for.
+        bytes: u128,
+    },
     /// Training produced a non-finite loss.
     #[error("training diverged in epoch {epoch} (loss is not finite); try a lower --lr")]
     Diverged {

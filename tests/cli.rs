@@ -246,38 +246,37 @@ fn formats_follow_extension_and_flag_and_vocab_is_saved() {
 }
 
 #[test]
-fn gzip_corpus_trains_like_plain() {
+fn gzip_corpus_trains_like_plain_and_gz_output_is_gzip() {
+    // On one thread both read every sentence in order: the vectors must be the same bits.
     let dir = tempfile::tempdir().unwrap();
-    let (plain, o) = train_small(
-        dir.path(),
-        "p.bin",
-        &["--dim", "8", "--epochs", "1", "--threads", "2"],
-    );
+    let args = ["--dim", "8", "--epochs", "1", "--threads", "1"];
+    let (plain, o) = train_small(dir.path(), "p.bin", &args);
     assert!(o.status.success());
     let text = std::fs::read(dir.path().join("small.txt")).unwrap();
     let gz = dir.path().join("small.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut enc, &text).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-    let out = dir.path().join("g.bin");
-    let o = run(&[
-        "train",
-        gz.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--dim",
-        "8",
-        "--epochs",
-        "1",
-        "--threads",
-        "2",
-    ]);
+    // The gzip corpus, and the vectors written gzip-compressed because the name says so.
+    let out = dir.path().join("g.bin.gz");
+    let mut cmd = vec!["train", gz.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    cmd.extend_from_slice(&args);
+    let o = run(&cmd);
     assert!(o.status.success(), "{}", stderr(&o));
+    let packed = std::fs::read(&out).unwrap();
+    assert_eq!(&packed[..2], &[0x1f, 0x8b], "-o NAME.gz must write gzip");
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&packed[..]),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, std::fs::read(&plain).unwrap());
     let (a, b) = (
         Embeddings::load(&plain, None).unwrap(),
         Embeddings::load(&out, None).unwrap(),
     );
-    assert_eq!(a.words(), b.words());
+    assert_eq!(a, b);
 }
 
 /// Runs `w2v train` with `args` in a directory holding a few small corpora (`{dir}` in an
@@ -337,6 +336,13 @@ bad_input! {
     bad_input_malformed_vocab_file: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--read-vocab", "{dir}/bad_vocab.txt"] => "line 2: expected `word count`";
     bad_input_vocab_file_below_min_count: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--read-vocab", "{dir}/rare_vocab.txt"] => "no word has a count of at least --min-count 5";
     bad_input_divergence_stops_with_advice: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--sample", "0", "--lr", "10", "--threads", "1", "--quiet"] => "try a lower --lr";
+    bad_input_epochs_too_many: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--epochs", "100000000000"] => "--epochs: must be at most 10000";
+    bad_input_threads_too_many: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--threads", "100000000"] => "--threads: must be at most 1024";
+    bad_input_dim_too_large: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--dim", "100000000000"] => "--dim: must be at most 100000";
+    bad_input_negative_too_many: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--negative", "5000"] => "--negative: must be at most 1000";
+    bad_input_window_too_wide: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--window", "5000"] => "--window: must be at most 1000";
+    bad_input_max_vocab_too_large: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--max-vocab", "100000000000"] => "--max-vocab: must be at most";
+    bad_input_shared_negatives_does_not_swallow_the_corpus: ["--shared-negatives", "{dir}/ok.txt", "-o", "{dir}/out.bin"] => "--shared-negatives";
     bad_input_vocab_path_unwritable: ["{dir}/ok.txt", "-o", "{dir}/v.bin", "--min-count", "1", "--save-vocab", "{dir}/no/v.txt"] => "cannot write";
 }
 

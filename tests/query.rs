@@ -223,6 +223,105 @@ fn similar_reads_queries_from_a_pipe_and_survives_unknown_words() {
     assert!(n.iter().all(|x| x["word"] != "king"));
 }
 
+/// Runs `w2v` expecting failure: exit `code`, one line on stderr containing `want`.
+fn fails(args: &[&str], code: i32, want: &str) {
+    let o = w2v().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(
+        err.starts_with("w2v: error: ") && err.contains(want),
+        "{args:?}: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+}
+
+#[test]
+fn size_flags_out_of_range_are_one_line_errors() {
+    let v = vectors();
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("p.svg");
+    let svg = svg.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["similar", &v, "the", "-k", "100000000000000"],
+            "must be from 1 to 1000000",
+        ),
+        (
+            vec!["analogy", &v, "a", "b", "c", "-k", "0"],
+            "must be from 1 to 1000000",
+        ),
+        (vec!["similar", &v, "the", "--limit", "0"], "--limit"),
+        (vec!["eval", &v, "--restrict", "99999999999"], "--restrict"),
+        (
+            vec![
+                "plot",
+                &v,
+                "the",
+                "--neighbours",
+                "100000000000000",
+                "-o",
+                svg,
+            ],
+            "--neighbours",
+        ),
+        (vec!["plot", &v, "--top", "1000000000", "-o", svg], "--top"),
+    ] {
+        fails(&args, 2, want);
+    }
+    // t-SNE holds n² affinities: more than 10,000 words is refused before any work.
+    fails(
+        &["plot", &v, "--top", "10001", "--method", "tsne", "-o", svg],
+        1,
+        "t-SNE of",
+    );
+}
+
+#[test]
+fn similarity_files_do_not_swallow_the_vectors_file() {
+    // `--similarity FILE VECTORS`: one file per flag, the vectors stay positional.
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.txt");
+    std::fs::write(&pairs, "the of 5\nthe and 4\nof and 3\n").unwrap();
+    let p = pairs.to_str().unwrap();
+    let v = json(&run(&[
+        "eval",
+        "--similarity",
+        p,
+        "--similarity",
+        p,
+        &vectors(),
+        "--json",
+    ]));
+    assert_eq!(v["similarity"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_case_folded_answer_says_so() {
+    // `THE` is not in the vocabulary; `the` is. The answer is for `the`, and the user is told.
+    let exact = run(&["similar", &vectors(), "the"]);
+    assert!(
+        exact.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&exact.stderr)
+    );
+    let folded = run(&["similar", &vectors(), "THE"]);
+    let err = String::from_utf8_lossy(&folded.stderr);
+    assert!(
+        err.contains("`THE` is not in the vocabulary; answering for `the`"),
+        "{err}"
+    );
+    let body = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&exact), body(&folded));
+    let a = run(&["analogy", &vectors(), "Man", "king", "woman"]);
+    assert!(String::from_utf8_lossy(&a.stderr).contains("`Man` is not in the vocabulary"));
+}
+
 #[test]
 fn limit_and_bad_vector_files() {
     let v = json(&run(&[
@@ -264,6 +363,20 @@ fn limit_and_bad_vector_files() {
             assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
         }
     }
+    // A gzip file whose header lies about its size: nothing to check it against before
+    // reading, so the reader must not allocate what the header declares.
+    let lie = dir.path().join("lie.txt.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"1 4611686018427387904\nfoo 1 2\n").unwrap();
+    std::fs::write(&lie, gz.finish().unwrap()).unwrap();
+    let o = w2v()
+        .args(["similar", lie.to_str().unwrap(), "foo"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a valid word2vec text file"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     let o = w2v()
         .args(["eval", dir.path().join("missing.bin").to_str().unwrap()])
         .output()

@@ -31,10 +31,7 @@ impl Format {
     /// Binary for a `.bin` extension, text otherwise; a final `.gz` is looked through
     /// (`vectors.bin.gz` is binary).
     pub fn from_path(path: &Path) -> Format {
-        let gz = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        let path = if gz {
+        let path = if is_gzip_path(path) {
             path.with_extension("")
         } else {
             path.to_path_buf()
@@ -53,9 +50,32 @@ impl Format {
     }
 }
 
-/// Writes `emb` to `path` atomically.
+/// Whether a file name asks for gzip compression: it ends in `.gz`.
+pub fn is_gzip_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Writes `emb` to `path` atomically, gzip-compressed when the name ends in `.gz`.
 pub fn write_word2vec(path: &Path, emb: &Embeddings, format: Format) -> Result<()> {
-    AtomicFile::create(path)?.commit(|w| write_to(w, emb, format))
+    AtomicFile::create(path)?.commit(|w| write_for(path, w, emb, format))
+}
+
+/// Writes `emb` in `format` to `w`, the file that will be named `path`: gzip-compressed when
+/// the name ends in `.gz` (which gensim and w2v read back), plain otherwise.
+pub fn write_for(
+    path: &Path,
+    w: &mut impl Write,
+    emb: &Embeddings,
+    format: Format,
+) -> stdio::Result<()> {
+    if is_gzip_path(path) {
+        let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+        write_to(&mut gz, emb, format)?;
+        gz.finish()?.flush()
+    } else {
+        write_to(w, emb, format)
+    }
 }
 
 /// Writes `emb` in `format` to any writer.
@@ -84,6 +104,9 @@ pub fn write_to(w: &mut impl Write, emb: &Embeddings, format: Format) -> stdio::
     }
     Ok(())
 }
+
+/// Floats a binary row grows by per read (256 KiB).
+const ROW_CHUNK: usize = 1 << 16;
 
 /// Reads a word2vec file, or only its first `limit` vectors. A gzip-compressed file (found by
 /// its magic bytes) is decompressed as it is read.
@@ -149,12 +172,14 @@ pub fn read_from(
     }
     let declared = v;
     let v = limit.map_or(v, |l| l.min(v));
-    let cap = match file_len {
-        Some(_) => v,
-        None => v.min(1 << 20),
+    // With a known length the check above bounds `v × d`; a stream (gzip) has no length, so
+    // reserve at most 4 MiB up front and grow with what is actually read.
+    let (cap, floats) = match file_len {
+        Some(_) => (v, v.saturating_mul(d)),
+        None => (v.min(1 << 16), v.saturating_mul(d).min(1 << 20)),
     };
     let mut words: Vec<Box<[u8]>> = Vec::with_capacity(cap);
-    let mut data: Vec<f32> = Vec::with_capacity(cap.saturating_mul(d));
+    let mut data: Vec<f32> = Vec::with_capacity(floats);
     match format {
         Format::Bin => {
             let mut word = Vec::new();
@@ -181,21 +206,28 @@ pub fn read_from(
                     return Err(bad(format!("word {} is over 100000 bytes", i + 1)));
                 }
                 // The floats go straight from the reader's buffer into the matrix: no
-                // per-float parsing, no intermediate copy.
-                let start = data.len();
-                data.resize(start + d, 0.0);
-                let row = &mut data[start..];
-                r.read_exact(bytemuck::cast_slice_mut(row)).map_err(|e| {
-                    if e.kind() == stdio::ErrorKind::UnexpectedEof {
-                        bad(format!("file ends inside the vector of word {}", i + 1))
-                    } else {
-                        io_err(e)
+                // per-float parsing, no intermediate copy. A row grows by at most
+                // ROW_CHUNK floats per read, so a header that lies about the dimension costs
+                // no more memory than the bytes that are really there.
+                let mut left = d;
+                while left > 0 {
+                    let start = data.len();
+                    let n = left.min(ROW_CHUNK);
+                    data.resize(start + n, 0.0);
+                    let chunk = &mut data[start..];
+                    r.read_exact(bytemuck::cast_slice_mut(chunk)).map_err(|e| {
+                        if e.kind() == stdio::ErrorKind::UnexpectedEof {
+                            bad(format!("file ends inside the vector of word {}", i + 1))
+                        } else {
+                            io_err(e)
+                        }
+                    })?;
+                    if cfg!(target_endian = "big") {
+                        for x in chunk.iter_mut() {
+                            *x = f32::from_bits(u32::from_le(x.to_bits()));
+                        }
                     }
-                })?;
-                if cfg!(target_endian = "big") {
-                    for x in row.iter_mut() {
-                        *x = f32::from_bits(u32::from_le(x.to_bits()));
-                    }
+                    left -= n;
                 }
                 words.push(word.as_slice().into());
             }
@@ -324,6 +356,32 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_whose_header_lies_is_an_error_not_an_allocation() {
+        // `w2v similar lie.txt.gz foo` panicked with "capacity overflow": a gzip stream has no
+        // length to check the header against, and the reader reserved V × D floats.
+        for f in [Format::Bin, Format::Text] {
+            for bytes in [
+                &b"1 4611686018427387904\nfoo 1 2\n"[..],
+                &b"4611686018427387904 4611686018427387904\nfoo 1 2\n"[..],
+                &b"3 1000000000\nfoo \x00\x00\x80\x3f\n"[..],
+            ] {
+                let r = read_from(bytes, f, Path::new("m"), None, None);
+                assert!(matches!(r, Err(Error::Format { .. })), "{f:?}: {r:?}");
+            }
+        }
+        // Through the gzip path of read_word2vec.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lie.txt.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"1 4611686018427387904\nfoo 1 2\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        for f in [Format::Bin, Format::Text] {
+            let r = read_word2vec(&path, f, None);
+            assert!(matches!(r, Err(Error::Format { .. })), "{f:?}");
+        }
+    }
+
+    #[test]
     fn truncated_and_lying_files_are_errors() {
         let e = emb(&[b"a", b"b"], 3);
         for f in [Format::Bin, Format::Text] {
@@ -378,6 +436,28 @@ mod tests {
             read_word2vec(&path, Format::from_path(&path), None).unwrap(),
             e
         );
+    }
+
+    #[test]
+    fn a_gz_name_is_written_gzip_compressed_and_reads_back() {
+        // `-o vectors.bin.gz` wrote plain binary under a .gz name, which gensim cannot load.
+        let e = emb(&[b"a", b"b"], 3);
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["v.bin.gz", "v.txt.gz", "v.bin", "v.txt"] {
+            let path = dir.path().join(name);
+            write_word2vec(&path, &e, Format::from_path(&path)).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(
+                bytes.starts_with(&[0x1f, 0x8b]),
+                name.ends_with(".gz"),
+                "{name}"
+            );
+            assert_eq!(
+                read_word2vec(&path, Format::from_path(&path), None).unwrap(),
+                e,
+                "{name}"
+            );
+        }
     }
 
     #[test]

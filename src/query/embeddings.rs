@@ -415,7 +415,9 @@ impl TopK {
     pub(crate) fn new(k: usize) -> Self {
         TopK {
             k,
-            items: Vec::with_capacity(k + 1),
+            // Grows as items arrive: a huge k must not reserve memory for candidates that
+            // do not exist.
+            items: Vec::with_capacity(k.min(1 << 12) + 1),
         }
     }
 

@@ -25,7 +25,7 @@ use crate::text::corpus::{Corpus, Shard};
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::overlay::{Layer, Overlay, merge};
 use crate::train::sampler::{NoiseSampler, Subsampler};
-use crate::train::shared::{Rows, SharedMatrix};
+use crate::train::shared::{OutOfMemory, Rows, SharedMatrix};
 
 /// Words a worker processes between updates of the shared progress counter and its lr.
 const SYNC_WORDS: u64 = 10_000;
@@ -395,16 +395,19 @@ pub fn train_with(
             (input, output, Some(header.run))
         }
         None => {
+            let oom = |what| move |e: OutOfMemory| Error::OutOfMemory { what, bytes: e.0 };
             let mut init_rng = Rng::new(config.seed, u64::MAX);
-            let input = SharedMatrix::from_fn(vocab.len(), dim, || {
+            let input = SharedMatrix::try_from_fn(vocab.len(), dim, || {
                 (init_rng.next_f32() - 0.5) / dim as f32
-            });
+            })
+            .map_err(oom("the input vectors"))?;
             let output = match config.effective_output_init() {
-                OutputInit::Zero => SharedMatrix::zeros(out_rows, dim),
-                OutputInit::Uniform => SharedMatrix::from_fn(out_rows, dim, || {
+                OutputInit::Zero => SharedMatrix::try_from_fn(out_rows, dim, || 0.0),
+                OutputInit::Uniform => SharedMatrix::try_from_fn(out_rows, dim, || {
                     2.0 * (init_rng.next_f32() - 0.5) / dim as f32
                 }),
-            };
+            }
+            .map_err(oom("the output vectors"))?;
             (input, output, None)
         }
     };

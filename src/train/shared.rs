@@ -20,10 +20,20 @@
 //! ([`SharedMatrix::write_row`]). `into_vec` runs after all threads have been joined, which
 //! gives it a happens-before edge to every store.
 
-#[cfg(feature = "unsafe-hogwild")]
-pub use racy::SharedMatrix;
-#[cfg(not(feature = "unsafe-hogwild"))]
 pub use sound::SharedMatrix;
+
+/// A matrix of this many bytes could not be allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfMemory(pub u128);
+
+impl From<OutOfMemory> for std::io::Error {
+    fn from(e: OutOfMemory) -> Self {
+        std::io::Error::new(
+            std::io::ErrorKind::OutOfMemory,
+            format!("cannot allocate a matrix of {} bytes", e.0),
+        )
+    }
+}
 
 /// Row access to a training matrix, as the objectives in [`crate::objective`] use it: the shared
 /// Hogwild matrix itself, or one thread's private layer over it ([`crate::train::overlay::Overlay`],
@@ -70,9 +80,10 @@ impl Rows for SharedMatrix {
     }
 }
 
-#[cfg(not(feature = "unsafe-hogwild"))]
 mod sound {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+    use super::OutOfMemory;
 
     /// A `rows × dim` matrix of `f32` that many threads may read and write at once.
     ///
@@ -99,7 +110,7 @@ mod sound {
     impl SharedMatrix {
         /// Wraps a row-major matrix of `data.len() / dim` rows.
         pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
-            assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
+            assert!(dim > 0 && data.len().is_multiple_of(dim), "matrix shape");
             let words = dim.div_ceil(2);
             let mut cells = Vec::with_capacity(data.len() / dim * words);
             for row in data.chunks_exact(dim) {
@@ -122,12 +133,35 @@ mod sound {
             Self::from_fn(rows, dim, || 0.0)
         }
 
+        /// Storage for `rows` rows of `words` cells, or an error (never an abort) when the
+        /// size overflows or the memory is not there.
+        fn alloc(rows: usize, words: usize) -> Result<Vec<AtomicU64>, OutOfMemory> {
+            let bytes = (rows as u128) * (words as u128) * 8;
+            let mut cells = Vec::new();
+            let n = rows.checked_mul(words).ok_or(OutOfMemory(bytes))?;
+            cells.try_reserve_exact(n).map_err(|_| OutOfMemory(bytes))?;
+            Ok(cells)
+        }
+
         /// A `rows × dim` matrix filled in row-major order by `f`, without an intermediate
         /// `Vec<f32>` (which would double the peak memory of a large matrix).
-        pub fn from_fn(rows: usize, dim: usize, mut f: impl FnMut() -> f32) -> Self {
+        ///
+        /// # Panics
+        /// When the memory cannot be allocated; [`SharedMatrix::try_from_fn`] returns an error.
+        pub fn from_fn(rows: usize, dim: usize, f: impl FnMut() -> f32) -> Self {
+            Self::try_from_fn(rows, dim, f).expect("memory for the matrix")
+        }
+
+        /// [`SharedMatrix::from_fn`], or [`OutOfMemory`] (with the bytes asked for) when the
+        /// allocation fails.
+        pub fn try_from_fn(
+            rows: usize,
+            dim: usize,
+            mut f: impl FnMut() -> f32,
+        ) -> Result<Self, OutOfMemory> {
             assert!(dim > 0, "matrix shape");
             let words = dim.div_ceil(2);
-            let mut cells = Vec::with_capacity(rows * words);
+            let mut cells = Self::alloc(rows, words)?;
             for _ in 0..rows {
                 for i in 0..words {
                     let lo = f();
@@ -135,11 +169,11 @@ mod sound {
                     cells.push(AtomicU64::new(pack(lo, hi)));
                 }
             }
-            SharedMatrix {
+            Ok(SharedMatrix {
                 data: cells.into_boxed_slice(),
                 dim,
                 words,
-            }
+            })
         }
 
         /// A `rows × dim` matrix whose rows `fill` writes one at a time into a buffer, without
@@ -148,10 +182,13 @@ mod sound {
             rows: usize,
             dim: usize,
             mut fill: impl FnMut(&mut [f32]) -> Result<(), E>,
-        ) -> Result<Self, E> {
+        ) -> Result<Self, E>
+        where
+            E: From<OutOfMemory>,
+        {
             assert!(dim > 0, "matrix shape");
             let words = dim.div_ceil(2);
-            let mut cells = Vec::with_capacity(rows * words);
+            let mut cells = Self::alloc(rows, words)?;
             let mut row = vec![0f32; 2 * words];
             for _ in 0..rows {
                 fill(&mut row[..dim])?;
@@ -283,109 +320,19 @@ mod sound {
     }
 }
 
-/// The same API over plain `f32` with unsynchronised access, for measuring what soundness
-/// costs (`cargo build --release --features unsafe-hogwild`). Never the default.
-#[cfg(feature = "unsafe-hogwild")]
-#[allow(unsafe_code)]
-mod racy {
-    use std::cell::UnsafeCell;
-
-    /// A `rows × dim` matrix shared by threads without synchronisation.
-    pub struct SharedMatrix {
-        data: Box<[UnsafeCell<f32>]>,
-        dim: usize,
-    }
-
-    // SAFETY: this is NOT sound. Concurrent reads and writes of the same row are data races,
-    // which are undefined behaviour under Rust's memory model, exactly as in word2vec.c,
-    // fastText and finalfrontier. It exists only to measure the sound design against.
-    unsafe impl Sync for SharedMatrix {}
-
-    impl SharedMatrix {
-        /// Wraps a row-major matrix.
-        pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
-            assert!(dim > 0 && data.len() % dim == 0, "matrix shape");
-            let data = data.into_iter().map(UnsafeCell::new).collect();
-            SharedMatrix { data, dim }
-        }
-        /// A matrix of zeros.
-        pub fn zeros(rows: usize, dim: usize) -> Self {
-            Self::from_vec(vec![0.0; rows * dim], dim)
-        }
-        /// A matrix filled in row-major order by `f`.
-        pub fn from_fn(rows: usize, dim: usize, mut f: impl FnMut() -> f32) -> Self {
-            Self::from_vec((0..rows * dim).map(|_| f()).collect(), dim)
-        }
-        /// A matrix filled row by row by `fill`.
-        pub fn try_from_rows<E>(
-            rows: usize,
-            dim: usize,
-            mut fill: impl FnMut(&mut [f32]) -> Result<(), E>,
-        ) -> Result<Self, E> {
-            let mut data = vec![0.0; rows * dim];
-            for row in data.chunks_exact_mut(dim) {
-                fill(row)?;
-            }
-            Ok(Self::from_vec(data, dim))
-        }
-        /// Row length.
-        pub fn dim(&self) -> usize {
-            self.dim
-        }
-        /// Number of rows.
-        pub fn rows(&self) -> usize {
-            self.data.len() / self.dim
-        }
-        #[inline(always)]
-        fn ptr(&self, r: usize) -> *mut f32 {
-            self.data[r * self.dim..(r + 1) * self.dim].as_ptr() as *mut f32
-        }
-        /// Copies row `r` into `out`.
-        #[inline]
-        pub fn read_row(&self, r: usize, out: &mut [f32]) {
-            // SAFETY: in bounds (checked slice above); racy by design (see the impl note).
-            unsafe { std::ptr::copy_nonoverlapping(self.ptr(r), out.as_mut_ptr(), self.dim) }
-        }
-        /// Overwrites row `r`.
-        #[inline]
-        pub fn write_row(&self, r: usize, src: &[f32]) {
-            // SAFETY: as above.
-            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr(r), self.dim) }
-        }
-        /// Adds `src` to row `r`.
-        #[inline]
-        pub fn add_to_row(&self, r: usize, src: &[f32]) {
-            let p = self.ptr(r);
-            for (i, s) in src.iter().enumerate().take(self.dim) {
-                // SAFETY: as above.
-                unsafe { *p.add(i) += s }
-            }
-        }
-        /// Touches row `r` so that it is in cache.
-        #[inline]
-        pub fn prefetch_row(&self, r: usize) {
-            let p = self.ptr(r);
-            let mut x = 0.0f32;
-            for i in (0..self.dim).step_by(16) {
-                // SAFETY: as above.
-                x += unsafe { std::ptr::read_volatile(p.add(i)) };
-            }
-            std::hint::black_box(x);
-        }
-        /// The matrix as plain floats.
-        pub fn into_vec(self) -> Vec<f32> {
-            self.data
-                .into_vec()
-                .into_iter()
-                .map(UnsafeCell::into_inner)
-                .collect()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::SharedMatrix;
+    use super::{OutOfMemory, SharedMatrix};
+
+    #[test]
+    fn a_matrix_too_large_for_memory_is_an_error_not_an_abort() {
+        // rows × words overflows usize.
+        let r = SharedMatrix::try_from_fn(usize::MAX / 2, 100, || 0.0);
+        assert!(matches!(r, Err(OutOfMemory(_))));
+        // Fits in usize, but no machine has 8 PiB.
+        let r = SharedMatrix::try_from_fn(1 << 40, 2_000, || 0.0);
+        assert_eq!(r.err(), Some(OutOfMemory((1u128 << 40) * 1_000 * 8)));
+    }
 
     #[test]
     fn rows_round_trip_and_threads_can_share() {
@@ -420,15 +367,19 @@ mod tests {
             let mut rows = data.chunks_exact(dim);
             let filled = SharedMatrix::try_from_rows(3, dim, |r| {
                 r.copy_from_slice(rows.next().unwrap());
-                Ok::<(), ()>(())
+                Ok::<(), OutOfMemory>(())
             });
             assert_eq!(filled.unwrap().into_vec(), data);
             let mut calls = 0;
             let failed = SharedMatrix::try_from_rows(3, dim, |_| {
                 calls += 1;
-                if calls == 2 { Err("stop") } else { Ok(()) }
+                if calls == 2 {
+                    Err(OutOfMemory(7))
+                } else {
+                    Ok(())
+                }
             });
-            assert_eq!(failed.err(), Some("stop"));
+            assert_eq!(failed.err(), Some(OutOfMemory(7)));
             assert_eq!(calls, 2);
             assert_eq!(m.rows(), 3);
             let mut buf = vec![0f32; dim];

@@ -113,8 +113,46 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A parser for a count flag that accepts `min..=max`: a value out of range is one line
+/// naming the bounds, not an allocation of whatever was typed.
+pub(crate) fn count_in(
+    min: usize,
+    max: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let n: usize = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a whole number"))?;
+        if n < min || n > max {
+            return Err(format!("must be from {min} to {max}"));
+        }
+        Ok(n)
+    }
+}
+
+/// Parses the command line. A wrong value is reported as one line (`w2v: error: ...`, exit 2),
+/// like every other error; help, version and usage errors keep clap's own output.
+fn parse_cli() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+            ) =>
+        {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid value");
+            eprintln!("w2v: error: {}", first.trim_start_matches("error: "));
+            std::process::exit(2);
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Train(a) => train(*a),
         Command::Similar(a) => query::similar(a),
@@ -373,7 +411,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     });
     rep.finish();
     let trained = result?;
-    out.commit(|w| w2v::formats::word2vec::write_to(w, &trained.embeddings, format))?;
+    out.commit(|w| w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, format))?;
     let s = &trained.stats;
     let info = serde_json::json!({
         "w2v_version": env!("CARGO_PKG_VERSION"),

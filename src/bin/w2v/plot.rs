@@ -8,6 +8,11 @@ use w2v::viz::project::{Projection, project};
 
 use crate::query::VectorsArgs;
 
+/// The most words one plot shows with PCA (linear in the words: ~40 MB at dim 100).
+const MAX_PCA_WORDS: usize = 100_000;
+/// The most words one plot shows with t-SNE (exact t-SNE holds n² affinities: ~800 MB).
+const MAX_TSNE_WORDS: usize = 10_000;
+
 #[derive(clap::Args)]
 pub struct PlotArgs {
     #[command(flatten)]
@@ -15,11 +20,12 @@ pub struct PlotArgs {
     /// Words to show, each with its nearest neighbours in its own colour. Without words, the
     /// --top most frequent words.
     words: Vec<String>,
-    /// Show the N most frequent words (the default without words: 100).
-    #[arg(long, value_name = "N")]
+    /// Show the N most frequent words (the default without words: 100; at most 100000 with
+    /// PCA, 10000 with t-SNE, whose memory grows with the square of the words shown).
+    #[arg(long, value_name = "N", value_parser = crate::count_in(1, MAX_PCA_WORDS))]
     top: Option<usize>,
     /// Neighbours shown with each given word.
-    #[arg(long, default_value_t = 5, value_name = "K")]
+    #[arg(long, default_value_t = 5, value_name = "K", value_parser = crate::count_in(0, 1_000))]
     neighbours: usize,
     /// Projection: PCA (global directions) or t-SNE (neighbourhoods).
     #[arg(long, value_enum, default_value = "pca")]
@@ -44,7 +50,21 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((p(w)?, p(h)?))
 }
 
+/// Exact t-SNE holds n² affinities: refuse more than [`MAX_TSNE_WORDS`] words.
+fn check_tsne_size(method: Projection, words: usize) -> anyhow::Result<()> {
+    if method == Projection::Tsne && words > MAX_TSNE_WORDS {
+        bail!(
+            "t-SNE of {words} words needs too much memory (its affinities grow with the square \
+             of the words): show at most {MAX_TSNE_WORDS} (--top, fewer words or --neighbours), \
+             or use --method pca"
+        );
+    }
+    Ok(())
+}
+
 pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
+    // Checked before the vectors are read: a request that cannot run fails at once.
+    check_tsne_size(a.method, a.top.unwrap_or(0))?;
     let emb = a.vectors.load()?;
     let mut chosen: Vec<(usize, usize, bool)> = Vec::new(); // (row, group, highlight)
     let mut seen = std::collections::HashSet::new();
@@ -56,6 +76,7 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
             }
         }
     }
+    crate::query::note_case_folded(&emb, a.words.iter().map(String::as_str));
     for (g, word) in a.words.iter().enumerate() {
         let i = emb
             .lookup(word.as_bytes())
@@ -75,6 +96,7 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
     if chosen.is_empty() {
         bail!("nothing to plot: the vector file has no words");
     }
+    check_tsne_size(a.method, chosen.len())?;
     let mut data = Vec::with_capacity(chosen.len() * emb.dim());
     for &(i, _, _) in &chosen {
         data.extend_from_slice(emb.row(i));

@@ -11,6 +11,9 @@ use w2v::{
     SimilarityOptions, SimilarityReport,
 };
 
+/// The most neighbours or answers one query may ask for.
+const MAX_K: usize = 1_000_000;
+
 /// How to read a vector file; shared by every command that takes one.
 #[derive(clap::Args)]
 pub struct VectorsArgs {
@@ -21,7 +24,7 @@ pub struct VectorsArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Load only the first N vectors (the N most frequent words, by word2vec convention).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::count_in(1, u32::MAX as usize))]
     pub limit: Option<usize>,
     /// Accept words that are not valid UTF-8 (e.g. GoogleNews vectors), replacing the bad bytes
     /// with U+FFFD. Without it, words are kept as the file's exact bytes.
@@ -48,7 +51,7 @@ pub struct SimilarArgs {
     /// `paris -france +italy` means paris − france + italy.
     words: Vec<String>,
     /// Number of neighbours.
-    #[arg(short, default_value_t = 10)]
+    #[arg(short, default_value_t = 10, value_parser = crate::count_in(1, MAX_K))]
     k: usize,
     /// One JSON object per query on stdout.
     #[arg(long)]
@@ -66,7 +69,7 @@ pub struct AnalogyArgs {
     /// c.
     c: String,
     /// Number of answers.
-    #[arg(short, default_value_t = 10)]
+    #[arg(short, default_value_t = 10, value_parser = crate::count_in(1, MAX_K))]
     k: usize,
     /// Scoring: 3CosAdd (cos(d, b − a + c)) or 3CosMul (Levy & Goldberg 2014).
     #[arg(long, value_enum, default_value = "3cosadd")]
@@ -85,12 +88,14 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     analogies: Option<PathBuf>,
     /// Word-pair similarity files (`word1 word2 score` per line, tab or space separated, `#`
-    /// comments); may be repeated.
-    #[arg(long, value_name = "FILE", num_args = 1..)]
+    /// comments); repeat the flag for several files (`--similarity a.txt --similarity b.txt`).
+    /// One file per flag, so that the vector file after it is never taken for another.
+    #[arg(long, value_name = "FILE")]
     similarity: Vec<PathBuf>,
     /// Only the N most frequent words are candidate answers; questions using other words are
     /// skipped (gensim's restrict_vocab). 0: no restriction.
-    #[arg(long, default_value_t = 30_000, value_name = "N")]
+    #[arg(long, default_value_t = 30_000, value_name = "N",
+        value_parser = crate::count_in(0, u32::MAX as usize))]
     restrict: usize,
     /// Analogy scoring.
     #[arg(long, value_enum, default_value = "3cosadd")]
@@ -147,6 +152,23 @@ fn print_neighbours(
     }
 }
 
+/// Says, on stderr, which words are answered for a case-folded form: a word missing from
+/// the vocabulary is looked up ignoring case (gensim would raise an error instead), and the
+/// user must see that the answer is for another word.
+pub fn note_case_folded<'w>(emb: &Embeddings, words: impl IntoIterator<Item = &'w str>) {
+    for w in words {
+        if emb.index_of(w.as_bytes()).is_none()
+            && let Some(i) = emb.lookup(w.as_bytes())
+        {
+            eprintln!(
+                "w2v: note: `{w}` is not in the vocabulary; answering for `{}`, the most \
+                 frequent word equal to it ignoring case",
+                lossy(&emb.words()[i])
+            );
+        }
+    }
+}
+
 pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
     emb.prepare_queries();
@@ -157,6 +179,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
         if pos.is_empty() && neg.is_empty() {
             return Ok(true);
         }
+        note_case_folded(&emb, pos.iter().chain(&neg).copied());
         let pb: Vec<&[u8]> = pos.iter().map(|w| w.as_bytes()).collect();
         let nb: Vec<&[u8]> = neg.iter().map(|w| w.as_bytes()).collect();
         match emb.most_similar_to(&pb, &nb, a.k) {
@@ -179,6 +202,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     };
     if !a.words.is_empty() {
         for word in &a.words {
+            note_case_folded(&emb, [word.as_str()]);
             let list = emb
                 .most_similar(word.as_bytes(), a.k)
                 .with_context(|| format!("in {}", a.vectors.vectors.display()))?;
@@ -217,6 +241,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
 
 pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
+    note_case_folded(&emb, [a.a.as_str(), a.b.as_str(), a.c.as_str()]);
     let list = emb.analogy(
         a.a.as_bytes(),
         a.b.as_bytes(),
