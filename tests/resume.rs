@@ -23,25 +23,22 @@ fn corpus(dir: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
-/// Starts `w2v train` with `extra`, waits until `epoch N done` appears on stderr, sends
-/// `signal`, and returns the exit status and everything printed on stderr.
-fn train_and_signal(
+/// Runs `w2v train` with `extra`, stopping after epoch `after_epoch` exactly as Ctrl-C would
+/// (the hidden `--stop-after-epoch` sets the interrupt flag the signal handler sets, so the
+/// test does not depend on when a signal arrives); returns the exit status and stderr.
+fn train_and_stop(
     corpus: &str,
     out: &Path,
     extra: &[&str],
     after_epoch: usize,
-    signal: &str,
 ) -> (std::process::ExitStatus, String) {
+    let n = after_epoch.to_string();
     let mut args = vec!["train", corpus, "-o", out.to_str().unwrap()];
     args.extend(ARGS);
     args.extend(extra);
-    run_until(&args, &format!("epoch {after_epoch} done:"), |pid| {
-        let st = Command::new("kill")
-            .args([signal, &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-    })
+    args.extend(["--stop-after-epoch", &n]);
+    let o = run(&args);
+    (o.status, stderr(&o))
 }
 
 #[test]
@@ -56,8 +53,8 @@ fn ctrl_c_saves_a_checkpoint_and_resuming_gives_identical_vectors() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     let out = dir.path().join("cut.bin");
-    let (status, err) = train_and_signal(&corpus, &out, &["--threads", "1"], 3, "-INT");
-    assert!(!status.success(), "{err}");
+    let (status, err) = train_and_stop(&corpus, &out, &["--threads", "1"], 3);
+    assert_eq!(status.code(), Some(130), "{err}");
     let ckpt = dir.path().join("cut.bin.ckpt");
     assert!(
         err.contains(&format!("w2v train --resume {}", ckpt.display())),
@@ -89,19 +86,18 @@ fn ctrl_c_saves_a_checkpoint_and_resuming_gives_identical_vectors() {
 }
 
 #[test]
-fn sigterm_with_two_threads_and_an_explicit_checkpoint_resumes_to_the_end() {
+fn two_threads_and_an_explicit_checkpoint_resume_to_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = corpus(dir.path());
     let out = dir.path().join("v.txt");
     let ckpt = dir.path().join("run.ckpt");
-    let (status, err) = train_and_signal(
+    let (status, err) = train_and_stop(
         &corpus,
         &out,
         &["--threads", "2", "--checkpoint", ckpt.to_str().unwrap()],
         2,
-        "-TERM",
     );
-    assert!(!status.success(), "{err}");
+    assert_eq!(status.code(), Some(130), "{err}");
     assert!(ckpt.exists() && !out.exists(), "{err}");
     let o = run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -148,6 +144,26 @@ fn damaged_checkpoints_and_a_changed_corpus_are_refused_clearly() {
     huge[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
     fails(&huge, "header is longer than the file");
 
+    // Same size, other content (the modification time put back): the hash of its ends tells.
+    let original = std::fs::read(&corpus).unwrap();
+    let mtime = std::fs::metadata(&corpus).unwrap().modified().unwrap();
+    let mut changed = original.clone();
+    changed[10] = if changed[10] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&corpus, &changed).unwrap();
+    let f = std::fs::File::options().write(true).open(&corpus).unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap()]);
+    assert!(stderr(&o).contains("its content differs"), "{}", stderr(&o));
+    // Same bytes, touched: the modification time tells.
+    std::fs::write(&corpus, &original).unwrap();
+    let f = std::fs::File::options().write(true).open(&corpus).unwrap();
+    f.set_modified(mtime + std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let o = run(&["train", "--resume", ckpt.to_str().unwrap()]);
+    assert!(stderr(&o).contains("it was modified"), "{}", stderr(&o));
+
     // The corpus grew since the checkpoint: resuming would train on other text.
     std::fs::write(&corpus, format!("{} more words", sample_text(200_000))).unwrap();
     let o = run(&["train", "--resume", ckpt.to_str().unwrap()]);
@@ -186,8 +202,8 @@ fn deterministic_training_with_two_threads_is_bit_identical_even_across_a_resume
     assert_eq!(losses_a.len(), 12);
 
     let out = dir.path().join("cut.bin");
-    let (status, err) = train_and_signal(&corpus, &out, &det, 3, "-INT");
-    assert!(!status.success(), "{err}");
+    let (status, err) = train_and_stop(&corpus, &out, &det, 3);
+    assert_eq!(status.code(), Some(130), "{err}");
     assert!(!err.contains("epoch 12 done:"), "stopped early: {err}");
     let ckpt = dir.path().join("cut.bin.ckpt");
     let o = run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
@@ -221,4 +237,104 @@ fn deterministic_training_with_four_threads_converges_like_hogwild() {
         det[11] < one[11] * 1.1,
         "deterministic 4 threads {det:?} against 1 thread {one:?}"
     );
+}
+
+#[test]
+fn resume_takes_no_other_settings_and_works_from_another_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    // Relative paths, from the corpus's directory.
+    let mut args = vec!["train", "corpus.txt", "-o", "v.bin"];
+    args.extend(ARGS);
+    args.extend(["--threads", "1", "--quiet"]);
+    let whole = common::w2v()
+        .args(&args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let want = std::fs::read(dir.path().join("v.bin")).unwrap();
+    std::fs::remove_file(dir.path().join("v.bin")).unwrap();
+    args.extend(["--stop-after-epoch", "2"]);
+    let cut = common::w2v()
+        .args(&args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(cut.status.code(), Some(130), "{}", stderr(&cut));
+    let ckpt = dir.path().join("v.bin.ckpt");
+    assert!(ckpt.exists());
+
+    // Settings given with --resume are refused by name, not silently ignored.
+    let o = run(&[
+        "train",
+        "--resume",
+        ckpt.to_str().unwrap(),
+        "--dim",
+        "50",
+        "--epochs",
+        "3",
+    ]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("remove --dim, --epochs"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    // From another directory, the checkpoint's paths still name the same files.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("corpus.txt"), "other text").unwrap();
+    let o = common::w2v()
+        .args(["train", "--resume", ckpt.to_str().unwrap(), "--quiet"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!elsewhere.path().join("v.bin").exists());
+    assert_eq!(std::fs::read(dir.path().join("v.bin")).unwrap(), want);
+}
+
+#[test]
+fn a_signal_stops_with_a_checkpoint_and_a_second_leaves_no_temporary_files() {
+    // Outcomes that do not depend on when the signals arrive: the run is far too long to end
+    // by itself, and whether the second signal comes while the checkpoint is written or after
+    // the process has left, no temporary file remains and the status is 130.
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let out = dir.path().join("v.bin");
+    let args = [
+        "train",
+        &corpus,
+        "-o",
+        out.to_str().unwrap(),
+        "--epochs",
+        "10000",
+        "--dim",
+        "8",
+    ];
+    let (status, err) = run_until(&args, "vocabulary:", |pid| {
+        let st = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    assert!(dir.path().join("v.bin.ckpt").exists(), "{err}");
+    assert!(!out.exists());
+
+    let (status, err) = run_until(&args, "vocabulary:", |pid| {
+        for _ in 0..2 {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+    });
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }

@@ -8,6 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// `.NAME.tmpPID`: hidden, and distinct per process.
+fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut t = std::ffi::OsString::from(".");
+    t.push(name);
+    t.push(format!(".tmp{}", std::process::id()));
+    t
+}
+
 /// A file being written: a temporary file in the target's directory, renamed over the target
 /// by [`AtomicFile::commit`], removed if dropped uncommitted. Creating it early checks that the
 /// target is writable before any long computation.
@@ -24,23 +32,24 @@ impl AtomicFile {
         if target.is_dir() {
             return Err(err(stdio::Error::other("is a directory")));
         }
-        let name = target
-            .file_name()
+        let temp = Self::temp_path_for(target)
             .ok_or_else(|| err(stdio::Error::other("not a file name")))?;
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".tmp{}", std::process::id()));
-        let temp = dir.join(temp_name);
         let file = File::create(&temp).map_err(err)?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
             temp,
             file: Some(file),
         })
+    }
+
+    /// The temporary file that this process writes while `target` is being written: for a
+    /// process that must remove it without running destructors (a second Ctrl-C).
+    pub fn temp_path_for(target: &Path) -> Option<PathBuf> {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Some(dir.join(temp_name(target.file_name()?)))
     }
 
     /// Writes the content with `write`, flushes it to disk and renames it over the target.

@@ -19,7 +19,7 @@ use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
 use crate::objective::LossSum;
-use crate::text::corpus::ShardPos;
+use crate::text::corpus::{Fingerprint, ShardPos};
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::shared::SharedMatrix;
 
@@ -81,6 +81,9 @@ pub(crate) struct Header {
     pub corpus: PathBuf,
     /// The corpus file's size when training started; resuming on a changed corpus is refused.
     pub corpus_len: u64,
+    /// Its modification time and a hash of its ends (absent in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus_fingerprint: Option<Fingerprint>,
     pub words: usize,
     pub dim: usize,
     pub output_rows: usize,
@@ -360,6 +363,7 @@ mod tests {
             config: TrainConfig::default(),
             corpus: PathBuf::from("corpus.txt"),
             corpus_len: 1234,
+            corpus_fingerprint: None,
             words: 3,
             dim,
             output_rows: 2,

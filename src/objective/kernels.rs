@@ -5,8 +5,9 @@
 //! portable baseline) by `multiversion`, which picks the best one for the running CPU once, at
 //! the first call. No build flag ties the binary to the build machine.
 //!
-//! [`matmul_transposed`] is the one matrix product (queries against the vocabulary), a safe
-//! wrapper around `matrixmultiply`'s `sgemm`, which also picks its kernel at run time.
+//! `matmul_transposed` (crate-private) is the one matrix product (queries against the
+//! vocabulary), a checked wrapper around `matrixmultiply`'s `sgemm`, which also picks its
+//! kernel at run time.
 #![allow(unsafe_code)] // multiversion's generated dispatch, and the one `sgemm` call below
 
 use multiversion::multiversion;
@@ -55,11 +56,14 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// holds the dot products of row `i` of `a` with every row of `b`.
 ///
 /// # Panics
-/// When a slice's length is not its shape's product.
-pub fn matmul_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
-    assert_eq!(a.len(), m * k, "a is not m × k");
-    assert_eq!(b.len(), n * k, "b is not n × k");
-    assert_eq!(c.len(), m * n, "c is not m × n");
+/// When a slice's length is not its shape's product, or a product or stride does not fit
+/// (checked, never wrapped: a wrapped product could pass the length check with shapes that
+/// reach outside the slices).
+pub(crate) fn matmul_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize) {
+    let size = |x: usize, y: usize| x.checked_mul(y).expect("matrix shape overflows usize");
+    assert_eq!(a.len(), size(m, k), "a is not m × k");
+    assert_eq!(b.len(), size(n, k), "b is not n × k");
+    assert_eq!(c.len(), size(m, n), "c is not m × n");
     if m == 0 || n == 0 {
         return;
     }
@@ -67,10 +71,12 @@ pub fn matmul_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize
         c.fill(0.0);
         return;
     }
-    let (n_, k_) = (n as isize, k as isize);
+    let stride = |x: usize| isize::try_from(x).expect("matrix stride overflows isize");
+    let (n_, k_) = (stride(n), stride(k));
     // SAFETY: sgemm reads a[i·k + p] (i < m, p < k), b[j·k + p] (j < n, p < k) and writes
-    // c[i·n + j] (i < m, j < n) through the given strides; the asserts above put every one of
-    // those offsets inside its slice. `c` is exclusively borrowed, `a` and `b` shared, so no
+    // c[i·n + j] (i < m, j < n) through the given strides; the asserts above (on products
+    // computed without wrapping, strides that fit isize) put every one of those offsets inside
+    // its slice. `c` is exclusively borrowed, `a` and `b` shared, so no
     // other reference observes the writes. With beta = 0, c's old contents are never read
     // (matrixmultiply documents that NaNs in c are then ignored).
     unsafe {
@@ -478,6 +484,15 @@ impl Sigmoid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[should_panic(expected = "overflows")]
+    fn shapes_whose_products_wrap_are_rejected_not_passed_to_sgemm() {
+        // 2^32 × 2^32 wraps to 0 in usize: with wrapping arithmetic the empty slices passed the
+        // length checks and sgemm read and wrote far outside them.
+        let big = 1usize << 32;
+        matmul_transposed(&[], &[], &mut [], big, big, big);
+    }
 
     fn naive_dot(a: &[f32], b: &[f32]) -> f64 {
         a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()

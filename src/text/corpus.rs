@@ -39,6 +39,15 @@ pub fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
+/// A corpus file's identity beyond its size (see [`Corpus::fingerprint`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint {
+    /// Modification time, nanoseconds since the Unix epoch (absent where the system has none).
+    pub modified_ns: Option<u64>,
+    /// FNV-1a 64 of the first MiB and the last MiB (the part after the first) of the file.
+    pub head_tail_fnv: u64,
+}
+
 /// A corpus file on disk, plain or gzip-compressed (detected by its magic bytes).
 #[derive(Clone, Debug)]
 pub struct Corpus {
@@ -69,6 +78,36 @@ impl Corpus {
             gzip: got == 2 && magic == [0x1f, 0x8b],
             len: meta.len(),
             path,
+        })
+    }
+
+    /// What identifies this corpus file beyond its size: its modification time and a hash of
+    /// its first and last MiB (a resumed run refuses a corpus whose fingerprint changed).
+    pub fn fingerprint(&self) -> Result<Fingerprint> {
+        use std::io::{Seek, SeekFrom};
+        const SPAN: u64 = 1 << 20;
+        let err = |e| Error::io("cannot read corpus", &self.path, e);
+        let mut f = File::open(&self.path).map_err(err)?;
+        let meta = f.metadata().map_err(err)?;
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as u64);
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        let mut buf = Vec::new();
+        let len = meta.len();
+        for start in [0, len.saturating_sub(SPAN).max(SPAN.min(len))] {
+            f.seek(SeekFrom::Start(start)).map_err(err)?;
+            buf.clear();
+            (&mut f).take(SPAN).read_to_end(&mut buf).map_err(err)?;
+            for &b in &buf {
+                hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Ok(Fingerprint {
+            modified_ns,
+            head_tail_fnv: hash,
         })
     }
 

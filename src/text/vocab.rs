@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use std::hash::BuildHasher;
 
@@ -247,10 +248,31 @@ impl Vocab {
         min_count: u64,
         max_vocab: Option<usize>,
     ) -> Result<(Vocab, VocabStats)> {
+        Self::build_until(corpus, min_count, max_vocab, &AtomicBool::new(false))
+    }
+
+    /// [`Vocab::build`], stopping with [`Error::Interrupted`] within a few thousand tokens
+    /// of `stop` becoming true (Ctrl-C during the counting pass).
+    pub fn build_until(
+        corpus: &Corpus,
+        min_count: u64,
+        max_vocab: Option<usize>,
+        stop: &AtomicBool,
+    ) -> Result<(Vocab, VocabStats)> {
+        /// Tokens counted between two looks at `stop` (a relaxed load: free at this rate).
+        const CHECK_EVERY: u32 = 1 << 12;
         let cap = max_vocab.map(|n| n.saturating_mul(10).max(1 << 20));
         let mut counter = Counter::new(cap);
         let mut shard = corpus.whole()?;
+        let mut until_check = 0u32;
         loop {
+            if until_check == 0 {
+                if stop.load(Relaxed) {
+                    return Err(Error::Interrupted { checkpoint: None });
+                }
+                until_check = CHECK_EVERY;
+            }
+            until_check -= 1;
             match shard.next_token()? {
                 Token::Word => counter.add(shard.word()),
                 Token::EndOfSentence => {}
@@ -414,6 +436,21 @@ mod tests {
             }
             proptest::prop_assert_eq!(v.id(b"absent"), None);
         }
+    }
+
+    #[test]
+    fn counting_stops_when_asked() {
+        // Ctrl-C during the counting pass was ignored until counting ended.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        std::fs::write(&path, "a b c a b a\n".repeat(10_000)).unwrap();
+        let corpus = Corpus::open(&path).unwrap();
+        let stop = AtomicBool::new(true);
+        let r = Vocab::build_until(&corpus, 1, None, &stop);
+        assert!(matches!(r, Err(Error::Interrupted { checkpoint: None })));
+        stop.store(false, Relaxed);
+        let (v, _) = Vocab::build_until(&corpus, 1, None, &stop).unwrap();
+        assert_eq!(v.len(), 3);
     }
 
     fn counted(text: &str, min: u64, max: Option<usize>) -> (Vec<(String, u64)>, VocabStats) {

@@ -315,6 +315,11 @@ pub fn train_with(
         )),
         None => None,
     };
+    // Stored in checkpoints, so that a resumed run can tell a changed corpus.
+    let fingerprint = match (&plan, &resume) {
+        (None, None) => None,
+        _ => Some(corpus.fingerprint()?),
+    };
     let threads = config.effective_threads();
     let dim = config.dim;
     let t0 = Instant::now();
@@ -333,6 +338,22 @@ pub fn train_with(
                     h.corpus_len,
                     corpus.file_len()
                 )));
+            }
+            if let Some(then) = h.corpus_fingerprint {
+                let now = corpus.fingerprint()?;
+                let what = if now.head_tail_fnv != then.head_tail_fnv {
+                    Some("its content differs")
+                } else if now.modified_ns != then.modified_ns {
+                    Some("it was modified (its modification time differs)")
+                } else {
+                    None
+                };
+                if let Some(what) = what {
+                    return Err(Error::Resume(format!(
+                        "the corpus {} has changed since the checkpoint: {what}",
+                        corpus_path.display()
+                    )));
+                }
             }
             if h.run.workers.len() != threads || h.dim != dim {
                 return Err(Error::Resume(
@@ -357,7 +378,9 @@ pub fn train_with(
         }
         (None, Some(v)) => (v, None, None),
         (None, None) => {
-            let (v, s) = Vocab::build(&corpus, config.min_count, config.max_vocab)?;
+            let never = AtomicBool::new(false);
+            let stop = interrupt.unwrap_or(&never);
+            let (v, s) = Vocab::build_until(&corpus, config.min_count, config.max_vocab, stop)?;
             (v, Some(s), None)
         }
     };
@@ -622,8 +645,10 @@ pub fn train_with(
                             threads: Some(threads),
                             ..config.clone()
                         },
-                        corpus: corpus_path.to_path_buf(),
+                        corpus: std::path::absolute(corpus_path)
+                            .unwrap_or_else(|_| corpus_path.to_path_buf()),
                         corpus_len: corpus.file_len(),
+                        corpus_fingerprint: fingerprint,
                         words: vocab.len(),
                         dim,
                         output_rows: out_rows,

@@ -67,9 +67,13 @@ struct TrainArgs {
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     checkpoint_every: Duration,
     /// Continue the run saved in this checkpoint; the corpus, output and every setting come
-    /// from it.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["corpus", "output", "read_vocab"])]
+    /// from it (no other setting may be given with it).
+    #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Stop after this many epochs as Ctrl-C would (checkpoint, exit status 130): a run in
+    /// slices, and a deterministic interruption for tests.
+    #[arg(long, value_name = "N", hide = true)]
+    stop_after_epoch: Option<usize>,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -133,9 +137,19 @@ pub(crate) fn count_in(
 
 /// Parses the command line. A wrong value is reported as one line (`w2v: error: ...`, exit 2),
 /// like every other error; help, version and usage errors keep clap's own output.
-fn parse_cli() -> Cli {
-    match Cli::try_parse() {
-        Ok(cli) => cli,
+/// Also returns the flags given on the command line to `train` (`--resume` allows none).
+fn parse_cli() -> (Cli, Vec<String>) {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    match parsed {
+        Ok((cli, m)) => {
+            let given = m
+                .subcommand_matches("train")
+                .map_or_else(Vec::new, given_flags);
+            (cli, given)
+        }
         Err(e)
             if matches!(
                 e.kind(),
@@ -151,10 +165,30 @@ fn parse_cli() -> Cli {
     }
 }
 
+/// The flags (`--name`, or `CORPUS` for the positional) given on the command line.
+fn given_flags(m: &clap::ArgMatches) -> Vec<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let train = cmd.find_subcommand("train").expect("train subcommand");
+    m.ids()
+        .filter(|id| m.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .filter_map(|id| {
+            let arg = train.get_arguments().find(|a| a.get_id() == id)?;
+            Some(match arg.get_long() {
+                Some(l) => format!("--{l}"),
+                None => id.as_str().to_uppercase(),
+            })
+        })
+        .collect()
+}
+
+/// The exit status of an interrupted run (128 + SIGINT, the shell's convention).
+const EXIT_INTERRUPTED: u8 = 130;
+
 fn main() -> ExitCode {
-    let cli = parse_cli();
+    let (cli, given) = parse_cli();
     let result = match cli.command {
-        Command::Train(a) => train(*a),
+        Command::Train(a) => train(*a, &given),
         Command::Similar(a) => query::similar(a),
         Command::Analogy(a) => query::analogy(a),
         Command::Eval(a) => query::eval(a),
@@ -169,6 +203,12 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
+            let interrupted = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<w2v::Error>(),
+                    Some(w2v::Error::Interrupted { .. })
+                )
+            });
             // Library errors already name their cause; add only causes not yet in the text.
             let mut msg = e.to_string();
             for cause in e.chain().skip(1) {
@@ -178,9 +218,37 @@ fn main() -> ExitCode {
                 }
             }
             eprintln!("w2v: error: {msg}");
-            ExitCode::FAILURE
+            if interrupted {
+                ExitCode::from(EXIT_INTERRUPTED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// Installs the Ctrl-C / SIGTERM handling of `train`: the first signal sets the returned flag
+/// (the library stops at its next check, within a second, in every phase); a second one
+/// removes `temps` (the temporary files this run may be writing) and exits with status 130
+/// at once.
+fn on_interrupt(temps: Vec<PathBuf>) -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    // One flag for the process's life: the signal thread holds it until the process ends.
+    let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if flag.swap(true, Relaxed) {
+                for t in &temps {
+                    let _ = std::fs::remove_file(t);
+                }
+                eprintln!("w2v: stopped at once (second interrupt); nothing saved");
+                std::process::exit(EXIT_INTERRUPTED.into());
+            }
+        }
+    });
+    Ok(flag)
 }
 
 /// Shows progress: a bar on a terminal, a plain line every 5 s otherwise, nothing with --quiet.
@@ -307,8 +375,28 @@ impl Reporter {
     }
 }
 
-fn train(a: TrainArgs) -> anyhow::Result<()> {
+/// A path made absolute against the working directory: checkpoints store paths that still
+/// mean the same files when the run is resumed from another directory.
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    if a.resume.is_some() {
+        let extra: Vec<&str> = given
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !["--resume", "--quiet", "--stop-after-epoch"].contains(f))
+            .collect();
+        if !extra.is_empty() {
+            anyhow::bail!(
+                "--resume takes the corpus, the output and every setting from the checkpoint; \
+                 remove {} (or start a new run without --resume)",
+                extra.join(", ")
+            );
+        }
+    }
     let (job, config, resume) = match &a.resume {
         Some(path) => {
             let ck = w2v::Checkpoint::load(path)?;
@@ -319,24 +407,28 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
                 )
             })?;
             // Keep checkpointing to the file the run was resumed from.
-            job.checkpoint = path.clone();
+            job.checkpoint = absolute(path);
             (job, ck.config().clone(), Some(ck))
         }
         None => {
             let (Some(corpus), Some(output)) = (a.corpus.clone(), a.output.clone()) else {
                 anyhow::bail!("a corpus and --output are needed (or --resume FILE)");
             };
+            let (corpus, output) = (absolute(&corpus), absolute(&output));
             let format = a.format.unwrap_or_else(|| Format::from_path(&output));
-            let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
-                let mut p = output.clone().into_os_string();
-                p.push(".ckpt");
-                PathBuf::from(p)
-            });
+            let checkpoint = a.checkpoint.as_deref().map_or_else(
+                || {
+                    let mut p = output.clone().into_os_string();
+                    p.push(".ckpt");
+                    PathBuf::from(p)
+                },
+                absolute,
+            );
             let job = Job {
                 corpus,
                 output,
                 format,
-                save_vocab: a.save_vocab.clone(),
+                save_vocab: a.save_vocab.as_deref().map(absolute),
                 checkpoint,
                 checkpoint_asked: a.checkpoint.is_some(),
                 checkpoint_every_secs: a.checkpoint_every.as_secs_f64(),
@@ -363,13 +455,15 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
         .transpose()?;
-    // Ctrl-C or SIGTERM: the trainer parks its threads, saves a checkpoint and returns; a
-    // second signal ends the process at once.
-    let interrupt = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, interrupt.clone())?;
-        signal_hook::flag::register(sig, interrupt.clone())?;
-    }
+    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
+    // and returns; a second signal removes this run's temporary files and ends the process.
+    let temps: Vec<PathBuf> = [Some(&job.output), Some(&card_path), job.save_vocab.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain([&job.checkpoint])
+        .filter_map(|p| AtomicFile::temp_path_for(p))
+        .collect();
+    let interrupt = on_interrupt(temps)?;
     let plan = w2v::CheckpointPlan {
         path: job.checkpoint.clone(),
         every: job
@@ -393,12 +487,17 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         vocab,
         checkpoint: Some(plan),
         resume,
-        interrupt: Some(&interrupt),
+        interrupt: Some(interrupt),
     };
     let mut rep = Reporter::new(a.quiet);
     let softmax = config.loss == w2v::Loss::Softmax;
     let result = w2v::train_with(&job.corpus, &config, opts, &mut |p| {
         rep.event(p);
+        if let Progress::EpochEnd { epoch, .. } = p
+            && a.stop_after_epoch == Some(*epoch)
+        {
+            interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Progress::VocabReady { words, .. } = p
             && softmax
             && *words > w2v::config::SOFTMAX_WARN_WORDS
