@@ -9,8 +9,8 @@ use w2v::config::Loss;
 use w2v::objective::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use w2v::objective::{LossSum, Model, Scratch, Window};
 use w2v::rng::Rng;
+use w2v::train::hogwild::SharedMatrix;
 use w2v::train::sampler::NoiseSampler;
-use w2v::train::shared::SharedMatrix;
 
 fn vecs(n: usize) -> (Vec<f32>, Vec<f32>) {
     let a = (0..n).map(|i| (i as f32 * 0.37).sin() * 0.1).collect();

@@ -37,7 +37,7 @@ pub mod defaults {
     /// rarer than this relative frequency with every context word within the full window
     /// (measured: benchsuite/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
     /// 17M-token corpus it was measured on).
-    pub const RARE_CENTRE_WINDOW: f64 = 1.5e-5;
+    pub const RARE_CENTRE_THRESHOLD: f64 = 1.5e-5;
     /// Skip-gram with shared negatives gives those rare centres a window of this many times
     /// `--window` (measured: benchsuite/NOTES.md, "A wider window for rare centres").
     pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
@@ -160,13 +160,17 @@ pub struct TrainConfig {
     /// (count / in-vocabulary tokens) trains with every context word within
     /// --rare-centre-radius, not only within the radius the dynamic window drew [default:
     /// 1.5e-5 for skip-gram with negative sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
-    /// 0.691 -> 0.700 against --rare-full-window 6e-5, the default before) and for CBOW with
+    /// 0.691 -> 0.700 against --rare-pair-threshold 6e-5, the default before) and for CBOW with
     /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
-    /// benchsuite/NOTES.md, "Rare centres"].
-    #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
-    #[serde(default = "legacy_rare_window")]
-    pub rare_centre_window: Option<f64>,
-    /// The radius of a rare centre's window (see --rare-centre-window): it trains with every
+    /// benchsuite/NOTES.md, "Rare centres"]. A frequency threshold; its old name
+    /// --rare-centre-window is still accepted.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "F", alias = "rare-centre-window")
+    )]
+    #[serde(default = "legacy_rare_window", alias = "rare_centre_window")]
+    pub rare_centre_threshold: Option<f64>,
+    /// The radius of a rare centre's window (see --rare-centre-threshold): it trains with every
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
     /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
@@ -177,10 +181,14 @@ pub struct TrainConfig {
     pub rare_centre_radius: Option<usize>,
     /// Skip-gram with shared negatives: a centre and a context word both rarer than this
     /// relative frequency train together at any distance within --window [default: 0, off;
-    /// the default before --rare-centre-window, which scores higher (benchsuite/NOTES.md)].
-    #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
-    #[serde(default = "legacy_rare_window")]
-    pub rare_full_window: Option<f64>,
+    /// the default before --rare-centre-threshold, which scores higher (benchsuite/NOTES.md)].
+    /// Its old name --rare-full-window is still accepted.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "F", alias = "rare-full-window")
+    )]
+    #[serde(default = "legacy_rare_window", alias = "rare_full_window")]
+    pub rare_pair_threshold: Option<f64>,
     /// Exponent of the unigram noise distribution.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NS_POWER))]
     pub ns_power: f64,
@@ -224,7 +232,7 @@ fn legacy_lr_hold() -> Option<f32> {
     Some(0.0)
 }
 
-/// Settings saved before `rare_centre_window` (or `rare_full_window`) existed trained every
+/// Settings saved before `rare_centre_threshold` (or `rare_pair_threshold`) existed trained every
 /// pair within the drawn radius only: a resumed run keeps doing so.
 fn legacy_rare_window() -> Option<f64> {
     Some(0.0)
@@ -250,9 +258,9 @@ impl Default for TrainConfig {
             epochs: defaults::EPOCHS,
             lr: None,
             lr_hold: None,
-            rare_centre_window: None,
+            rare_centre_threshold: None,
             rare_centre_radius: None,
-            rare_full_window: None,
+            rare_pair_threshold: None,
             ns_power: defaults::NS_POWER,
             threads: None,
             seed: defaults::SEED,
@@ -320,8 +328,8 @@ impl TrainConfig {
             ));
         }
         for (name, value) in [
-            ("rare-full-window", self.rare_full_window),
-            ("rare-centre-window", self.rare_centre_window),
+            ("rare-pair-threshold", self.rare_pair_threshold),
+            ("rare-centre-threshold", self.rare_centre_threshold),
         ] {
             if let Some(f) = value
                 && !(f.is_finite() && (0.0..1.0).contains(&f))
@@ -369,9 +377,9 @@ impl TrainConfig {
     }
 
     /// The relative frequency below which pairs of words train across the full window:
-    /// `--rare-full-window`, else 0 (off).
-    pub fn effective_rare_full_window(&self) -> f64 {
-        self.rare_full_window.unwrap_or(0.0)
+    /// `--rare-pair-threshold`, else 0 (off).
+    pub fn effective_rare_pair_threshold(&self) -> f64 {
+        self.rare_pair_threshold.unwrap_or(0.0)
     }
 
     /// The radius of a rare centre's window: `--rare-centre-radius` (at least `--window`), else
@@ -389,13 +397,13 @@ impl TrainConfig {
     }
 
     /// The relative frequency below which a centre trains with every context across the full
-    /// window: `--rare-centre-window`, else 1.5e-5 for skip-gram with shared negatives and for
+    /// window: `--rare-centre-threshold`, else 1.5e-5 for skip-gram with shared negatives and for
     /// CBOW with negative sampling (where it was measured) and 0 (off) otherwise.
-    pub fn effective_rare_centre_window(&self) -> f64 {
+    pub fn effective_rare_centre_threshold(&self) -> f64 {
         let cbow_ns = self.model == ModelKind::Cbow && self.loss == Loss::Ns;
-        self.rare_centre_window
+        self.rare_centre_threshold
             .unwrap_or(if self.is_shared_negatives_path() || cbow_ns {
-                defaults::RARE_CENTRE_WINDOW
+                defaults::RARE_CENTRE_THRESHOLD
             } else {
                 0.0
             })
@@ -467,19 +475,19 @@ mod tests {
         assert_eq!(sg_linear.effective_lr_hold(), 0.0);
         // The rare-centre window: only where it was measured; the pair rule is off unless set.
         for config in [&c, &cb, &sg_hs, &sg_per_pair] {
-            assert_eq!(config.effective_rare_full_window(), 0.0);
+            assert_eq!(config.effective_rare_pair_threshold(), 0.0);
         }
         assert_eq!(
-            c.effective_rare_centre_window(),
-            defaults::RARE_CENTRE_WINDOW
+            c.effective_rare_centre_threshold(),
+            defaults::RARE_CENTRE_THRESHOLD
         );
         assert_eq!(
-            cb.effective_rare_centre_window(),
-            defaults::RARE_CENTRE_WINDOW
+            cb.effective_rare_centre_threshold(),
+            defaults::RARE_CENTRE_THRESHOLD
         );
-        assert_eq!(cb_hs.effective_rare_centre_window(), 0.0);
-        assert_eq!(sg_hs.effective_rare_centre_window(), 0.0);
-        assert_eq!(sg_per_pair.effective_rare_centre_window(), 0.0);
+        assert_eq!(cb_hs.effective_rare_centre_threshold(), 0.0);
+        assert_eq!(sg_hs.effective_rare_centre_threshold(), 0.0);
+        assert_eq!(sg_per_pair.effective_rare_centre_threshold(), 0.0);
         // Their radius: twice the window for skip-gram with shared negatives, else the window.
         assert_eq!(c.effective_rare_centre_radius(), 2 * c.window);
         for config in [&cb, &cb_hs, &sg_hs, &sg_per_pair] {
@@ -496,6 +504,17 @@ mod tests {
     }
 
     #[test]
+    fn the_thresholds_old_names_still_load() {
+        // Saved before the rename (checkpoints, model cards): same settings.
+        let old: TrainConfig =
+            serde_json::from_str(r#"{"rare_centre_window":2e-5,"rare_full_window":1e-6}"#).unwrap();
+        assert_eq!(old.rare_centre_threshold, Some(2e-5));
+        assert_eq!(old.rare_pair_threshold, Some(1e-6));
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(json.contains("rare_centre_threshold") && !json.contains("rare_centre_window"));
+    }
+
+    #[test]
     fn settings_saved_before_lr_hold_keep_the_linear_decay() {
         // A checkpoint written before `lr_hold` existed resumes with the schedule it ran.
         let old: TrainConfig = serde_json::from_str(r#"{"model":"skipgram"}"#).unwrap();
@@ -507,15 +526,15 @@ mod tests {
         assert_eq!(back.lr_hold, None);
         assert_eq!(back.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
         // The same for the rare-centre window: off for old settings, the default for new.
-        assert_eq!(old.effective_rare_full_window(), 0.0);
-        assert_eq!(old.effective_rare_centre_window(), 0.0);
+        assert_eq!(old.effective_rare_pair_threshold(), 0.0);
+        assert_eq!(old.effective_rare_centre_threshold(), 0.0);
         assert_eq!(old.effective_rare_centre_radius(), old.window);
-        assert_eq!(back.rare_centre_window, None);
+        assert_eq!(back.rare_centre_threshold, None);
         assert_eq!(back.rare_centre_radius, None);
         assert_eq!(back.effective_rare_centre_radius(), 2 * back.window);
         assert_eq!(
-            back.effective_rare_centre_window(),
-            defaults::RARE_CENTRE_WINDOW
+            back.effective_rare_centre_threshold(),
+            defaults::RARE_CENTRE_THRESHOLD
         );
     }
 
@@ -579,23 +598,23 @@ mod tests {
                 },
             ),
             (
-                "rare-centre-window",
+                "rare-centre-threshold",
                 TrainConfig {
-                    rare_centre_window: Some(-1e-9),
+                    rare_centre_threshold: Some(-1e-9),
                     ..Default::default()
                 },
             ),
             (
-                "rare-full-window",
+                "rare-pair-threshold",
                 TrainConfig {
-                    rare_full_window: Some(1.0),
+                    rare_pair_threshold: Some(1.0),
                     ..Default::default()
                 },
             ),
             (
-                "rare-full-window",
+                "rare-pair-threshold",
                 TrainConfig {
-                    rare_full_window: Some(f64::NAN),
+                    rare_pair_threshold: Some(f64::NAN),
                     ..Default::default()
                 },
             ),

@@ -325,8 +325,9 @@ bad_input! {
     bad_input_zero_epochs: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--epochs", "0"] => "--epochs";
     bad_input_zero_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--negative", "0"] => "--negative";
     bad_input_lr_hold_of_one: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--lr-hold", "1"] => "--lr-hold";
-    bad_input_rare_full_window_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-full-window=-0.5"] => "--rare-full-window";
-    bad_input_rare_centre_window_one: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-window", "1"] => "--rare-centre-window";
+    bad_input_rare_pair_threshold_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-pair-threshold=-0.5"] => "--rare-pair-threshold";
+    bad_input_rare_centre_threshold_one: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-threshold", "1"] => "--rare-centre-threshold";
+    bad_input_old_name_of_rare_centre_threshold: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-window", "2"] => "--rare-centre-threshold";
     bad_input_rare_centre_radius_too_wide: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-radius", "1001"] => "--rare-centre-radius";
     bad_input_output_dir_missing: ["{dir}/ok.txt", "-o", "{dir}/no/such/v.bin", "--min-count", "1"] => "cannot write";
     bad_input_output_is_a_directory: ["{dir}/ok.txt", "-o", "{dir}", "--min-count", "1"] => "cannot write";

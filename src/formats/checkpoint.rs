@@ -21,7 +21,7 @@ use crate::formats::atomic::AtomicFile;
 use crate::objective::LossSum;
 use crate::text::corpus::{Fingerprint, ShardPos};
 use crate::text::vocab::{Vocab, VocabStats};
-use crate::train::shared::SharedMatrix;
+use crate::train::hogwild::SharedMatrix;
 
 const MAGIC: &[u8; 8] = b"W2VCKPT\0";
 const VERSION: u32 = 1;

@@ -46,9 +46,9 @@ use crate::config::{Loss, ModelKind};
 use crate::objective::huffman::Huffman;
 use crate::objective::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use crate::rng::Rng;
+use crate::train::hogwild::{Rows, SharedMatrix};
 use crate::train::ring::RowRing;
 use crate::train::sampler::NoiseSampler;
-use crate::train::shared::{Rows, SharedMatrix};
 
 /// Thread-local buffers, allocated once per worker so the hot loop never allocates.
 pub struct Scratch {
@@ -241,10 +241,10 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     pub rare_radius: usize,
 }
 
-/// A word rarer than `TrainConfig::rare_full_window`: it trains with the words that also carry
+/// A word rarer than `TrainConfig::rare_pair_threshold`: it trains with the words that also carry
 /// this flag anywhere within the window, not only within the radius the dynamic window drew.
 pub const RARE_PAIR: u8 = 1;
-/// A word rarer than `TrainConfig::rare_centre_window`: as a centre, it trains with (skip-gram)
+/// A word rarer than `TrainConfig::rare_centre_threshold`: as a centre, it trains with (skip-gram)
 /// or is predicted from (CBOW) every context within [`Model::rare_radius`] (at least the window).
 pub const RARE_CENTRE: u8 = 2;
 

@@ -24,7 +24,7 @@
 
 use std::cell::RefCell;
 
-use crate::train::shared::{Rows, SharedMatrix};
+use crate::train::hogwild::{Rows, SharedMatrix};
 
 /// One thread's private rows of one matrix during a round.
 #[derive(Default)]

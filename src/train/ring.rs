@@ -21,7 +21,7 @@
 //! about `4·window + 2` positions. The steps are always added, never stored over another
 //! thread's update (`benchsuite/NOTES.md`, "Lost updates"; the ring's cost and effect: "Row ring").
 
-use crate::train::shared::Rows;
+use crate::train::hogwild::Rows;
 
 /// Private copies of the input rows of the live positions of one sentence: a ring of positions
 /// (at most `cap = 2·window + 1` are live at once), each pointing at an entry of a pool of
@@ -198,7 +198,7 @@ impl RowRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::shared::SharedMatrix;
+    use crate::train::hogwild::SharedMatrix;
 
     /// Every position is loaded once per entry, a repeated word shares its copy, and the
     /// steps reach the matrix exactly once, when the last position using them leaves.

@@ -523,8 +523,8 @@ fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         "resolved": {
             "lr": config.effective_lr(),
             "lr_hold": config.effective_lr_hold(),
-            "rare_full_window": config.effective_rare_full_window(),
-            "rare_centre_window": config.effective_rare_centre_window(),
+            "rare_pair_threshold": config.effective_rare_pair_threshold(),
+            "rare_centre_threshold": config.effective_rare_centre_threshold(),
             "rare_centre_radius": config.effective_rare_centre_radius(),
             "threads": config.effective_threads(),
             "output_init": config.effective_output_init(),
