@@ -160,8 +160,7 @@ fn step(c: &mut Criterion) {
         shared_negatives: true,
         ..m
     };
-    let mut sw = Scratch::new(dim, 5, 0);
-    sw.window = Window::new(dim, 5, 5);
+    let mut sw = Scratch::new(dim, 5, 0).with_window(Window::new(dim, 5, 5));
     grp.bench_function("skipgram_shared_negatives_1000_words_v70k", |bn| {
         bn.iter(|| {
             let mut acc = LossSum::default();

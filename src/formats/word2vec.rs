@@ -126,53 +126,19 @@ pub fn read_word2vec(path: &Path, format: Format, limit: Option<usize>) -> Resul
 /// or only its first `limit` vectors. Without a limit, anything but whitespace after the
 /// declared number of vectors is an error: the header disagrees with the body.
 pub fn read_from(
-    mut r: impl BufRead,
+    r: impl BufRead,
     format: Format,
     path: &Path,
     file_len: Option<u64>,
     limit: Option<usize>,
 ) -> Result<Embeddings> {
-    let bad = |reason: String| Error::Format {
-        path: path.to_path_buf(),
-        format: format.name(),
-        reason,
+    let mut rd = Reader {
+        r,
+        ctx: Context { path, format },
     };
-    let io_err = |e| Error::io("cannot read vectors from", path, e);
-    let mut header = Vec::new();
-    r.by_ref()
-        .take(256)
-        .read_until(b'\n', &mut header)
-        .map_err(io_err)?;
-    let htext = std::str::from_utf8(&header).unwrap_or("");
-    let mut it = htext.split_ascii_whitespace();
-    let (v, d) = match (it.next(), it.next(), it.next()) {
-        (Some(v), Some(d), None) if header.ends_with(b"\n") => {
-            (v.parse::<usize>(), d.parse::<usize>())
-        }
-        _ => return Err(bad("the first line must be `<words> <dim>`".into())),
-    };
-    let (Ok(v), Ok(d)) = (v, d) else {
-        return Err(bad("the first line must be `<words> <dim>`".into()));
-    };
-    if d == 0 && v > 0 {
-        return Err(bad("dimension 0".into()));
-    }
-    // Never trust the declared size for allocation beyond what the file can hold.
-    // Saturating: a dimension near u64::MAX must not wrap around to a small record.
-    let min_record = match format {
-        Format::Bin => (d as u64).saturating_mul(4).saturating_add(2),
-        Format::Text => (d as u64).saturating_mul(2).saturating_add(2),
-    };
-    if let Some(len) = file_len
-        && (v as u64).saturating_mul(min_record) > len
-    {
-        return Err(bad(format!(
-            "header declares {v} words of dimension {d}, more than the file's {len} bytes can hold"
-        )));
-    }
-    let declared = v;
-    let v = limit.map_or(v, |l| l.min(v));
-    // With a known length the check above bounds `v × d`; a stream (gzip) has no length, so
+    let (declared, d) = rd.header(file_len)?;
+    let v = limit.map_or(declared, |l| l.min(declared));
+    // With a known length the header check bounds `v × d`; a stream (gzip) has no length, so
     // reserve at most 4 MiB up front and grow with what is actually read.
     let (cap, floats) = match file_len {
         Some(_) => (v, v.saturating_mul(d)),
@@ -180,116 +146,222 @@ pub fn read_from(
     };
     let mut words: Vec<Box<[u8]>> = Vec::with_capacity(cap);
     let mut data: Vec<f32> = Vec::with_capacity(floats);
-    match format {
-        Format::Bin => {
-            let mut word = Vec::new();
-            for i in 0..v {
-                word.clear();
-                // Skip the newline (and any whitespace) left after the previous vector.
-                loop {
-                    let buf = r.fill_buf().map_err(io_err)?;
-                    let Some(&b) = buf.first() else {
-                        return Err(bad(format!("file ends after {i} of {declared} words")));
-                    };
-                    if b == b'\n' || b == b'\r' || b == b'\t' || b == b' ' && word.is_empty() {
-                        r.consume(1);
-                        continue;
-                    }
-                    break;
-                }
-                r.read_until(b' ', &mut word).map_err(io_err)?;
-                if word.last() != Some(&b' ') {
-                    return Err(bad(format!("file ends inside word {}", i + 1)));
-                }
-                word.pop();
-                if word.len() > 100_000 {
-                    return Err(bad(format!("word {} is over 100000 bytes", i + 1)));
-                }
-                // The floats go straight from the reader's buffer into the matrix: no
-                // per-float parsing, no intermediate copy. A row grows by at most
-                // ROW_CHUNK floats per read, so a header that lies about the dimension costs
-                // no more memory than the bytes that are really there.
-                let mut left = d;
-                while left > 0 {
-                    let start = data.len();
-                    let n = left.min(ROW_CHUNK);
-                    data.resize(start + n, 0.0);
-                    let chunk = &mut data[start..];
-                    r.read_exact(bytemuck::cast_slice_mut(chunk)).map_err(|e| {
-                        if e.kind() == stdio::ErrorKind::UnexpectedEof {
-                            bad(format!("file ends inside the vector of word {}", i + 1))
-                        } else {
-                            io_err(e)
-                        }
-                    })?;
-                    if cfg!(target_endian = "big") {
-                        for x in chunk.iter_mut() {
-                            *x = f32::from_bits(u32::from_le(x.to_bits()));
-                        }
-                    }
-                    left -= n;
-                }
-                words.push(word.as_slice().into());
-            }
-        }
-        Format::Text => {
-            let mut line = Vec::new();
-            for i in 0..v {
-                line.clear();
-                let n = r.read_until(b'\n', &mut line).map_err(io_err)?;
-                if n == 0 {
-                    return Err(bad(format!("file ends after {i} of {declared} words")));
-                }
-                let lineno = i + 2;
-                let body = line.strip_suffix(b"\n").unwrap_or(&line);
-                let body = body.strip_suffix(b"\r").unwrap_or(body);
-                let mut fields = body.split(|&b| b == b' ').filter(|f| !f.is_empty());
-                let Some(word) = fields.next() else {
-                    return Err(bad(format!("line {lineno} is empty")));
-                };
-                let before = data.len();
-                for f in fields {
-                    let x = std::str::from_utf8(f)
-                        .ok()
-                        .and_then(|s| s.parse::<f32>().ok())
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "line {lineno}: `{}` is not a number",
-                                String::from_utf8_lossy(f)
-                            ))
-                        })?;
-                    if data.len() - before == d {
-                        return Err(bad(format!("line {lineno} has more than {d} numbers")));
-                    }
-                    data.push(x);
-                }
-                if data.len() - before != d {
-                    return Err(bad(format!(
-                        "line {lineno} has {} numbers, expected {d}",
-                        data.len() - before
-                    )));
-                }
-                words.push(word.into());
-            }
-        }
+    let mut buf = Vec::new();
+    for i in 0..v {
+        let word = match format {
+            Format::Bin => rd.binary_record(i, declared, d, &mut buf, &mut data)?,
+            Format::Text => rd.text_record(i, declared, d, &mut buf, &mut data)?,
+        };
+        words.push(word.into());
     }
     if v == declared {
+        rd.expect_end(declared)?;
+    }
+    Ok(Embeddings::new(words, d, data))
+}
+
+/// A word2vec reader over `r`.
+struct Reader<'p, R> {
+    r: R,
+    ctx: Context<'p>,
+}
+
+/// What a reader's errors name: the file and its format.
+struct Context<'p> {
+    path: &'p Path,
+    format: Format,
+}
+
+impl Context<'_> {
+    fn bad(&self, reason: String) -> Error {
+        Error::Format {
+            path: self.path.to_path_buf(),
+            format: self.format.name(),
+            reason,
+        }
+    }
+
+    fn io_err(&self, e: stdio::Error) -> Error {
+        Error::io("cannot read vectors from", self.path, e)
+    }
+}
+
+impl<R: BufRead> Reader<'_, R> {
+    /// The header's `words dim`, checked against the file's length when it is known: never
+    /// trust the declared size for allocation beyond what the file can hold.
+    fn header(&mut self, file_len: Option<u64>) -> Result<(usize, usize)> {
+        let mut header = Vec::new();
+        self.r
+            .by_ref()
+            .take(256)
+            .read_until(b'\n', &mut header)
+            .map_err(|e| self.ctx.io_err(e))?;
+        let htext = std::str::from_utf8(&header).unwrap_or("");
+        let mut it = htext.split_ascii_whitespace();
+        let parsed = match (it.next(), it.next(), it.next()) {
+            (Some(v), Some(d), None) if header.ends_with(b"\n") => {
+                v.parse::<usize>().ok().zip(d.parse::<usize>().ok())
+            }
+            _ => None,
+        };
+        let Some((v, d)) = parsed else {
+            return Err(self
+                .ctx
+                .bad("the first line must be `<words> <dim>`".into()));
+        };
+        if d == 0 && v > 0 {
+            return Err(self.ctx.bad("dimension 0".into()));
+        }
+        // Saturating: a dimension near u64::MAX must not wrap around to a small record.
+        let min_record = match self.ctx.format {
+            Format::Bin => (d as u64).saturating_mul(4).saturating_add(2),
+            Format::Text => (d as u64).saturating_mul(2).saturating_add(2),
+        };
+        if let Some(len) = file_len
+            && (v as u64).saturating_mul(min_record) > len
+        {
+            return Err(self.ctx.bad(format!(
+                "header declares {v} words of dimension {d}, more than the file's {len} bytes \
+                 can hold"
+            )));
+        }
+        Ok((v, d))
+    }
+
+    /// Binary record `i` (0-based): the word, returned from `word`, and its `d` floats,
+    /// appended to `data`.
+    fn binary_record<'w>(
+        &mut self,
+        i: usize,
+        declared: usize,
+        d: usize,
+        word: &'w mut Vec<u8>,
+        data: &mut Vec<f32>,
+    ) -> Result<&'w [u8]> {
+        word.clear();
+        // Skip the newline (and any whitespace) left after the previous vector.
         loop {
-            let buf = r.fill_buf().map_err(io_err)?;
+            let buf = self.r.fill_buf().map_err(|e| self.ctx.io_err(e))?;
+            let Some(&b) = buf.first() else {
+                return Err(self
+                    .ctx
+                    .bad(format!("file ends after {i} of {declared} words")));
+            };
+            if b == b'\n' || b == b'\r' || b == b'\t' || b == b' ' && word.is_empty() {
+                self.r.consume(1);
+                continue;
+            }
+            break;
+        }
+        self.r
+            .read_until(b' ', word)
+            .map_err(|e| self.ctx.io_err(e))?;
+        if word.last() != Some(&b' ') {
+            return Err(self.ctx.bad(format!("file ends inside word {}", i + 1)));
+        }
+        word.pop();
+        if word.len() > 100_000 {
+            return Err(self.ctx.bad(format!("word {} is over 100000 bytes", i + 1)));
+        }
+        // The floats go straight from the reader's buffer into the matrix: no per-float
+        // parsing, no intermediate copy. A row grows by at most ROW_CHUNK floats per read, so
+        // a header that lies about the dimension costs no more memory than the bytes that are
+        // really there.
+        let mut left = d;
+        while left > 0 {
+            let start = data.len();
+            let n = left.min(ROW_CHUNK);
+            data.resize(start + n, 0.0);
+            let chunk = &mut data[start..];
+            if let Err(e) = self.r.read_exact(bytemuck::cast_slice_mut(chunk)) {
+                return Err(if e.kind() == stdio::ErrorKind::UnexpectedEof {
+                    self.ctx
+                        .bad(format!("file ends inside the vector of word {}", i + 1))
+                } else {
+                    self.ctx.io_err(e)
+                });
+            }
+            if cfg!(target_endian = "big") {
+                for x in chunk.iter_mut() {
+                    *x = f32::from_bits(u32::from_le(x.to_bits()));
+                }
+            }
+            left -= n;
+        }
+        Ok(word)
+    }
+
+    /// Text record `i` (0-based, on line `i + 2`): the word, returned from `line`, and its
+    /// `d` numbers, appended to `data`.
+    fn text_record<'l>(
+        &mut self,
+        i: usize,
+        declared: usize,
+        d: usize,
+        line: &'l mut Vec<u8>,
+        data: &mut Vec<f32>,
+    ) -> Result<&'l [u8]> {
+        line.clear();
+        let n = self
+            .r
+            .read_until(b'\n', line)
+            .map_err(|e| self.ctx.io_err(e))?;
+        if n == 0 {
+            return Err(self
+                .ctx
+                .bad(format!("file ends after {i} of {declared} words")));
+        }
+        let lineno = i + 2;
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let mut fields = body.split(|&b| b == b' ').filter(|f| !f.is_empty());
+        let Some(word) = fields.next() else {
+            return Err(self.ctx.bad(format!("line {lineno} is empty")));
+        };
+        let before = data.len();
+        for f in fields {
+            let x = std::str::from_utf8(f)
+                .ok()
+                .and_then(|s| s.parse::<f32>().ok())
+                .ok_or_else(|| {
+                    self.ctx.bad(format!(
+                        "line {lineno}: `{}` is not a number",
+                        String::from_utf8_lossy(f)
+                    ))
+                })?;
+            if data.len() - before == d {
+                return Err(self
+                    .ctx
+                    .bad(format!("line {lineno} has more than {d} numbers")));
+            }
+            data.push(x);
+        }
+        if data.len() - before != d {
+            return Err(self.ctx.bad(format!(
+                "line {lineno} has {} numbers, expected {d}",
+                data.len() - before
+            )));
+        }
+        Ok(word)
+    }
+
+    /// Nothing but whitespace may follow the declared records.
+    fn expect_end(&mut self, declared: usize) -> Result<()> {
+        loop {
+            let buf = self.r.fill_buf().map_err(|e| self.ctx.io_err(e))?;
             if buf.is_empty() {
-                break;
+                return Ok(());
             }
             if buf.iter().any(|b| !b.is_ascii_whitespace()) {
-                return Err(bad(format!(
+                return Err(self.ctx.bad(format!(
                     "the file goes on after the {declared} words its header declares \
                      (the header disagrees with the body)"
                 )));
             }
             let n = buf.len();
-            r.consume(n);
+            self.r.consume(n);
         }
     }
-    Ok(Embeddings::new(words, d, data))
 }
 
 #[cfg(test)]

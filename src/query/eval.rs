@@ -338,6 +338,11 @@ impl Embeddings {
     }
 
     /// The best answer's representative row for each question, all cores, batched products.
+    ///
+    /// One piece on purpose: the query hot loop. Each worker reuses its query, score and
+    /// candidate buffers across batches, and the batch's matrix product, masking and top-k
+    /// selection share them; split into functions, the buffers would have to travel through
+    /// every signature.
     fn answer_batched(
         &self,
         questions: &[Question],

@@ -23,7 +23,7 @@ mod schedule;
 mod worker;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::config::{Loss, OutputInit, TrainConfig};
@@ -37,10 +37,9 @@ use crate::rng::Rng;
 use crate::text::corpus::Corpus;
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::coordinator::{Coordinator, RunInfo, Tracker};
-use crate::train::gate::Gate;
 use crate::train::hogwild::{OutOfMemory, SharedMatrix};
-use crate::train::sampler::{NoiseSampler, Subsampler};
-use crate::train::worker::{Shared, Slot};
+use crate::train::sampler::NoiseSampler;
+use crate::train::worker::Shared;
 
 /// A progress event, delivered to the callback on the thread that called [`train`].
 #[derive(Clone, Debug)]
@@ -203,31 +202,16 @@ pub fn train_with(
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let rare = rare_flags(config, &vocab);
-    let shared = Shared {
-        corpus: &corpus,
+    let model = model(
         config,
-        vocab: &vocab,
-        model: model(
-            config,
-            &input,
-            &output,
-            &noise,
-            &sigmoid,
-            tree.as_ref(),
-            &rare,
-        ),
-        subsampler: Subsampler::new(vocab.counts(), config.sample),
-        processed: AtomicU64::new(run.as_ref().map_or(0, |r| r.processed)),
-        total_words: vocab.total() * config.epochs as u64,
-        lr0: config.effective_lr(),
-        lr_hold: config.effective_lr_hold(),
-        threads,
-        stop: AtomicBool::new(false),
-        pause: AtomicBool::new(false),
-        gate: Gate::new(threads),
-        resume: run.as_ref().map(|r| r.workers.clone()),
-        slots: (0..threads).map(|_| Slot::default()).collect(),
-    };
+        &input,
+        &output,
+        &noise,
+        &sigmoid,
+        tree.as_ref(),
+        &rare,
+    );
+    let shared = Shared::new(&corpus, config, &vocab, model, run.as_ref(), threads);
     let tracker = Tracker::new(config.epochs, threads, run.as_ref())?;
     let coordinator = Coordinator {
         sh: &shared,

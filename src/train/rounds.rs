@@ -83,35 +83,20 @@ pub(super) fn run_worker_rounds(
         Layer::new(output.rows(), output.dim()),
     ];
     let (mut buf, mut acc) = (vec![0.0f32; input.dim()], vec![0.0f32; input.dim()]);
-    let threads = sh.threads as u64;
     let mut base = rounds.start;
     let round = round_words(sh.vocab.total(), sh.threads);
     let mut failure = None;
     loop {
         let mut words = 0;
         if failure.is_none() {
-            let [li, lo] = std::mem::take(&mut layers);
-            let (oi, oo) = (Overlay::new(input, li), Overlay::new(output, lo));
-            let model = sh.model.with_rows(&oi, &oo);
-            let r = loop {
-                if words >= round {
-                    break Ok(());
-                }
-                w.lr = sh.lr_at(base + words * threads);
-                match w.step(sh, &model, tx) {
-                    Ok(Step::Trained(n)) => words += n,
-                    Ok(Step::EpochEnd) => {}
-                    Ok(Step::Done) => break Ok(()),
-                    Err(e) => break Err(e),
-                }
-            };
-            layers = [oi.into_layer(), oo.into_layer()];
+            let (n, err) = train_round(sh, &mut w, &mut layers, base, round, tx);
+            words = n;
             w.tally.publish(slot);
-            if r.is_ok() && !w.tally.run.loss.is_finite() {
+            if err.is_none() && !w.tally.run.loss.is_finite() {
                 failure = Some(Error::Diverged { epoch: w.epoch + 1 });
             }
-            if let Err(e) = r {
-                failure = Some(e);
+            if err.is_some() {
+                failure = err;
             }
             if failure.is_some() {
                 sh.stop.store(true, Relaxed);
@@ -133,16 +118,7 @@ pub(super) fn run_worker_rounds(
             }
         }
         if leader {
-            let d = if sh.stop.load(Relaxed) {
-                EXIT
-            } else if sh.pause.load(Relaxed) {
-                PARK
-            } else if rounds.done.iter().all(|d| d.load(Relaxed)) {
-                FINISH
-            } else {
-                CONTINUE
-            };
-            rounds.decision.store(d, Relaxed);
+            rounds.decision.store(decide(sh, rounds), Relaxed);
         }
         // The merge is complete and the decision made.
         rounds.barrier.wait();
@@ -158,4 +134,50 @@ pub(super) fn run_worker_rounds(
     }
     sh.gate.record(t, w.state());
     Ok(w.totals)
+}
+
+/// Trains worker `w` on `round` words into its own `layers` over the shared matrices, its lr
+/// following the words read by all threads before the round (`base`) plus its own times the
+/// thread count; returns the words read and the error that ended the round early, if any.
+fn train_round(
+    sh: &Shared,
+    w: &mut Worker,
+    layers: &mut [Layer; 2],
+    base: u64,
+    round: u64,
+    tx: &mpsc::Sender<(usize, Msg)>,
+) -> (u64, Option<Error>) {
+    let (input, output) = (sh.model.input, sh.model.output);
+    let threads = sh.threads as u64;
+    let [li, lo] = std::mem::take(layers);
+    let (oi, oo) = (Overlay::new(input, li), Overlay::new(output, lo));
+    let model = sh.model.with_rows(&oi, &oo);
+    let mut words = 0;
+    let err = loop {
+        if words >= round {
+            break None;
+        }
+        w.lr = sh.lr_at(base + words * threads);
+        match w.step(sh, &model, tx) {
+            Ok(Step::Trained(n)) => words += n,
+            Ok(Step::EpochEnd) => {}
+            Ok(Step::Done) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    *layers = [oi.into_layer(), oo.into_layer()];
+    (words, err)
+}
+
+/// What every thread does after this round, decided by one of them between the barriers.
+fn decide(sh: &Shared, rounds: &Rounds) -> u8 {
+    if sh.stop.load(Relaxed) {
+        EXIT
+    } else if sh.pause.load(Relaxed) {
+        PARK
+    } else if rounds.done.iter().all(|d| d.load(Relaxed)) {
+        FINISH
+    } else {
+        CONTINUE
+    }
 }

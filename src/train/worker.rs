@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use crate::config::{Loss, TrainConfig, defaults};
 use crate::error::{Error, Result};
-use crate::formats::checkpoint::{WorkerState, WorkerTotals};
+use crate::formats::checkpoint::{RunState, WorkerState, WorkerTotals};
 use crate::objective::{LossSum, Model, Scratch, Window};
 use crate::rng::Rng;
 use crate::text::corpus::{Corpus, Shard};
@@ -51,6 +51,36 @@ pub(super) struct Shared<'a> {
     /// Where each worker starts when resuming.
     pub(super) resume: Option<Vec<WorkerState>>,
     pub(super) slots: Vec<Slot>,
+}
+
+impl<'a> Shared<'a> {
+    /// The run's shared state: fresh, or where the resumed run (`run`) stopped.
+    pub(super) fn new(
+        corpus: &'a Corpus,
+        config: &'a TrainConfig,
+        vocab: &'a Vocab,
+        model: Model<'a>,
+        run: Option<&RunState>,
+        threads: usize,
+    ) -> Self {
+        Shared {
+            corpus,
+            config,
+            vocab,
+            model,
+            subsampler: Subsampler::new(vocab.counts(), config.sample),
+            processed: AtomicU64::new(run.map_or(0, |r| r.processed)),
+            total_words: vocab.total() * config.epochs as u64,
+            lr0: config.effective_lr(),
+            lr_hold: config.effective_lr_hold(),
+            threads,
+            stop: AtomicBool::new(false),
+            pause: AtomicBool::new(false),
+            gate: Gate::new(threads),
+            resume: run.map(|r| r.workers.clone()),
+            slots: (0..threads).map(|_| Slot::default()).collect(),
+        }
+    }
 }
 
 impl Shared<'_> {

@@ -128,6 +128,16 @@ pub fn tsne(rows: &[Vec<f64>], perplexity: f64, iterations: usize) -> Vec<[f64; 
         return pca(rows);
     }
     let perplexity = perplexity.min((n - 1) as f64 / 3.0).max(1.0);
+    let d2 = squared_distances(rows);
+    let pj = joint_affinities(&d2, n, perplexity);
+    let mut y = initial_layout(rows);
+    descend(&mut y, &pj, iterations);
+    y
+}
+
+/// Squared Euclidean distances between every two rows (`n × n`, row-major).
+fn squared_distances(rows: &[Vec<f64>]) -> Vec<f64> {
+    let n = rows.len();
     let mut d2 = vec![0.0; n * n];
     for i in 0..n {
         for j in i + 1..n {
@@ -140,6 +150,12 @@ pub fn tsne(rows: &[Vec<f64>], perplexity: f64, iterations: usize) -> Vec<[f64; 
             d2[j * n + i] = d;
         }
     }
+    d2
+}
+
+/// The symmetric affinities `P = (p(j|i) + p(i|j)) / 2n`, each row's Gaussian precision found
+/// by bisection so that its entropy matches `ln(perplexity)`.
+fn joint_affinities(d2: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
     // Conditional affinities p(j|i), each row's precision found by bisection on its entropy.
     let target = perplexity.ln();
     let mut p = vec![0.0; n * n];
@@ -192,13 +208,18 @@ pub fn tsne(rows: &[Vec<f64>], perplexity: f64, iterations: usize) -> Vec<[f64; 
             pj[i * n + j] = ((p[i * n + j] + p[j * n + i]) / (2.0 * n as f64)).max(1e-12);
         }
     }
-    // Start from PCA, scaled to a small spread, with a tiny seeded jitter to break ties.
+    pj
+}
+
+/// The starting layout: PCA, scaled to a small spread, with a tiny seeded jitter to break ties.
+fn initial_layout(rows: &[Vec<f64>]) -> Vec<[f64; 2]> {
+    let n = rows.len();
     let start = pca(rows);
     let spread = (start.iter().map(|y| y[0] * y[0]).sum::<f64>() / n as f64)
         .sqrt()
         .max(1e-12);
     let mut rng = Rng::new(1, 0);
-    let mut y: Vec<[f64; 2]> = start
+    start
         .iter()
         .map(|s| {
             [
@@ -206,7 +227,13 @@ pub fn tsne(rows: &[Vec<f64>], perplexity: f64, iterations: usize) -> Vec<[f64; 
                 s[1] / spread * 1e-4 + (rng.next_f32() as f64 - 0.5) * 1e-6,
             ]
         })
-        .collect();
+        .collect()
+}
+
+/// Gradient descent on the KL divergence with momentum, per-coordinate gains, and early
+/// exaggeration for the first 250 iterations (van der Maaten's schedule).
+fn descend(y: &mut [[f64; 2]], pj: &[f64], iterations: usize) {
+    let n = y.len();
     let mut vel = vec![[0.0; 2]; n];
     let mut gains = vec![[1.0; 2]; n];
     let lr = (n as f64 / 12.0).max(50.0);
@@ -256,7 +283,6 @@ pub fn tsne(rows: &[Vec<f64>], perplexity: f64, iterations: usize) -> Vec<[f64; 
             yi[1] -= my;
         }
     }
-    y
 }
 
 #[cfg(test)]

@@ -1,0 +1,349 @@
+//! `w2v train`: the settings and the job (what is written where), the interrupt handling,
+//! the call into the library, and the files written after it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use w2v::formats::atomic::AtomicFile;
+use w2v::{Format, Progress, TrainConfig};
+
+use crate::EXIT_INTERRUPTED;
+use crate::progress::Reporter;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Corpus: whitespace-separated tokens, one sentence per line; may be gzip-compressed.
+    #[arg(required_unless_present = "resume")]
+    corpus: Option<PathBuf>,
+    /// Where to write the vectors.
+    #[arg(short, long, required_unless_present = "resume")]
+    output: Option<PathBuf>,
+    /// Output format [default: bin for a .bin extension, else text].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Also write the vocabulary (`word count` per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    save_vocab: Option<PathBuf>,
+    /// Take the vocabulary from this file (`word count` per line, as --save-vocab and
+    /// word2vec.c write it) instead of counting the corpus; --min-count and --max-vocab still
+    /// apply. The counts drive subsampling, the noise distribution and the lr schedule, so they
+    /// should come from this corpus.
+    #[arg(long, value_name = "FILE")]
+    read_vocab: Option<PathBuf>,
+    /// Save the whole run (matrices, vocabulary, settings, positions, random states, lr) to
+    /// this file at every epoch end and every --checkpoint-every, atomically. Without it, an
+    /// interrupted run (Ctrl-C, SIGTERM) still saves itself to OUTPUT.ckpt.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// How often to checkpoint while training: a number with s, m or h (e.g. 30s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    checkpoint_every: Duration,
+    /// Continue the run saved in this checkpoint; the corpus, output and every setting come
+    /// from it (no other setting may be given with it).
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
+    /// Stop after this many epochs as Ctrl-C would (checkpoint, exit status 130): a run in
+    /// slices, and a deterministic interruption for tests.
+    #[arg(long, value_name = "N", hide = true)]
+    stop_after_epoch: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    config: TrainConfig,
+}
+
+/// What a run writes where: stored in its checkpoints, so `--resume` needs nothing else.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Job {
+    corpus: PathBuf,
+    output: PathBuf,
+    format: Format,
+    save_vocab: Option<PathBuf>,
+    /// The checkpoint file, and whether the user asked for it (then it is kept and written
+    /// periodically; otherwise it is written only on interrupt and removed after success).
+    checkpoint: PathBuf,
+    checkpoint_asked: bool,
+    checkpoint_every_secs: f64,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 10m or 1h"))?;
+    let secs = match unit {
+        "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: the unit must be s, m or h")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("`{s}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Installs the Ctrl-C / SIGTERM handling of `train`: the first signal sets the returned flag
+/// (the library stops at its next check, within a second, in every phase); a second one
+/// removes `temps` (the temporary files this run may be writing) and exits with status 130
+/// at once.
+fn on_interrupt(temps: Vec<PathBuf>) -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    // One flag for the process's life: the signal thread holds it until the process ends.
+    let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if flag.swap(true, Relaxed) {
+                for t in &temps {
+                    let _ = std::fs::remove_file(t);
+                }
+                eprintln!("w2v: stopped at once (second interrupt); nothing saved");
+                std::process::exit(EXIT_INTERRUPTED.into());
+            }
+        }
+    });
+    Ok(flag)
+}
+
+/// A path made absolute against the working directory: checkpoints store paths that still
+/// mean the same files when the run is resumed from another directory.
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// `--resume` takes everything from the checkpoint: any other setting given is refused by
+/// name rather than silently ignored.
+fn check_resume_flags(given: &[String]) -> anyhow::Result<()> {
+    let extra: Vec<&str> = given
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !["--resume", "--quiet", "--stop-after-epoch"].contains(f))
+        .collect();
+    if !extra.is_empty() {
+        anyhow::bail!(
+            "--resume takes the corpus, the output and every setting from the checkpoint; \
+             remove {} (or start a new run without --resume)",
+            extra.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The job, settings and checkpoint of a resumed run.
+fn resumed_job(path: &std::path::Path) -> anyhow::Result<(Job, TrainConfig, w2v::Checkpoint)> {
+    let ck = w2v::Checkpoint::load(path)?;
+    let mut job: Job = serde_json::from_value(ck.job().clone()).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the checkpoint has no readable job: {e}",
+            path.display()
+        )
+    })?;
+    // Keep checkpointing to the file the run was resumed from.
+    job.checkpoint = absolute(path);
+    let config = ck.config().clone();
+    Ok((job, config, ck))
+}
+
+/// The job of a new run, every path made absolute.
+fn new_job(a: &TrainArgs) -> anyhow::Result<Job> {
+    let (Some(corpus), Some(output)) = (a.corpus.as_deref(), a.output.as_deref()) else {
+        anyhow::bail!("a corpus and --output are needed (or --resume FILE)");
+    };
+    let (corpus, output) = (absolute(corpus), absolute(output));
+    let format = a.format.unwrap_or_else(|| Format::from_path(&output));
+    let checkpoint = a
+        .checkpoint
+        .as_deref()
+        .map_or_else(|| suffixed(&output, ".ckpt"), absolute);
+    Ok(Job {
+        corpus,
+        output,
+        format,
+        save_vocab: a.save_vocab.as_deref().map(absolute),
+        checkpoint,
+        checkpoint_asked: a.checkpoint.is_some(),
+        checkpoint_every_secs: a.checkpoint_every.as_secs_f64(),
+    })
+}
+
+/// `path` with `suffix` appended to its name (`v.bin` → `v.bin.json`).
+fn suffixed(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let (job, config, resume) = match &a.resume {
+        Some(path) => {
+            check_resume_flags(given)?;
+            let (job, config, ck) = resumed_job(path)?;
+            (job, config, Some(ck))
+        }
+        None => (new_job(&a)?, a.config.clone(), None),
+    };
+    config.validate()?;
+    // Claim the output files first: an unwritable path fails now, not after training.
+    let out = AtomicFile::create(&job.output)?;
+    // The model card: how these vectors were trained (config, loss, per-epoch losses).
+    let card_path = suffixed(&job.output, ".json");
+    let card = AtomicFile::create(&card_path)?;
+    let vocab_out = job
+        .save_vocab
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()?;
+    let vocab = a
+        .read_vocab
+        .as_deref()
+        .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
+        .transpose()?;
+    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
+    // and returns; a second signal removes this run's temporary files and ends the process.
+    let temps = temp_files(&job, &card_path);
+    let interrupt = on_interrupt(temps)?;
+    let plan = checkpoint_plan(&job)?;
+    if let Some(ck) = &resume
+        && !a.quiet
+    {
+        eprintln!(
+            "resuming {} from {} ({} of {} epochs done)",
+            job.output.display(),
+            job.checkpoint.display(),
+            ck.epochs_done(),
+            config.epochs
+        );
+    }
+    let opts = w2v::TrainOptions {
+        vocab,
+        checkpoint: Some(plan),
+        resume,
+        interrupt: Some(interrupt),
+    };
+    let mut rep = Reporter::new(a.quiet);
+    let softmax = config.loss == w2v::Loss::Softmax;
+    let result = w2v::train_with(&job.corpus, &config, opts, &mut |p| {
+        rep.event(p);
+        if let Progress::EpochEnd { epoch, .. } = p
+            && a.stop_after_epoch == Some(*epoch)
+        {
+            interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Progress::VocabReady { words, .. } = p
+            && softmax
+            && *words > w2v::config::SOFTMAX_WARN_WORDS
+        {
+            rep.line(&format!(
+                "warning: --loss softmax costs O(V) per prediction: with {words} words each one \
+                 touches every output row, hundreds of times the work of --loss ns or hs"
+            ));
+        }
+    });
+    rep.finish();
+    let trained = result?;
+    out.commit(|w| {
+        w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
+    })?;
+    let info = model_card(&job, &config, &trained);
+    card.commit(|w| {
+        serde_json::to_writer_pretty(&mut *w, &info)?;
+        w.write_all(b"\n")
+    })?;
+    if let Some(v) = vocab_out {
+        v.commit(|w| trained.vocab.write(w))?;
+    }
+    if !job.checkpoint_asked {
+        // Written only because an earlier run of this job was interrupted: done with it now.
+        let _ = std::fs::remove_file(&job.checkpoint);
+    }
+    rep.line(&summary(&job, &config, &trained, t0));
+    Ok(())
+}
+
+/// The model card written beside the vectors: how they were trained (every setting and what
+/// it resolved to, per-epoch losses, counts, speed).
+fn model_card(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput) -> serde_json::Value {
+    let s = &trained.stats;
+    serde_json::json!({
+        "w2v_version": env!("CARGO_PKG_VERSION"),
+        "corpus": job.corpus.display().to_string(),
+        "vectors": job.output.display().to_string(),
+        "format": job.format,
+        "words": trained.embeddings.len(),
+        "dim": trained.embeddings.dim(),
+        "config": config,
+        "resolved": {
+            "lr": config.effective_lr(),
+            "lr_hold": config.effective_lr_hold(),
+            "rare_pair_threshold": config.effective_rare_pair_threshold(),
+            "rare_centre_threshold": config.effective_rare_centre_threshold(),
+            "rare_centre_radius": config.effective_rare_centre_radius(),
+            "threads": config.effective_threads(),
+            "output_init": config.effective_output_init(),
+        },
+        "epoch_losses": s.epoch_losses,
+        "tokens_read": s.tokens_read,
+        "oov": s.oov,
+        "subsampled": s.subsampled,
+        "train_seconds": s.train_seconds,
+        "words_per_sec": s.words_per_sec,
+    })
+}
+
+/// The last line of a finished run.
+fn summary(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput, t0: Instant) -> String {
+    let s = &trained.stats;
+    format!(
+        "trained {} words x {} epochs ({} tokens read: {} kept, {} subsampled, {} out of \
+         vocabulary, {} too long) in {:.1} s: {:.0} words/s; wrote {} ({} vectors, total {:.1} s)",
+        trained.vocab.total(),
+        config.epochs,
+        s.tokens_read,
+        s.words_trained.saturating_sub(s.subsampled),
+        s.subsampled,
+        s.oov,
+        s.long_tokens,
+        s.train_seconds,
+        s.words_per_sec,
+        job.output.display(),
+        trained.embeddings.len(),
+        t0.elapsed().as_secs_f64()
+    )
+}
+
+/// The temporary files this run may be writing (vectors, model card, vocabulary, checkpoint).
+fn temp_files(job: &Job, card: &std::path::Path) -> Vec<PathBuf> {
+    [
+        Some(&job.output),
+        Some(&card.to_path_buf()),
+        job.save_vocab.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain([&job.checkpoint])
+    .filter_map(|p| AtomicFile::temp_path_for(p))
+    .collect()
+}
+
+/// Where and when the run checkpoints: every epoch and `--checkpoint-every` when asked, and
+/// on an interrupt in any case; the job goes with it, so `--resume` needs nothing else.
+fn checkpoint_plan(job: &Job) -> anyhow::Result<w2v::CheckpointPlan> {
+    Ok(w2v::CheckpointPlan {
+        path: job.checkpoint.clone(),
+        every: job
+            .checkpoint_asked
+            .then(|| Duration::from_secs_f64(job.checkpoint_every_secs)),
+        at_epoch_end: job.checkpoint_asked,
+        job: serde_json::to_value(job)?,
+    })
+}

@@ -1,0 +1,87 @@
+//! CBOW: the mean of the context input vectors predicts the centre.
+
+use crate::config::Loss;
+use crate::objective::kernels::axpy;
+use crate::objective::scratch::Scratch;
+use crate::objective::{LossSum, Model, RARE_CENTRE};
+use crate::rng::Rng;
+use crate::train::hogwild::Rows;
+use crate::train::ring::RowRing;
+
+impl<M: Rows> Model<'_, M> {
+    /// CBOW over one (subsampled) sentence. The context rows come from [`RowRing`]: each
+    /// position's input row is read once and its steps are added back once.
+    pub fn cbow_sentence(
+        &self,
+        sentence: &[u32],
+        window: usize,
+        lr: f32,
+        rng: &mut Rng,
+        s: &mut Scratch,
+        acc: &mut LossSum,
+    ) {
+        let n = sentence.len();
+        if n < 2 {
+            // No context to train: only the loop's radius draw, to keep the random stream.
+            if n == 1 {
+                rng.below(window as u32);
+            }
+            return;
+        }
+        let dim = s.h.len();
+        let (rare_reach, span) = self.rare_span(window);
+        if !s.ring.fits(dim, dim, span) {
+            // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
+            // once; every later sentence reuses it.
+            s.ring = RowRing::new(dim, dim, span);
+        }
+        for (i, &center) in sentence.iter().enumerate() {
+            s.ring.centre_on(i, sentence, self.input);
+            if self.loss == Loss::Ns {
+                self.output.prefetch_row(center as usize);
+            }
+            let b = 1 + rng.below(window as u32) as usize;
+            // A rare centre (`RARE_CENTRE`) is predicted from every context within `rare_reach`.
+            let b = if self
+                .rare
+                .is_some_and(|r| r[center as usize] & RARE_CENTRE != 0)
+            {
+                rare_reach
+            } else {
+                b
+            };
+            let lo = i.saturating_sub(b);
+            let hi = (i + b + 1).min(n);
+            let count = hi - lo - 1;
+            if count == 0 {
+                continue;
+            }
+            s.h.fill(0.0);
+            for j in (lo..hi).filter(|&j| j != i) {
+                axpy(1.0, s.ring.row(j), &mut s.h);
+            }
+            let inv = 1.0 / count as f32;
+            s.h.iter_mut().for_each(|x| *x *= inv);
+            s.grad.fill(0.0);
+            let l = match self.loss {
+                Loss::Ns => {
+                    self.output.read_row(center as usize, &mut s.t);
+                    let l =
+                        self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
+                    self.output.write_row(center as usize, &s.t);
+                    l
+                }
+                Loss::Hs => self.predict_hs(center, &s.h, &mut s.grad, &mut s.path, lr),
+                Loss::Softmax => {
+                    self.predict_softmax(center, &s.h, &mut s.grad, &mut s.o, &mut s.scores, lr)
+                }
+            };
+            acc.loss += l as f64;
+            acc.predictions += 1;
+            for j in (lo..hi).filter(|&j| j != i) {
+                axpy(1.0, &s.grad, s.ring.row_mut(j));
+            }
+        }
+        s.ring.finish(self.input);
+    }
+}
