@@ -192,9 +192,6 @@ pub struct TrainConfig {
     /// Exponent of the unigram noise distribution.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::NS_POWER))]
     pub ns_power: f64,
-    /// Worker threads [default: the number of cores].
-    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
-    pub threads: Option<usize>,
     /// Skip-gram with negative sampling: the context words of one window share one draw of
     /// negatives and train as one minibatch (HogBatch), about 1.6x faster and slightly more
     /// accurate (benchsuite/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
@@ -210,20 +207,9 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "INIT"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_init: Option<OutputInit>,
-    /// Bit-identical output for the same seed and thread count, run to run, with any number
-    /// of threads: threads train in rounds on private copies of the rows they touch, merged in
-    /// a fixed order (slower than the default Hogwild training; see README).
-    #[cfg_attr(feature = "cli", arg(long))]
-    #[serde(skip_serializing_if = "is_false")]
-    pub deterministic: bool,
     /// Random seed; with --threads 1 (or --deterministic) the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
-    /// Monitoring: score these analogy questions (questions-words format, 30,000 most frequent
-    /// words, 3CosAdd, case-insensitive) at the end of every epoch, beside the loss.
-    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub eval_analogies: Option<std::path::PathBuf>,
 }
 
 /// Settings saved before `lr_hold` existed (checkpoints, metadata) ran word2vec.c's linear
@@ -262,12 +248,9 @@ impl Default for TrainConfig {
             rare_centre_radius: None,
             rare_pair_threshold: None,
             ns_power: defaults::NS_POWER,
-            threads: None,
             seed: defaults::SEED,
             shared_negatives: defaults::SHARED_NEGATIVES,
             output_init: None,
-            deterministic: false,
-            eval_analogies: None,
         }
     }
 }
@@ -299,9 +282,6 @@ impl TrainConfig {
         at_most("window", self.window, limits::WINDOW)?;
         at_most("negative", self.negative, limits::NEGATIVE)?;
         at_most("epochs", self.epochs, limits::EPOCHS)?;
-        if let Some(t) = self.threads {
-            at_most("threads", t, limits::THREADS)?;
-        }
         if let Some(m) = self.max_vocab {
             at_most("max-vocab", m, limits::MAX_VOCAB)?;
         }
@@ -345,9 +325,6 @@ impl TrainConfig {
         }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
-        }
-        if self.threads == Some(0) {
-            return Err(Error::config("threads", "must be at least 1"));
         }
         Ok(())
     }
@@ -419,6 +396,43 @@ impl TrainConfig {
                 OutputInit::Zero
             })
     }
+}
+
+/// How a run is carried out: its threads, the deterministic mode, monitoring. None of these
+/// describes the model: [`TrainConfig`] does (the seed included). Saved apart from it, beside
+/// the model card's `config` and in checkpoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Worker threads [default: the number of cores].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    pub threads: Option<usize>,
+    /// Bit-identical output for the same seed and thread count, run to run, with any number
+    /// of threads: threads train in rounds on private copies of the rows they touch, merged in
+    /// a fixed order (slower than the default Hogwild training; docs/training.md).
+    #[cfg_attr(feature = "cli", arg(long))]
+    #[serde(skip_serializing_if = "is_false")]
+    pub deterministic: bool,
+    /// Monitoring: score these analogy questions (questions-words format, 30,000 most frequent
+    /// words, 3CosAdd, case-insensitive) at the end of every epoch, beside the loss.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eval_analogies: Option<std::path::PathBuf>,
+}
+
+impl RunConfig {
+    /// Checks every option; the error names the offending one.
+    pub fn validate(&self) -> Result<()> {
+        match self.threads {
+            Some(0) => Err(Error::config("threads", "must be at least 1")),
+            Some(t) if t > limits::THREADS => Err(Error::config(
+                "threads",
+                format!("must be at most {}", limits::THREADS),
+            )),
+            _ => Ok(()),
+        }
+    }
 
     /// The number of worker threads: `--threads`, else the number of cores.
     pub fn effective_threads(&self) -> usize {
@@ -427,6 +441,22 @@ impl TrainConfig {
                 .map(|n| n.get())
                 .unwrap_or(1)
         })
+    }
+
+    /// Takes the run options out of settings saved before they were kept apart (a checkpoint's
+    /// `config` object with `threads`, `deterministic` or `eval_analogies`), so that both load.
+    pub(crate) fn split_legacy(config: &mut serde_json::Value) -> Option<RunConfig> {
+        let obj = config.as_object_mut()?;
+        let mut run = serde_json::Map::new();
+        for key in ["threads", "deterministic", "eval_analogies"] {
+            if let Some(v) = obj.remove(key) {
+                run.insert(key.to_string(), v);
+            }
+        }
+        if run.is_empty() {
+            return None;
+        }
+        serde_json::from_value(serde_json::Value::Object(run)).ok()
     }
 }
 
@@ -501,6 +531,34 @@ mod tests {
         assert_eq!(set(Some(7), 5).effective_rare_centre_radius(), 7);
         assert_eq!(set(Some(3), 5).effective_rare_centre_radius(), 5);
         assert_eq!(set(None, 800).effective_rare_centre_radius(), 1_000);
+    }
+
+    #[test]
+    fn run_options_saved_inside_the_settings_are_taken_apart() {
+        // Checkpoints written before RunConfig existed hold the run options in `config`.
+        let mut old = serde_json::json!({
+            "model": "cbow", "dim": 30, "threads": 2, "deterministic": true,
+            "eval_analogies": "q.txt"
+        });
+        let run = RunConfig::split_legacy(&mut old).unwrap();
+        assert_eq!(run.threads, Some(2));
+        assert!(run.deterministic);
+        assert_eq!(
+            run.eval_analogies.as_deref(),
+            Some(std::path::Path::new("q.txt"))
+        );
+        let config: TrainConfig = serde_json::from_value(old).unwrap();
+        assert_eq!((config.model, config.dim), (ModelKind::Cbow, 30));
+        let mut new = serde_json::to_value(TrainConfig::default()).unwrap();
+        assert_eq!(RunConfig::split_legacy(&mut new), None);
+        assert!(
+            RunConfig {
+                threads: Some(0),
+                ..RunConfig::default()
+            }
+            .validate()
+            .is_err()
+        );
     }
 
     #[test]

@@ -132,11 +132,17 @@ fn a_corpus_that_vanishes_mid_run_fails_cleanly_and_one_that_grows_is_read_as_it
     let config = w2v::TrainConfig {
         epochs: 3,
         dim: 24,
-        threads: Some(1),
+        ..Default::default()
+    };
+    let one_thread = || w2v::TrainOptions {
+        run: w2v::RunConfig {
+            threads: Some(1),
+            ..Default::default()
+        },
         ..Default::default()
     };
     std::fs::write(&corpus, &text).unwrap();
-    let r = w2v::train(&corpus, &config, None, &mut |p| {
+    let r = w2v::train_with(&corpus, &config, one_thread(), &mut |p| {
         if let w2v::Progress::VocabReady { .. } = p {
             std::fs::remove_file(&corpus).unwrap();
         }
@@ -146,7 +152,7 @@ fn a_corpus_that_vanishes_mid_run_fails_cleanly_and_one_that_grows_is_read_as_it
 
     std::fs::write(&corpus, &text).unwrap();
     let tokens = text.split_ascii_whitespace().count() as u64;
-    let out = w2v::train(&corpus, &config, None, &mut |p| {
+    let out = w2v::train_with(&corpus, &config, one_thread(), &mut |p| {
         if let w2v::Progress::VocabReady { .. } = p {
             use std::io::Write;
             let mut f = std::fs::OpenOptions::new()

@@ -103,7 +103,7 @@ fn two_threads_and_an_explicit_checkpoint_resume_to_the_end() {
     assert!(o.status.success(), "{}", stderr(&o));
     let card = read_card(dir.path(), "v.txt");
     assert_eq!(card_losses(&card).len(), 12);
-    assert_eq!(card["config"]["threads"], 2);
+    assert_eq!(card["run"]["threads"], 2);
     let e = w2v::Embeddings::load(&out, None).unwrap();
     assert!(e.len() > 100);
     assert!(e.matrix().iter().all(|x| x.is_finite()));

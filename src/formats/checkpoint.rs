@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
+use crate::config::{RunConfig, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
 use crate::objective::LossSum;
@@ -78,6 +78,9 @@ pub(crate) struct RunState {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Header {
     pub config: TrainConfig,
+    /// How the run is carried out (threads, deterministic mode, monitoring).
+    #[serde(default)]
+    pub options: RunConfig,
     pub corpus: PathBuf,
     /// The corpus file's size when training started; resuming on a changed corpus is refused.
     pub corpus_len: u64,
@@ -113,9 +116,14 @@ impl std::fmt::Debug for Checkpoint {
 }
 
 impl Checkpoint {
-    /// The settings of the run (threads resolved to a number).
+    /// The settings of the run.
     pub fn config(&self) -> &TrainConfig {
         &self.header.config
+    }
+
+    /// How the run is carried out (threads resolved to a number).
+    pub fn options(&self) -> &RunConfig {
+        &self.header.options
     }
 
     /// The corpus the run trains on.
@@ -173,8 +181,15 @@ impl Checkpoint {
         let mut json = vec![0u8; header_len as usize];
         r.read_exact(&mut json).map_err(io_err)?;
         left -= header_len;
-        let header: Header =
+        let mut value: serde_json::Value =
             serde_json::from_slice(&json).map_err(|e| bad(format!("unreadable header: {e}")))?;
+        // Checkpoints written before the run options were kept apart hold them in `config`.
+        let legacy = value.get_mut("config").and_then(RunConfig::split_legacy);
+        let mut header: Header =
+            serde_json::from_value(value).map_err(|e| bad(format!("unreadable header: {e}")))?;
+        if let Some(options) = legacy {
+            header.options = options;
+        }
         let matrix_floats =
             (header.words as u128 + header.output_rows as u128) * header.dim as u128;
         // Every vocabulary entry takes at least 12 bytes.
@@ -361,6 +376,10 @@ mod tests {
         let output: Vec<f32> = (0..6).map(|i| -(i as f32) / 7.0).collect();
         let header = Header {
             config: TrainConfig::default(),
+            options: RunConfig {
+                threads: Some(2),
+                ..RunConfig::default()
+            },
             corpus: PathBuf::from("corpus.txt"),
             corpus_len: 1234,
             corpus_fingerprint: None,

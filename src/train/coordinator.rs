@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::config::TrainConfig;
+use crate::config::{RunConfig, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{self, CheckpointPlan, RunState, WorkerState, WorkerTotals};
 use crate::objective::LossSum;
@@ -127,6 +127,8 @@ pub(super) struct Coordinator<'r, 'a> {
     pub(super) questions: Option<&'a (PathBuf, Vec<u8>)>,
     pub(super) plan: Option<&'a CheckpointPlan>,
     pub(super) interrupt: Option<&'a AtomicBool>,
+    /// `--deterministic`: train in rounds ([`crate::train::rounds`]).
+    pub(super) deterministic: bool,
     pub(super) info: RunInfo,
 }
 
@@ -152,7 +154,7 @@ impl Coordinator<'_, '_> {
         let start = Instant::now();
         let threads = sh.threads;
         // With one thread plain training is already deterministic.
-        let rounds = (self.config.deterministic && threads > 1)
+        let rounds = (self.deterministic && threads > 1)
             .then(|| Rounds::new(threads, sh.processed.load(Relaxed)));
         let rounds = &rounds;
         let (tx, rx) = mpsc::channel::<(usize, Msg)>();
@@ -318,9 +320,11 @@ impl Coordinator<'_, '_> {
         start: Instant,
     ) -> checkpoint::Header {
         checkpoint::Header {
-            config: TrainConfig {
+            config: self.config.clone(),
+            options: RunConfig {
                 threads: Some(self.sh.threads),
-                ..self.config.clone()
+                deterministic: self.deterministic,
+                eval_analogies: self.questions.map(|(p, _)| p.clone()),
             },
             corpus: self.info.corpus.clone(),
             corpus_len: self.info.corpus_len,

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::config::{Loss, OutputInit, TrainConfig};
+use crate::config::{Loss, OutputInit, RunConfig, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{Checkpoint, CheckpointPlan, Header, RunState};
 use crate::objective::huffman::Huffman;
@@ -122,6 +122,9 @@ pub struct TrainOutput {
 /// What [`train_with`] takes beyond the settings.
 #[derive(Default)]
 pub struct TrainOptions<'a> {
+    /// How the run is carried out: threads, deterministic mode, monitoring. When resuming,
+    /// the checkpoint's ([`Checkpoint::options`]).
+    pub run: RunConfig,
     /// Train with this vocabulary instead of counting the corpus.
     pub vocab: Option<Vocab>,
     /// Write checkpoints (and, on interrupt, one last one).
@@ -137,8 +140,9 @@ pub struct TrainOptions<'a> {
 
 /// Trains word vectors on the corpus at `corpus_path`.
 ///
-/// With `vocab = None` the vocabulary is counted from the corpus first. `progress` is called on
-/// this thread; the library never prints.
+/// With `vocab = None` the vocabulary is counted from the corpus first. Every core trains (see
+/// [`TrainOptions::run`] for other run options). `progress` is called on this thread; the
+/// library never prints.
 pub fn train(
     corpus_path: &Path,
     config: &TrainConfig,
@@ -152,8 +156,8 @@ pub fn train(
     train_with(corpus_path, config, opts, progress)
 }
 
-/// Trains word vectors, with the options of [`TrainOptions`] (checkpoints, resuming,
-/// interruption, a given vocabulary).
+/// Trains word vectors, with the options of [`TrainOptions`] (threads and the other run
+/// options, checkpoints, resuming, interruption, a given vocabulary).
 pub fn train_with(
     corpus_path: &Path,
     config: &TrainConfig,
@@ -162,22 +166,24 @@ pub fn train_with(
 ) -> Result<TrainOutput> {
     config.validate()?;
     let TrainOptions {
+        run: options,
         vocab,
         checkpoint: plan,
         resume,
         interrupt,
     } = opts;
+    options.validate()?;
     let corpus = Corpus::open(corpus_path)?;
-    let questions = read_questions(config)?;
+    let questions = read_questions(&options)?;
     // Stored in checkpoints, so that a resumed run can tell a changed corpus.
     let fingerprint = match (&plan, &resume) {
         (None, None) => None,
         _ => Some(corpus.fingerprint()?),
     };
-    let threads = config.effective_threads();
+    let threads = options.effective_threads();
     let t0 = Instant::now();
     let (vocab, vocab_stats, resumed) = match resume {
-        Some(ck) => resume_vocab(ck, &corpus, config, threads)?,
+        Some(ck) => resume_vocab(ck, &corpus, config, &options)?,
         None => {
             let (v, stats) = count_vocab(&corpus, config, vocab, interrupt)?;
             (v, stats, None)
@@ -222,6 +228,7 @@ pub fn train_with(
         questions: questions.as_ref(),
         plan: plan.as_ref(),
         interrupt,
+        deterministic: options.deterministic,
         info: RunInfo {
             corpus: std::path::absolute(corpus_path).unwrap_or_else(|_| corpus_path.into()),
             corpus_len: corpus.file_len(),
@@ -244,8 +251,8 @@ pub fn train_with(
 }
 
 /// The analogy questions of `eval_analogies`, read now: a missing file fails before any work.
-fn read_questions(config: &TrainConfig) -> Result<Option<(PathBuf, Vec<u8>)>> {
-    config
+fn read_questions(options: &RunConfig) -> Result<Option<(PathBuf, Vec<u8>)>> {
+    options
         .eval_analogies
         .as_ref()
         .map(|p| {
@@ -289,7 +296,7 @@ fn resume_vocab(
     ck: Checkpoint,
     corpus: &Corpus,
     config: &TrainConfig,
-    threads: usize,
+    options: &RunConfig,
 ) -> Result<(Vocab, Option<VocabStats>, Option<Resumed>)> {
     let h = &ck.header;
     if &h.config != config {
@@ -297,6 +304,12 @@ fn resume_vocab(
             "the settings differ from the checkpoint's".into(),
         ));
     }
+    if h.options.deterministic != options.deterministic {
+        return Err(Error::Resume(
+            "--deterministic differs from the checkpoint's run".into(),
+        ));
+    }
+    let threads = options.effective_threads();
     let path = corpus.path();
     if h.corpus_len != corpus.file_len() {
         return Err(Error::Resume(format!(

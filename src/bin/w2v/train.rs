@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use w2v::formats::atomic::AtomicFile;
-use w2v::{Format, Progress, TrainConfig};
+use w2v::{Format, Progress, RunConfig, TrainConfig};
 
 use crate::EXIT_INTERRUPTED;
 use crate::progress::Reporter;
@@ -52,6 +52,8 @@ pub struct TrainArgs {
     quiet: bool,
     #[command(flatten)]
     config: TrainConfig,
+    #[command(flatten)]
+    run: RunConfig,
 }
 
 /// What a run writes where: stored in its checkpoints, so `--resume` needs nothing else.
@@ -138,8 +140,11 @@ fn check_resume_flags(given: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The model's settings and the run's options.
+type Settings = (TrainConfig, RunConfig);
+
 /// The job, settings and checkpoint of a resumed run.
-fn resumed_job(path: &std::path::Path) -> anyhow::Result<(Job, TrainConfig, w2v::Checkpoint)> {
+fn resumed_job(path: &std::path::Path) -> anyhow::Result<(Job, Settings, w2v::Checkpoint)> {
     let ck = w2v::Checkpoint::load(path)?;
     let mut job: Job = serde_json::from_value(ck.job().clone()).map_err(|e| {
         anyhow::anyhow!(
@@ -149,8 +154,8 @@ fn resumed_job(path: &std::path::Path) -> anyhow::Result<(Job, TrainConfig, w2v:
     })?;
     // Keep checkpointing to the file the run was resumed from.
     job.checkpoint = absolute(path);
-    let config = ck.config().clone();
-    Ok((job, config, ck))
+    let settings = (ck.config().clone(), ck.options().clone());
+    Ok((job, settings, ck))
 }
 
 /// The job of a new run, every path made absolute.
@@ -184,15 +189,16 @@ fn suffixed(path: &std::path::Path, suffix: &str) -> PathBuf {
 
 pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let (job, config, resume) = match &a.resume {
+    let (job, (config, run), resume) = match &a.resume {
         Some(path) => {
             check_resume_flags(given)?;
-            let (job, config, ck) = resumed_job(path)?;
-            (job, config, Some(ck))
+            let (job, settings, ck) = resumed_job(path)?;
+            (job, settings, Some(ck))
         }
-        None => (new_job(&a)?, a.config.clone(), None),
+        None => (new_job(&a)?, (a.config.clone(), a.run.clone()), None),
     };
     config.validate()?;
+    run.validate()?;
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&job.output)?;
     // The model card: how these vectors were trained (config, loss, per-epoch losses).
@@ -225,6 +231,7 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         );
     }
     let opts = w2v::TrainOptions {
+        run: run.clone(),
         vocab,
         checkpoint: Some(plan),
         resume,
@@ -254,7 +261,7 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     out.commit(|w| {
         w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
     })?;
-    let info = model_card(&job, &config, &trained);
+    let info = model_card(&job, (&config, &run), &trained);
     card.commit(|w| {
         serde_json::to_writer_pretty(&mut *w, &info)?;
         w.write_all(b"\n")
@@ -272,7 +279,11 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
 
 /// The model card written beside the vectors: how they were trained (every setting and what
 /// it resolved to, per-epoch losses, counts, speed).
-fn model_card(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput) -> serde_json::Value {
+fn model_card(
+    job: &Job,
+    (config, run): (&TrainConfig, &RunConfig),
+    trained: &w2v::TrainOutput,
+) -> serde_json::Value {
     let s = &trained.stats;
     serde_json::json!({
         "w2v_version": env!("CARGO_PKG_VERSION"),
@@ -282,13 +293,14 @@ fn model_card(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput) -> se
         "words": trained.embeddings.len(),
         "dim": trained.embeddings.dim(),
         "config": config,
+        "run": run,
         "resolved": {
             "lr": config.effective_lr(),
             "lr_hold": config.effective_lr_hold(),
             "rare_pair_threshold": config.effective_rare_pair_threshold(),
             "rare_centre_threshold": config.effective_rare_centre_threshold(),
             "rare_centre_radius": config.effective_rare_centre_radius(),
-            "threads": config.effective_threads(),
+            "threads": run.effective_threads(),
             "output_init": config.effective_output_init(),
         },
         "epoch_losses": s.epoch_losses,
