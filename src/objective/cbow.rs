@@ -3,7 +3,7 @@
 use crate::config::Loss;
 use crate::objective::kernels::axpy;
 use crate::objective::scratch::Scratch;
-use crate::objective::{LossSum, Model, RARE_CENTRE};
+use crate::objective::{LossSum, Model, RARE_CENTRE, too_short};
 use crate::rng::Rng;
 use crate::train::hogwild::Rows;
 use crate::train::ring::RowRing;
@@ -21,11 +21,7 @@ impl<M: Rows> Model<'_, M> {
         acc: &mut LossSum,
     ) {
         let n = sentence.len();
-        if n < 2 {
-            // No context to train: only the loop's radius draw, to keep the random stream.
-            if n == 1 {
-                rng.below(window as u32);
-            }
+        if too_short(sentence, window, rng) {
             return;
         }
         let dim = s.h.len();

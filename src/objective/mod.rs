@@ -96,6 +96,16 @@ pub const RARE_PAIR: u8 = 1;
 /// or is predicted from (CBOW) every context within [`Model::rare_radius`] (at least the window).
 pub const RARE_CENTRE: u8 = 2;
 
+/// Whether a sentence is too short to train (fewer than two words: no context). A one-word
+/// sentence still makes the radius draw the window loop would have made, so that the random
+/// stream stays the same.
+fn too_short(sentence: &[u32], window: usize, rng: &mut Rng) -> bool {
+    if sentence.len() == 1 {
+        rng.below(window as u32);
+    }
+    sentence.len() < 2
+}
+
 /// Loss summed over a batch of predictions.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LossSum {

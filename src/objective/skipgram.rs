@@ -4,7 +4,7 @@
 use crate::config::Loss;
 use crate::objective::kernels::{axpy, shared_negatives_step};
 use crate::objective::scratch::{Scratch, Window, gather_rows, scatter_rows};
-use crate::objective::{LossSum, Model, RARE_CENTRE, RARE_PAIR};
+use crate::objective::{LossSum, Model, RARE_CENTRE, RARE_PAIR, too_short};
 use crate::rng::Rng;
 use crate::train::hogwild::Rows;
 use crate::train::ring::RowRing;
@@ -92,11 +92,7 @@ impl<M: Rows> Model<'_, M> {
         acc: &mut LossSum,
     ) {
         let n = sentence.len();
-        if n < 2 {
-            // No context to train: only the loop's radius draw, to keep the random stream.
-            if n == 1 {
-                rng.below(window as u32);
-            }
+        if too_short(sentence, window, rng) {
             return;
         }
         let dim = self.input.dim();
