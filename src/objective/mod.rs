@@ -1,4 +1,4 @@
-//! The word2vec objectives built on the shared [`logistic_step`] primitive.
+//! The word2vec objectives built on the shared [`logistic_step`](kernels::logistic_step) primitive.
 //!
 //! # Matrices
 //! - **input** (`syn0` in word2vec.c): one row per word, the vectors that are saved. Initialised
@@ -21,7 +21,7 @@
 //! convention gives 0.372 analogy accuracy against 0.359 with centre input, and is faster
 //! because the centre's output row stays in cache across its window (`benchsuite/NOTES.md`).
 //!
-//! Each term is one [`logistic_step`]; the input gradient of the whole prediction is
+//! Each term is one [`logistic_step`](kernels::logistic_step); the input gradient of the whole prediction is
 //! accumulated in `grad` from each output row *before* that row is changed, and added to `v_o`
 //! when the prediction is complete.
 //!
@@ -33,7 +33,7 @@
 //!
 //! # Other losses
 //! Both models can replace negative sampling by (see [`crate::config::Loss`]):
-//! - **hierarchical softmax** ([`Model::predict_hs`]): one [`logistic_step`] — the same
+//! - **hierarchical softmax** ([`Model::predict_hs`]): one [`logistic_step`](kernels::logistic_step) — the same
 //!   primitive — per inner node on the target's Huffman path, label `1 − code`;
 //!   `ℓ = −log p(target) = −Σ_n log σ(±u_n·h)`;
 //! - **full softmax** ([`Model::predict_softmax`]): `ℓ = logsumexp_j(u_j·h) − u_target·h`, every

@@ -2,12 +2,12 @@
 //!
 //! [`train_with`] is a short sequence of steps: open the corpus, count (or take, or resume)
 //! the vocabulary, set up the matrices and the objective, run the worker threads under the
-//! [`coordinator`], and hand back the input vectors. The rooms:
-//! - [`worker`]: a Hogwild worker (its shard, subsampling, the objective, its lr);
-//! - [`rounds`]: deterministic training in rounds over private layers ([`overlay`]);
-//! - [`coordinator`]: progress, per-epoch losses, checkpoints, interruption;
-//! - [`gate`]: where workers park while a checkpoint is written;
-//! - [`schedule`]: the learning-rate schedule;
+//! `coordinator`, and hand back the input vectors. The rooms:
+//! - `worker`: a Hogwild worker (its shard, subsampling, the objective, its lr);
+//! - `rounds`: deterministic training in rounds over private layers ([`overlay`]);
+//! - `coordinator`: progress, per-epoch losses, checkpoints, interruption;
+//! - `gate`: where workers park while a checkpoint is written;
+//! - `schedule`: the learning-rate schedule;
 //! - [`hogwild`]: the shared matrices, the only state threads write together (its module
 //!   docs give the soundness argument), and [`ring`], the row ring of a sentence's window;
 //! - [`sampler`]: the noise distribution and subsampling.
