@@ -445,7 +445,9 @@ impl RunConfig {
 
     /// Takes the run options out of settings saved before they were kept apart (a checkpoint's
     /// `config` object with `threads`, `deterministic` or `eval_analogies`), so that both load.
-    pub(crate) fn split_legacy(config: &mut serde_json::Value) -> Option<RunConfig> {
+    pub(crate) fn split_legacy(
+        config: &mut serde_json::Value,
+    ) -> Option<serde_json::Result<RunConfig>> {
         let obj = config.as_object_mut()?;
         let mut run = serde_json::Map::new();
         for key in ["threads", "deterministic", "eval_analogies"] {
@@ -456,7 +458,7 @@ impl RunConfig {
         if run.is_empty() {
             return None;
         }
-        serde_json::from_value(serde_json::Value::Object(run)).ok()
+        Some(serde_json::from_value(serde_json::Value::Object(run)))
     }
 }
 
@@ -540,7 +542,7 @@ mod tests {
             "model": "cbow", "dim": 30, "threads": 2, "deterministic": true,
             "eval_analogies": "q.txt"
         });
-        let run = RunConfig::split_legacy(&mut old).unwrap();
+        let run = RunConfig::split_legacy(&mut old).unwrap().unwrap();
         assert_eq!(run.threads, Some(2));
         assert!(run.deterministic);
         assert_eq!(
@@ -550,7 +552,9 @@ mod tests {
         let config: TrainConfig = serde_json::from_value(old).unwrap();
         assert_eq!((config.model, config.dim), (ModelKind::Cbow, 30));
         let mut new = serde_json::to_value(TrainConfig::default()).unwrap();
-        assert_eq!(RunConfig::split_legacy(&mut new), None);
+        assert!(RunConfig::split_legacy(&mut new).is_none());
+        let mut bad = serde_json::json!({"threads": "two"});
+        assert!(RunConfig::split_legacy(&mut bad).unwrap().is_err());
         assert!(
             RunConfig {
                 threads: Some(0),

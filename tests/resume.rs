@@ -338,3 +338,30 @@ fn a_signal_stops_with_a_checkpoint_and_a_second_leaves_no_temporary_files() {
         .collect();
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }
+
+#[test]
+fn a_stop_after_the_last_epoch_finishes_the_run() {
+    // Asked to stop when every epoch is done: the run is complete, so it writes its vectors
+    // and succeeds instead of saving a checkpoint of a finished run.
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus(dir.path());
+    let out = dir.path().join("v.bin");
+    let o = run(&[
+        "train",
+        &corpus,
+        "-o",
+        out.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--dim",
+        "8",
+        "--threads",
+        "2",
+        "--quiet",
+        "--stop-after-epoch",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.exists());
+    assert!(!dir.path().join("v.bin.ckpt").exists());
+}

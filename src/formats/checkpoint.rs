@@ -184,7 +184,11 @@ impl Checkpoint {
         let mut value: serde_json::Value =
             serde_json::from_slice(&json).map_err(|e| bad(format!("unreadable header: {e}")))?;
         // Checkpoints written before the run options were kept apart hold them in `config`.
-        let legacy = value.get_mut("config").and_then(RunConfig::split_legacy);
+        let legacy = value
+            .get_mut("config")
+            .and_then(RunConfig::split_legacy)
+            .transpose()
+            .map_err(|e| bad(format!("unreadable header: {e}")))?;
         let mut header: Header =
             serde_json::from_value(value).map_err(|e| bad(format!("unreadable header: {e}")))?;
         if let Some(options) = legacy {

@@ -16,6 +16,7 @@ use crate::query::eval::AnalogyOptions;
 use crate::text::corpus::Fingerprint;
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::Progress;
+use crate::train::gate::Gate;
 use crate::train::hogwild::SharedMatrix;
 use crate::train::rounds::{Rounds, run_worker_rounds};
 use crate::train::worker::{Msg, Shared, run_worker};
@@ -132,6 +133,15 @@ pub(super) struct Coordinator<'r, 'a> {
     pub(super) info: RunInfo,
 }
 
+/// Calls [`Gate::leave`] when dropped.
+struct Leave<'g>(&'g Gate);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
 /// The coordinator's clocks and the loss last reported by a tick.
 struct Clocks {
     start: Instant,
@@ -162,6 +172,9 @@ impl Coordinator<'_, '_> {
             for t in 0..threads {
                 let tx = tx.clone();
                 s.spawn(move || {
+                    // Leaves the gate however the worker ends, a panic included, so that the
+                    // coordinator never waits for it at a checkpoint.
+                    let _leave = Leave(&sh.gate);
                     let r = match rounds {
                         Some(rounds) => run_worker_rounds(sh, rounds, t, &tx),
                         None => run_worker(sh, t, &tx),
@@ -170,7 +183,6 @@ impl Coordinator<'_, '_> {
                         sh.stop.store(true, Relaxed);
                     }
                     let _ = tx.send((t, Msg::Finished(r)));
-                    sh.gate.leave();
                 });
             }
             drop(tx);
@@ -285,6 +297,15 @@ impl Coordinator<'_, '_> {
         let states = sh.gate.wait_all(sh.threads);
         while let Ok((t, msg)) = rx.try_recv() {
             self.handle(tr, t, msg, clocks.start, progress);
+        }
+        // Every worker parked or gone after its last epoch: the run is complete (the workers
+        // only have to return), so there is nothing to stop and no checkpoint to write.
+        let complete = states
+            .iter()
+            .all(|s| s.as_ref().is_some_and(|w| w.epoch >= epochs));
+        if tr.finished >= sh.threads || complete {
+            sh.gate.release(false, &sh.pause);
+            return;
         }
         let mut written = None;
         if let (Some(p), None) = (self.plan, &tr.first_error) {

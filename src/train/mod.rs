@@ -321,17 +321,22 @@ fn resume_vocab(
     }
     if let Some(then) = h.corpus_fingerprint {
         let now = corpus.fingerprint()?;
-        let what = if now.head_tail_fnv != then.head_tail_fnv {
-            Some("its content differs")
-        } else if now.modified_ns != then.modified_ns {
-            Some("it was modified (its modification time differs)")
-        } else {
-            None
-        };
-        if let Some(what) = what {
+        if now.head_tail_fnv != then.head_tail_fnv {
             return Err(Error::Resume(format!(
-                "the corpus {} has changed since the checkpoint: {what}",
+                "the corpus {} has changed since the checkpoint: its content differs",
                 path.display()
+            )));
+        }
+        if let (Some(t), true) = (then.modified_ns, now.modified_ns != then.modified_ns) {
+            // Same size and same ends: most likely the same text copied without its time, but
+            // the middle of a large file is only covered by the time. Say how to vouch for it.
+            return Err(Error::Resume(format!(
+                "the corpus {p} has changed since the checkpoint: it was modified (its \
+                 modification time differs; size and ends are the same). If it is the same \
+                 text, copied without its time, restore the time: touch -d @{}.{:09} {p}",
+                t / 1_000_000_000,
+                t % 1_000_000_000,
+                p = path.display()
             )));
         }
     }

@@ -103,12 +103,15 @@ fn on_interrupt(temps: Vec<PathBuf>) -> anyhow::Result<&'static std::sync::atomi
     let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::spawn(move || {
-        for _ in signals.forever() {
-            if flag.swap(true, Relaxed) {
+        // Counted here, not read from the flag: `--stop-after-epoch` sets the flag too, and a
+        // first Ctrl-C after it must still save a checkpoint.
+        for (n, _) in signals.forever().enumerate() {
+            flag.store(true, Relaxed);
+            if n >= 1 {
                 for t in &temps {
                     let _ = std::fs::remove_file(t);
                 }
-                eprintln!("w2v: stopped at once (second interrupt); nothing saved");
+                // No message: printing needs the stderr lock, which the main thread may hold.
                 std::process::exit(EXIT_INTERRUPTED.into());
             }
         }
@@ -195,14 +198,23 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
             let (job, settings, ck) = resumed_job(path)?;
             (job, settings, Some(ck))
         }
-        None => (new_job(&a)?, (a.config.clone(), a.run.clone()), None),
+        None => {
+            let mut run = a.run.clone();
+            // Stored in checkpoints: the same file when resumed from another directory.
+            run.eval_analogies = run.eval_analogies.as_deref().map(absolute);
+            (new_job(&a)?, (a.config.clone(), run), None)
+        }
     };
     config.validate()?;
     run.validate()?;
-    // Claim the output files first: an unwritable path fails now, not after training.
-    let out = AtomicFile::create(&job.output)?;
     // The model card: how these vectors were trained (config, loss, per-epoch losses).
     let card_path = suffixed(&job.output, ".json");
+    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
+    // and returns; a second signal removes this run's temporary files and ends the process.
+    // Installed before any temporary file exists, so that none can be left behind.
+    let interrupt = on_interrupt(temp_files(&job, &card_path))?;
+    // Claim the output files first: an unwritable path fails now, not after training.
+    let out = AtomicFile::create(&job.output)?;
     let card = AtomicFile::create(&card_path)?;
     let vocab_out = job
         .save_vocab
@@ -214,10 +226,6 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         .as_deref()
         .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
         .transpose()?;
-    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
-    // and returns; a second signal removes this run's temporary files and ends the process.
-    let temps = temp_files(&job, &card_path);
-    let interrupt = on_interrupt(temps)?;
     let plan = checkpoint_plan(&job)?;
     if let Some(ck) = &resume
         && !a.quiet
