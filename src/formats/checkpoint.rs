@@ -143,18 +143,8 @@ impl Checkpoint {
 
     /// Reads and verifies a checkpoint.
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        let bad = |reason: String| Error::Format {
-            path: path.to_path_buf(),
-            format: "checkpoint",
-            reason,
-        };
-        let io_err = |e: io::Error| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                bad("the file is truncated".into())
-            } else {
-                Error::io("cannot read checkpoint", path, e)
-            }
-        };
+        let cx = Ctx(path);
+        let io_err = |e| cx.io(e);
         let file = File::open(path).map_err(|e| Error::io("cannot read checkpoint", path, e))?;
         let file_len = file
             .metadata()
@@ -164,11 +154,11 @@ impl Checkpoint {
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic).map_err(io_err)?;
         if &magic != MAGIC {
-            return Err(bad("not a w2v checkpoint".into()));
+            return Err(cx.bad("not a w2v checkpoint".into()));
         }
         let version = read_u32(&mut r).map_err(io_err)?;
         if version != VERSION {
-            return Err(bad(format!(
+            return Err(cx.bad(format!(
                 "version {version}; this w2v reads version {VERSION}"
             )));
         }
@@ -176,56 +166,26 @@ impl Checkpoint {
         // Bytes after the fixed start: the header, the body and the 8-byte checksum.
         let mut left = file_len.saturating_sub(20);
         if header_len > left.saturating_sub(8) {
-            return Err(bad("the header is longer than the file".into()));
+            return Err(cx.bad("the header is longer than the file".into()));
         }
         let mut json = vec![0u8; header_len as usize];
         r.read_exact(&mut json).map_err(io_err)?;
         left -= header_len;
-        let mut value: serde_json::Value =
-            serde_json::from_slice(&json).map_err(|e| bad(format!("unreadable header: {e}")))?;
-        // Checkpoints written before the run options were kept apart hold them in `config`.
-        let legacy = value
-            .get_mut("config")
-            .and_then(RunConfig::split_legacy)
-            .transpose()
-            .map_err(|e| bad(format!("unreadable header: {e}")))?;
-        let mut header: Header =
-            serde_json::from_value(value).map_err(|e| bad(format!("unreadable header: {e}")))?;
-        if let Some(options) = legacy {
-            header.options = options;
-        }
+        let header = cx.header(&json)?;
         let matrix_floats =
             (header.words as u128 + header.output_rows as u128) * header.dim as u128;
         // Every vocabulary entry takes at least 12 bytes.
         let need = matrix_floats * 4 + header.words as u128 * 12 + 8;
         if need > left as u128 || header.dim == 0 || header.words == 0 {
-            return Err(bad(format!(
+            return Err(cx.bad(format!(
                 "the file is truncated or damaged: its header declares {} words and {} output \
                  rows of dimension {}, more than the file holds",
                 header.words, header.output_rows, header.dim
             )));
         }
-        let mut entries = Vec::with_capacity(header.words);
-        for i in 0..header.words {
-            let len = read_u32(&mut r).map_err(io_err)? as u64;
-            if len + 12 > left {
-                return Err(bad(format!(
-                    "vocabulary entry {} is longer than the file",
-                    i + 1
-                )));
-            }
-            left -= len + 12;
-            let mut w = vec![0u8; len as usize];
-            r.read_exact(&mut w).map_err(io_err)?;
-            let count = read_u64(&mut r).map_err(io_err)?;
-            entries.push((w.into_boxed_slice(), count));
-        }
-        let vocab = Vocab::from_counts(entries);
-        if vocab.len() != header.words {
-            return Err(bad("the vocabulary lists a word twice".into()));
-        }
+        let vocab = cx.vocab(&mut r, header.words, &mut left)?;
         if (left as u128) < matrix_floats * 4 + 8 {
-            return Err(bad("the file is truncated".into()));
+            return Err(cx.bad("the file is truncated".into()));
         }
         // Straight into the training matrices: no second copy of them is ever held.
         let input = read_matrix(&mut r, header.words, header.dim).map_err(io_err)?;
@@ -233,10 +193,10 @@ impl Checkpoint {
         let computed = r.hash;
         let stored = read_u64(&mut r.inner).map_err(io_err)?;
         if computed != stored {
-            return Err(bad("checksum mismatch: the file is damaged".into()));
+            return Err(cx.bad("checksum mismatch: the file is damaged".into()));
         }
         if r.inner.read(&mut [0u8; 1]).map_err(io_err)? != 0 {
-            return Err(bad("unexpected bytes after the checksum".into()));
+            return Err(cx.bad("unexpected bytes after the checksum".into()));
         }
         Ok(Checkpoint {
             header,
@@ -298,6 +258,68 @@ pub(crate) fn write(
         let sum = h.hash;
         h.inner.write_all(&sum.to_le_bytes())
     })
+}
+
+/// The checkpoint being read, for its errors and its parts.
+struct Ctx<'p>(&'p Path);
+
+impl Ctx<'_> {
+    fn bad(&self, reason: String) -> Error {
+        Error::Format {
+            path: self.0.to_path_buf(),
+            format: "checkpoint",
+            reason,
+        }
+    }
+
+    fn io(&self, e: io::Error) -> Error {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            self.bad("the file is truncated".into())
+        } else {
+            Error::io("cannot read checkpoint", self.0, e)
+        }
+    }
+
+    /// The JSON header. Checkpoints written before the run options were kept apart hold them
+    /// in `config`: they are taken out into `options`.
+    fn header(&self, json: &[u8]) -> Result<Header> {
+        let unreadable = |e: serde_json::Error| self.bad(format!("unreadable header: {e}"));
+        let mut value: serde_json::Value = serde_json::from_slice(json).map_err(unreadable)?;
+        let legacy = value
+            .get_mut("config")
+            .and_then(RunConfig::split_legacy)
+            .transpose()
+            .map_err(unreadable)?;
+        let mut header: Header = serde_json::from_value(value).map_err(unreadable)?;
+        if let Some(options) = legacy {
+            header.options = options;
+        }
+        Ok(header)
+    }
+
+    /// The vocabulary's `words` entries, each checked against the `left` bytes of the file.
+    fn vocab(&self, r: &mut impl Read, words: usize, left: &mut u64) -> Result<Vocab> {
+        let mut entries = Vec::with_capacity(words);
+        for i in 0..words {
+            let len = read_u32(r).map_err(|e| self.io(e))? as u64;
+            if len + 12 > *left {
+                return Err(self.bad(format!(
+                    "vocabulary entry {} is longer than the file",
+                    i + 1
+                )));
+            }
+            *left -= len + 12;
+            let mut w = vec![0u8; len as usize];
+            r.read_exact(&mut w).map_err(|e| self.io(e))?;
+            let count = read_u64(r).map_err(|e| self.io(e))?;
+            entries.push((w.into_boxed_slice(), count));
+        }
+        let vocab = Vocab::from_counts(entries);
+        if vocab.len() != words {
+            return Err(self.bad("the vocabulary lists a word twice".into()));
+        }
+        Ok(vocab)
+    }
 }
 
 /// Passes bytes through, hashing them (FNV-1a, 64-bit).

@@ -120,6 +120,40 @@ fn overlap(a: &Rect, b: &Rect) -> f64 {
     w * h
 }
 
+/// Where a `w × h` label of the point at `(px, py)` goes: the first of eight positions around
+/// it that overlaps no rectangle in `taken` (other than the point's own, `own`), else the one
+/// that overlaps least.
+fn place_label((px, py): (f64, f64), (w, h): (f64, f64), taken: &[Rect], own: usize) -> (f64, f64) {
+    let g = 7.0;
+    let candidates = [
+        (px + g, py - h / 2.0),
+        (px - g - w, py - h / 2.0),
+        (px - w / 2.0, py - g - h),
+        (px - w / 2.0, py + g),
+        (px + g, py - g - h),
+        (px - g - w, py - g - h),
+        (px + g, py + g),
+        (px - g - w, py + g),
+    ];
+    let mut best = (f64::MAX, candidates[0]);
+    for &(lx, ly) in &candidates {
+        let rect = (lx, ly, lx + w, ly + h);
+        let cost: f64 = taken
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != own)
+            .map(|(_, t)| overlap(&rect, t))
+            .sum();
+        if cost < best.0 {
+            best = (cost, (lx, ly));
+            if cost == 0.0 {
+                break;
+            }
+        }
+    }
+    best.1
+}
+
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[PlotPoint],
@@ -187,34 +221,7 @@ fn render<DB: DrawingBackend>(
             .estimate_text_size(&p.label, &style)
             .map(|(w, h)| (w as f64, h as f64))
             .unwrap_or((p.label.chars().count() as f64 * LABEL_PX * 0.6, LABEL_PX));
-        let g = 7.0;
-        let candidates = [
-            (px + g, py - h / 2.0),
-            (px - g - w, py - h / 2.0),
-            (px - w / 2.0, py - g - h),
-            (px - w / 2.0, py + g),
-            (px + g, py - g - h),
-            (px - g - w, py - g - h),
-            (px + g, py + g),
-            (px - g - w, py + g),
-        ];
-        let mut best = (f64::MAX, candidates[0]);
-        for &(lx, ly) in &candidates {
-            let rect = (lx, ly, lx + w, ly + h);
-            let cost: f64 = taken
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, t)| overlap(&rect, t))
-                .sum();
-            if cost < best.0 {
-                best = (cost, (lx, ly));
-                if cost == 0.0 {
-                    break;
-                }
-            }
-        }
-        let (lx, ly) = best.1;
+        let (lx, ly) = place_label((px, py), (w, h), &taken, i);
         taken.push((lx, ly, lx + w, ly + h));
         root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
     }

@@ -34,6 +34,50 @@ impl Reporter {
         }
     }
 
+    /// The vocabulary is ready: what counting saw, then the bar (on a terminal).
+    fn vocab_ready(
+        &mut self,
+        words: usize,
+        tokens_per_epoch: u64,
+        stats: &w2v::text::vocab::VocabStats,
+        seconds: f64,
+    ) {
+        if stats.tokens == 0 {
+            // Supplied with --read-vocab: no counting pass.
+            self.line(&format!(
+                "vocabulary: {words} words from the vocabulary file, {tokens_per_epoch} \
+                 training tokens per epoch"
+            ));
+        } else {
+            self.line(&format!(
+                "vocabulary: {words} words, {tokens_per_epoch} training tokens per \
+                 epoch ({} tokens read, {} word types, {} dropped) in {seconds:.1} s",
+                stats.tokens,
+                stats.types,
+                stats.dropped()
+            ));
+        }
+        if stats.long_tokens > 0 {
+            self.line(&format!(
+                "warning: skipped {} tokens longer than {} bytes",
+                stats.long_tokens,
+                w2v::text::corpus::MAX_TOKEN_BYTES
+            ));
+        }
+        self.started = Instant::now();
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(10_000);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {percent:>3}% {msg} [{elapsed_precise} < {eta}]",
+                )
+                .expect("valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            self.bar = Some(bar);
+        }
+    }
+
     pub fn event(&mut self, p: &Progress) {
         if self.quiet {
             return;
@@ -44,42 +88,7 @@ impl Reporter {
                 tokens_per_epoch,
                 stats,
                 seconds,
-            } => {
-                if stats.tokens == 0 {
-                    // Supplied with --read-vocab: no counting pass.
-                    self.line(&format!(
-                        "vocabulary: {words} words from the vocabulary file, {tokens_per_epoch} \
-                         training tokens per epoch"
-                    ));
-                } else {
-                    self.line(&format!(
-                        "vocabulary: {words} words, {tokens_per_epoch} training tokens per \
-                         epoch ({} tokens read, {} word types, {} dropped) in {seconds:.1} s",
-                        stats.tokens,
-                        stats.types,
-                        stats.dropped()
-                    ));
-                }
-                if stats.long_tokens > 0 {
-                    self.line(&format!(
-                        "warning: skipped {} tokens longer than {} bytes",
-                        stats.long_tokens,
-                        w2v::text::corpus::MAX_TOKEN_BYTES
-                    ));
-                }
-                self.started = Instant::now();
-                if std::io::stderr().is_terminal() {
-                    let bar = ProgressBar::new(10_000);
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{bar:30.cyan/blue} {percent:>3}% {msg} [{elapsed_precise} < {eta}]",
-                        )
-                        .expect("valid template"),
-                    );
-                    bar.enable_steady_tick(Duration::from_millis(200));
-                    self.bar = Some(bar);
-                }
-            }
+            } => self.vocab_ready(*words, *tokens_per_epoch, stats, *seconds),
             Progress::Tick {
                 fraction,
                 epoch,
