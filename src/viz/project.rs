@@ -4,6 +4,7 @@
 //! Both start from the vectors scaled to unit length, so distances reflect cosine similarity,
 //! the measure every query uses. Both are deterministic.
 
+use crate::error::{Error, Result};
 use crate::rng::Rng;
 
 /// A projection method.
@@ -31,13 +32,28 @@ fn unit_rows(points: &[f32], dim: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Projects the rows of `points` (`n × dim`) to 2-D by `method`.
-pub fn project(points: &[f32], dim: usize, method: Projection) -> Vec<[f64; 2]> {
+/// The most points [`project`] gives to t-SNE: exact t-SNE holds `n²` affinities (three
+/// `n × n` matrices of `f64`, about 2.4 GB at this size).
+pub const MAX_TSNE_POINTS: usize = 10_000;
+
+/// Projects the rows of `points` (`n × dim`) to 2-D by `method`; t-SNE of more than
+/// [`MAX_TSNE_POINTS`] rows is refused (its memory grows with their square).
+pub fn project(points: &[f32], dim: usize, method: Projection) -> Result<Vec<[f64; 2]>> {
+    let n = points.len() / dim.max(1);
+    if method == Projection::Tsne && n > MAX_TSNE_POINTS {
+        return Err(Error::config(
+            "top",
+            format!(
+                "t-SNE of {n} words needs too much memory (its affinities grow with the square \
+                 of the words): show at most {MAX_TSNE_POINTS}, or use --method pca"
+            ),
+        ));
+    }
     let rows = unit_rows(points, dim);
-    match method {
+    Ok(match method {
         Projection::Pca => pca(&rows),
         Projection::Tsne => tsne(&rows, 30.0, 1000),
-    }
+    })
 }
 
 /// The coordinates of each row on the first two principal components, by power iteration on
@@ -289,6 +305,18 @@ fn descend(y: &mut [[f64; 2]], pj: &[f64], iterations: usize) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn tsne_of_too_many_points_is_an_error_not_an_allocation() {
+        let dim = 2;
+        let pts = vec![0.5f32; (MAX_TSNE_POINTS + 1) * dim];
+        let err = project(&pts, dim, Projection::Tsne).unwrap_err();
+        assert!(err.to_string().contains("t-SNE of 10001 words"), "{err}");
+        assert_eq!(
+            project(&pts, dim, Projection::Pca).unwrap().len(),
+            MAX_TSNE_POINTS + 1
+        );
+    }
+
     /// `groups` clusters of `per` points in `dim` dimensions around random centres.
     fn planted(groups: usize, per: usize, dim: usize) -> Vec<f32> {
         let mut rng = Rng::new(7, 0);
@@ -325,11 +353,11 @@ mod tests {
         let (groups, per, dim) = (4, 15, 50);
         let pts = planted(groups, per, dim);
         for m in [Projection::Pca, Projection::Tsne] {
-            let y = project(&pts, dim, m);
+            let y = project(&pts, dim, m).unwrap();
             assert_eq!(y.len(), groups * per);
             assert!(y.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
             assert!(separated(&y, groups, per), "{m:?}");
-            assert_eq!(y, project(&pts, dim, m), "{m:?} is deterministic");
+            assert_eq!(y, project(&pts, dim, m).unwrap(), "{m:?} is deterministic");
         }
     }
 

@@ -10,8 +10,8 @@ use crate::query::VectorsArgs;
 
 /// The most words one plot shows with PCA (linear in the words: ~40 MB at dim 100).
 const MAX_PCA_WORDS: usize = 100_000;
-/// The most words one plot shows with t-SNE (exact t-SNE holds n² affinities: ~800 MB).
-const MAX_TSNE_WORDS: usize = 10_000;
+/// The most words one plot shows with t-SNE (exact t-SNE holds n² affinities).
+const MAX_TSNE_WORDS: usize = w2v::viz::project::MAX_TSNE_POINTS;
 
 #[derive(clap::Args)]
 pub struct PlotArgs {
@@ -101,7 +101,7 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
     for &(i, _, _) in &chosen {
         data.extend_from_slice(emb.row(i));
     }
-    let xy = project(&data, emb.dim(), a.method);
+    let xy = project(&data, emb.dim(), a.method)?;
     let points: Vec<PlotPoint> = chosen
         .iter()
         .zip(xy)
