@@ -34,7 +34,7 @@ use crate::objective::kernels::Sigmoid;
 use crate::objective::{Model, RARE_CENTRE, RARE_PAIR};
 use crate::query::embeddings::Embeddings;
 use crate::rng::Rng;
-use crate::text::corpus::Corpus;
+use crate::text::corpus::{Corpus, Fingerprint};
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::coordinator::{Coordinator, RunInfo, Tracker};
 use crate::train::hogwild::{OutOfMemory, SharedMatrix};
@@ -183,7 +183,7 @@ pub fn train_with(
     let threads = options.effective_threads();
     let t0 = Instant::now();
     let (vocab, vocab_stats, resumed) = match resume {
-        Some(ck) => resume_vocab(ck, &corpus, config, &options)?,
+        Some(ck) => resume_vocab(ck, &corpus, fingerprint, config, &options)?,
         None => {
             let (v, stats) = count_vocab(&corpus, config, vocab, interrupt)?;
             (v, stats, None)
@@ -295,6 +295,7 @@ type Resumed = (Header, SharedMatrix, SharedMatrix);
 fn resume_vocab(
     ck: Checkpoint,
     corpus: &Corpus,
+    now: Option<Fingerprint>,
     config: &TrainConfig,
     options: &RunConfig,
 ) -> Result<(Vocab, Option<VocabStats>, Option<Resumed>)> {
@@ -319,8 +320,7 @@ fn resume_vocab(
             corpus.file_len()
         )));
     }
-    if let Some(then) = h.corpus_fingerprint {
-        let now = corpus.fingerprint()?;
+    if let (Some(then), Some(now)) = (h.corpus_fingerprint, now) {
         if now.head_tail_fnv != then.head_tail_fnv {
             return Err(Error::Resume(format!(
                 "the corpus {} has changed since the checkpoint: its content differs",

@@ -96,7 +96,6 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
     if chosen.is_empty() {
         bail!("nothing to plot: the vector file has no words");
     }
-    check_tsne_size(a.method, chosen.len())?;
     let mut data = Vec::with_capacity(chosen.len() * emb.dim());
     for &(i, _, _) in &chosen {
         data.extend_from_slice(emb.row(i));

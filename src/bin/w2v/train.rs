@@ -343,16 +343,11 @@ fn summary(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput, t0: Inst
 
 /// The temporary files this run may be writing (vectors, model card, vocabulary, checkpoint).
 fn temp_files(job: &Job, card: &std::path::Path) -> Vec<PathBuf> {
-    [
-        Some(&job.output),
-        Some(&card.to_path_buf()),
-        job.save_vocab.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .chain([&job.checkpoint])
-    .filter_map(|p| AtomicFile::temp_path_for(p))
-    .collect()
+    [job.output.as_path(), card, job.checkpoint.as_path()]
+        .into_iter()
+        .chain(job.save_vocab.as_deref())
+        .filter_map(AtomicFile::temp_path_for)
+        .collect()
 }
 
 /// Where and when the run checkpoints: every epoch and `--checkpoint-every` when asked, and
