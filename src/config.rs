@@ -45,6 +45,8 @@ pub mod defaults {
     pub const SHARED_NEGATIVES: bool = true;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
+    /// word2vec.c's cut (`MAX_SENTENCE_LENGTH`), restored by `--preset word2vec`.
+    pub const WORD2VEC_SENTENCE_TOKENS: usize = 1_000;
 }
 
 /// The largest value each size-like setting accepts: beyond these a run could only fail
@@ -88,6 +90,38 @@ pub enum OutputInit {
     /// Uniform in `±1/dim`, as finalfrontier starts it. With CBOW and negative sampling this
     /// scored higher on both analogies and WordSim-353 across seeds (benchsuite/NOTES.md).
     Uniform,
+}
+
+/// Whose algorithm the settings left unset follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// w2v's measured defaults (benchsuite/NOTES.md): shared negatives, the lr hold and the
+    /// wider window for rare centres (skip-gram), uniform output vectors (CBOW), sentences cut
+    /// at 10,000 tokens.
+    #[default]
+    W2v,
+    /// word2vec.c's algorithm, to reproduce published setups: fresh negatives for every pair,
+    /// a linear lr decay from the first word, the drawn window radius for every centre, output
+    /// vectors starting at zero, sentences cut at 1,000 tokens. Options given explicitly still
+    /// apply; the noise sampler and the threads stay w2v's.
+    Word2vec,
+}
+
+/// Which vectors a run saves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum VectorsFrom {
+    /// The input vectors (word2vec.c's, gensim's and fastText's output).
+    #[default]
+    Input,
+    /// Each word's input plus output vector (Levy, Goldberg & Dagan 2015's "w + c", GloVe's
+    /// `-model 2`). Needs one output vector per word: negative sampling or the full softmax.
+    #[cfg_attr(feature = "cli", value(name = "input+output", alias = "w+c"))]
+    #[serde(rename = "input+output")]
+    InputPlusOutput,
 }
 
 /// The training loss: how the probability of the predicted word is modelled.
@@ -151,8 +185,8 @@ pub struct TrainConfig {
     pub lr: Option<f32>,
     /// Fraction of the run trained at the starting lr before its linear decay to zero begins
     /// [default: 1/3 for skip-gram with negative sampling and shared negatives (analogies
-    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; benchsuite/NOTES.md), 0 otherwise:
-    /// word2vec.c's decay from the first word].
+    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; benchsuite/NOTES.md), 0 otherwise
+    /// and with --preset word2vec: word2vec.c's decay from the first word].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
@@ -161,7 +195,7 @@ pub struct TrainConfig {
     /// --rare-centre-radius, not only within the radius the dynamic window drew [default:
     /// 1.5e-5 for skip-gram with negative sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
     /// 0.691 -> 0.700 against --rare-pair-threshold 6e-5, the default before) and for CBOW with
-    /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise: off;
+    /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise and with --preset word2vec: off;
     /// benchsuite/NOTES.md, "Rare centres"]. A frequency threshold; its old name
     /// --rare-centre-window is still accepted.
     #[cfg_attr(
@@ -174,7 +208,7 @@ pub struct TrainConfig {
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
     /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
-    /// the window's radius, for ~12% more CPU time), --window otherwise; benchsuite/NOTES.md, "A
+    /// the window's radius, for ~12% more CPU time), --window otherwise and with --preset word2vec; benchsuite/NOTES.md, "A
     /// wider window for rare centres"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default = "legacy_rare_radius")]
@@ -194,15 +228,16 @@ pub struct TrainConfig {
     pub ns_power: f64,
     /// Skip-gram with negative sampling: the context words of one window share one draw of
     /// negatives and train as one minibatch (HogBatch), about 1.6x faster and slightly more
-    /// accurate (benchsuite/NOTES.md); `false` gives word2vec.c's fresh negatives per pair. CBOW and
-    /// the other losses already make one prediction per window and ignore it.
+    /// accurate (benchsuite/NOTES.md) [default: true; false with --preset word2vec]; `false`
+    /// gives word2vec.c's fresh negatives per pair. CBOW and the other losses already make one
+    /// prediction per window and ignore it.
     // A value is required (`--shared-negatives false`): an optional one made the flag look
     // like a switch and swallow the next argument (`--shared-negatives corpus.txt`).
-    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", default_value_t = defaults::SHARED_NEGATIVES,
-        action = clap::ArgAction::Set))]
-    pub shared_negatives: bool,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", action = clap::ArgAction::Set))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_negatives: Option<bool>,
     /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
-    /// better there), zero otherwise (word2vec.c's choice)]. Input vectors always start uniform
+    /// better there), zero otherwise and with --preset word2vec (word2vec.c's choice)]. Input vectors always start uniform
     /// in ±0.5/dim.
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "INIT"))]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +245,25 @@ pub struct TrainConfig {
     /// Random seed; with --threads 1 (or --deterministic) the output is bit-identical run to run.
     #[cfg_attr(feature = "cli", arg(long, default_value_t = defaults::SEED))]
     pub seed: u64,
+    /// Whose algorithm the options not given follow: w2v's measured defaults, or word2vec.c's
+    /// (per-pair negatives, linear lr decay from the first word, the drawn radius for every
+    /// centre, zero output vectors, 1,000-token sentences) to reproduce published setups.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Preset::W2v))]
+    #[serde(skip_serializing_if = "is_default_preset")]
+    pub preset: Preset,
+    /// The vectors saved: the input vectors, or input + output ("w + c", Levy et al. 2015;
+    /// negative sampling or the full softmax only).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = VectorsFrom::Input))]
+    #[serde(skip_serializing_if = "is_default_vectors")]
+    pub vectors_from: VectorsFrom,
+}
+
+fn is_default_preset(p: &Preset) -> bool {
+    *p == Preset::W2v
+}
+
+fn is_default_vectors(v: &VectorsFrom) -> bool {
+    *v == VectorsFrom::Input
 }
 
 /// Settings saved before `lr_hold` existed (checkpoints, metadata) ran word2vec.c's linear
@@ -249,8 +303,10 @@ impl Default for TrainConfig {
             rare_pair_threshold: None,
             ns_power: defaults::NS_POWER,
             seed: defaults::SEED,
-            shared_negatives: defaults::SHARED_NEGATIVES,
+            shared_negatives: None,
             output_init: None,
+            preset: Preset::W2v,
+            vectors_from: VectorsFrom::Input,
         }
     }
 }
@@ -326,6 +382,13 @@ impl TrainConfig {
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
         }
+        if self.vectors_from == VectorsFrom::InputPlusOutput && self.loss == Loss::Hs {
+            return Err(Error::config(
+                "vectors-from",
+                "input+output needs one output vector per word (--loss ns or softmax); \
+                 hierarchical softmax's output vectors belong to tree nodes",
+            ));
+        }
         Ok(())
     }
 
@@ -340,17 +403,42 @@ impl TrainConfig {
     /// Skip-gram with negative sampling and shared negatives: the path the lr hold and the
     /// rare-centre window were measured on, and the only one they default to.
     fn is_shared_negatives_path(&self) -> bool {
-        self.model == ModelKind::SkipGram && self.loss == Loss::Ns && self.shared_negatives
+        self.model == ModelKind::SkipGram
+            && self.loss == Loss::Ns
+            && self.effective_shared_negatives()
+    }
+
+    /// Whether w2v's own defaults apply to the options left unset (not `--preset word2vec`).
+    fn w2v_defaults(&self) -> bool {
+        self.preset == Preset::W2v
+    }
+
+    /// Whether skip-gram windows share one draw of negatives: `--shared-negatives`, else true
+    /// (false with `--preset word2vec`).
+    pub fn effective_shared_negatives(&self) -> bool {
+        self.shared_negatives
+            .unwrap_or(self.w2v_defaults() && defaults::SHARED_NEGATIVES)
+    }
+
+    /// The longest sentence trained as one piece: 10,000 tokens, 1,000 (word2vec.c's) with
+    /// `--preset word2vec`.
+    pub fn effective_sentence_tokens(&self) -> usize {
+        if self.w2v_defaults() {
+            defaults::MAX_SENTENCE_TOKENS
+        } else {
+            defaults::WORD2VEC_SENTENCE_TOKENS
+        }
     }
 
     /// The fraction of the run at the starting lr: `--lr-hold`, else 1/3 for skip-gram with
     /// shared negatives (where it was measured) and 0 (linear decay from the start) otherwise.
     pub fn effective_lr_hold(&self) -> f32 {
-        self.lr_hold.unwrap_or(if self.is_shared_negatives_path() {
-            defaults::LR_HOLD_SKIPGRAM_NS
-        } else {
-            0.0
-        })
+        self.lr_hold
+            .unwrap_or(if self.w2v_defaults() && self.is_shared_negatives_path() {
+                defaults::LR_HOLD_SKIPGRAM_NS
+            } else {
+                0.0
+            })
     }
 
     /// The relative frequency below which pairs of words train across the full window:
@@ -363,13 +451,13 @@ impl TrainConfig {
     /// twice the window (at most 1000) for skip-gram with shared negatives, where it was
     /// measured, and the window otherwise.
     pub fn effective_rare_centre_radius(&self) -> usize {
-        let r = self
-            .rare_centre_radius
-            .unwrap_or(if self.is_shared_negatives_path() {
+        let r = self.rare_centre_radius.unwrap_or(
+            if self.w2v_defaults() && self.is_shared_negatives_path() {
                 (defaults::RARE_CENTRE_RADIUS_FACTOR * self.window).min(1_000)
             } else {
                 self.window
-            });
+            },
+        );
         r.max(self.window)
     }
 
@@ -378,23 +466,25 @@ impl TrainConfig {
     /// CBOW with negative sampling (where it was measured) and 0 (off) otherwise.
     pub fn effective_rare_centre_threshold(&self) -> f64 {
         let cbow_ns = self.model == ModelKind::Cbow && self.loss == Loss::Ns;
-        self.rare_centre_threshold
-            .unwrap_or(if self.is_shared_negatives_path() || cbow_ns {
+        self.rare_centre_threshold.unwrap_or(
+            if self.w2v_defaults() && (self.is_shared_negatives_path() || cbow_ns) {
                 defaults::RARE_CENTRE_THRESHOLD
             } else {
                 0.0
-            })
+            },
+        )
     }
 
     /// How the output matrix starts: `--output-init`, else uniform for CBOW with negative
     /// sampling and zero otherwise.
     pub fn effective_output_init(&self) -> OutputInit {
-        self.output_init
-            .unwrap_or(if self.model == ModelKind::Cbow && self.loss == Loss::Ns {
+        self.output_init.unwrap_or(
+            if self.w2v_defaults() && self.model == ModelKind::Cbow && self.loss == Loss::Ns {
                 OutputInit::Uniform
             } else {
                 OutputInit::Zero
-            })
+            },
+        )
     }
 }
 
@@ -496,7 +586,7 @@ mod tests {
         };
         assert_eq!(sg_hs.effective_lr_hold(), 0.0);
         let sg_per_pair = TrainConfig {
-            shared_negatives: false,
+            shared_negatives: Some(false),
             ..c.clone()
         };
         assert_eq!(sg_per_pair.effective_lr_hold(), 0.0);
@@ -533,6 +623,89 @@ mod tests {
         assert_eq!(set(Some(7), 5).effective_rare_centre_radius(), 7);
         assert_eq!(set(Some(3), 5).effective_rare_centre_radius(), 5);
         assert_eq!(set(None, 800).effective_rare_centre_radius(), 1_000);
+    }
+
+    #[test]
+    fn the_word2vec_preset_restores_word2vec_c_where_no_option_is_given() {
+        for model in [ModelKind::SkipGram, ModelKind::Cbow] {
+            let w2v = TrainConfig {
+                model,
+                ..TrainConfig::default()
+            };
+            let c = TrainConfig {
+                preset: Preset::Word2vec,
+                ..w2v.clone()
+            };
+            c.validate().unwrap();
+            assert!(w2v.effective_shared_negatives());
+            assert!(!c.effective_shared_negatives());
+            assert_eq!(c.effective_lr_hold(), 0.0);
+            assert_eq!(c.effective_rare_centre_threshold(), 0.0);
+            assert_eq!(c.effective_rare_pair_threshold(), 0.0);
+            assert_eq!(c.effective_rare_centre_radius(), c.window);
+            assert_eq!(c.effective_output_init(), OutputInit::Zero);
+            assert_eq!(w2v.effective_sentence_tokens(), 10_000);
+            assert_eq!(c.effective_sentence_tokens(), 1_000);
+            assert_eq!(c.effective_lr(), w2v.effective_lr());
+            // An option given explicitly wins over the preset.
+            let given = TrainConfig {
+                shared_negatives: Some(true),
+                lr_hold: Some(0.25),
+                rare_centre_threshold: Some(1e-5),
+                output_init: Some(OutputInit::Uniform),
+                ..c.clone()
+            };
+            assert!(given.effective_shared_negatives());
+            assert_eq!(given.effective_lr_hold(), 0.25);
+            assert_eq!(given.effective_rare_centre_threshold(), 1e-5);
+            assert_eq!(given.effective_output_init(), OutputInit::Uniform);
+        }
+    }
+
+    #[test]
+    fn input_plus_output_vectors_need_one_output_row_per_word() {
+        for loss in [Loss::Ns, Loss::Softmax] {
+            TrainConfig {
+                loss,
+                vectors_from: VectorsFrom::InputPlusOutput,
+                ..TrainConfig::default()
+            }
+            .validate()
+            .unwrap();
+        }
+        let e = TrainConfig {
+            loss: Loss::Hs,
+            vectors_from: VectorsFrom::InputPlusOutput,
+            ..TrainConfig::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.to_string().contains("vectors-from"), "{e}");
+    }
+
+    #[test]
+    fn saved_settings_without_the_new_fields_read_as_w2v_defaults() {
+        // Model cards and checkpoints written before --preset and --vectors-from, with
+        // shared_negatives as a plain boolean.
+        let c: TrainConfig =
+            serde_json::from_value(serde_json::json!({ "shared_negatives": false })).unwrap();
+        assert_eq!(c.preset, Preset::W2v);
+        assert_eq!(c.vectors_from, VectorsFrom::Input);
+        assert!(!c.effective_shared_negatives());
+        // Defaults are not written, so files stay as they were for runs that do not use them.
+        let v = serde_json::to_value(TrainConfig::default()).unwrap();
+        assert!(
+            v.get("preset").is_none() && v.get("vectors_from").is_none(),
+            "{v}"
+        );
+        let p = serde_json::to_value(TrainConfig {
+            preset: Preset::Word2vec,
+            vectors_from: VectorsFrom::InputPlusOutput,
+            ..TrainConfig::default()
+        })
+        .unwrap();
+        assert_eq!(p["preset"], "word2vec");
+        assert_eq!(p["vectors_from"], "input+output");
     }
 
     #[test]

@@ -547,3 +547,62 @@ fn max_vocab_is_exact_and_a_saved_vocabulary_skips_counting() {
         .collect();
     assert_eq!(loaded, first);
 }
+
+#[test]
+fn the_word2vec_preset_is_recorded_and_an_explicit_option_still_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    for (model, extra, shared) in [
+        ("skipgram", vec![], false),
+        ("cbow", vec![], false),
+        ("skipgram", vec!["--shared-negatives", "true"], true),
+    ] {
+        let name = format!("{model}-{shared}.bin");
+        let mut args = vec!["--model", model, "--epochs", "2", "--threads", "1"];
+        args.extend(["--preset", "word2vec"]);
+        args.extend(&extra);
+        let (_, o) = train_small(dir.path(), &name, &args);
+        assert!(o.status.success(), "{model} {extra:?}: {}", stderr(&o));
+        let card = read_card(dir.path(), &name);
+        assert_eq!(card["config"]["preset"], "word2vec");
+        let r = &card["resolved"];
+        assert_eq!(r["shared_negatives"], shared, "{model} {extra:?}");
+        assert_eq!(r["lr_hold"], 0.0);
+        assert_eq!(r["rare_centre_threshold"], 0.0);
+        assert_eq!(r["output_init"], "zero");
+        assert_eq!(r["sentence_tokens"], 1000);
+    }
+}
+
+#[test]
+fn input_plus_output_vectors_are_the_sum_of_the_two_matrices() {
+    // One thread and one seed: both runs train the same matrices, so the saved vectors differ
+    // by the output rows, which are zero for a word never predicted and not otherwise.
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["--epochs", "2", "--threads", "1", "--format", "text"];
+    let (plain, o) = train_small(dir.path(), "in.txt", &base);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = base.to_vec();
+    args.extend(["--vectors-from", "input+output"]);
+    let (sum, o) = train_small(dir.path(), "sum.txt", &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        read_card(dir.path(), "sum.txt")["config"]["vectors_from"],
+        "input+output"
+    );
+    let (a, b) = (
+        Embeddings::load(&plain, None).unwrap(),
+        Embeddings::load(&sum, None).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    let differs = (0..a.len()).filter(|&i| a.row(i) != b.row(i)).count();
+    assert!(
+        differs > a.len() / 2,
+        "{differs} of {} rows changed",
+        a.len()
+    );
+    let mut args = base.to_vec();
+    args.extend(["--vectors-from", "input+output", "--loss", "hs"]);
+    let (_, o) = train_small(dir.path(), "hs.txt", &args);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("vectors-from"), "{}", stderr(&o));
+}

@@ -175,7 +175,15 @@ impl<M: Rows> Model<'_, M> {
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
             for (dh, &p) in w.dh.chunks_exact(st).zip(&w.pos) {
-                axpy(1.0, dh, ring.row_mut(p as usize));
+                let d = (p as usize).abs_diff(i);
+                let a = if d <= b || self.far_input == 0 {
+                    1.0
+                } else if self.far_input == 1 {
+                    continue;
+                } else {
+                    b as f32 / d as f32
+                };
+                axpy(a, dh, ring.row_mut(p as usize));
             }
         }
         ring.finish(self.input);

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::config::{Loss, OutputInit, RunConfig, TrainConfig};
+use crate::config::{Loss, OutputInit, RunConfig, TrainConfig, VectorsFrom};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{Checkpoint, CheckpointPlan, Header, RunState};
 use crate::objective::huffman::Huffman;
@@ -243,9 +243,12 @@ pub fn train_with(
     if let Some(e) = tracker.first_error {
         return Err(e);
     }
+    drop(shared);
+    if config.vectors_from == VectorsFrom::InputPlusOutput {
+        add_output_rows(&input, &output, vocab.len());
+    }
     // Free the output matrix before copying the input out, so the copy does not raise the
     // peak memory above the two training matrices.
-    drop(shared);
     drop(output);
     finish(config, vocab, vocab_stats, input, tracker, train_seconds)
 }
@@ -435,7 +438,7 @@ fn model<'a>(
         },
         loss: config.loss,
         tree,
-        shared_negatives: config.shared_negatives,
+        shared_negatives: config.effective_shared_negatives(),
         rare: rare.as_deref(),
         // Only rare centres widen the window: without them, no wider ring either.
         rare_radius: if config.effective_rare_centre_threshold() > 0.0 {
@@ -443,6 +446,20 @@ fn model<'a>(
         } else {
             0
         },
+        far_input: std::env::var("W2V_FAR")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+/// `--vectors-from input+output`: adds each word's output row to its input row (Levy,
+/// Goldberg & Dagan 2015's w + c). Every worker has returned, so nothing else writes the rows.
+fn add_output_rows(input: &SharedMatrix, output: &SharedMatrix, words: usize) {
+    let mut row = vec![0.0; output.dim()];
+    for w in 0..words {
+        output.read_row(w, &mut row);
+        input.add_to_row(w, &row);
     }
 }
 

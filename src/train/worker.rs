@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc;
 
-use crate::config::{Loss, TrainConfig, defaults};
+use crate::config::{Loss, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{RunState, WorkerState, WorkerTotals};
 use crate::objective::{LossSum, Model, Scratch, Window};
@@ -182,8 +182,8 @@ impl Worker {
             tally: Tally::default(),
             totals: WorkerTotals::default(),
             scratch,
-            sentence: Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS),
-            kept: Vec::with_capacity(defaults::MAX_SENTENCE_TOKENS),
+            sentence: Vec::with_capacity(cfg.effective_sentence_tokens()),
+            kept: Vec::with_capacity(cfg.effective_sentence_tokens()),
         };
         let mut pos = None;
         if let Some(s) = sh.resume.as_ref().map(|ws| ws[t].clone()) {
@@ -237,7 +237,7 @@ impl Worker {
         };
         if !shard.next_sentence(
             |w| sh.vocab.id(w),
-            defaults::MAX_SENTENCE_TOKENS,
+            cfg.effective_sentence_tokens(),
             &mut self.sentence,
         )? {
             let st = shard.stats();

@@ -310,6 +310,8 @@ fn model_card(
             "rare_centre_radius": config.effective_rare_centre_radius(),
             "threads": run.effective_threads(),
             "output_init": config.effective_output_init(),
+            "shared_negatives": config.effective_shared_negatives(),
+            "sentence_tokens": config.effective_sentence_tokens(),
         },
         "epoch_losses": s.epoch_losses,
         "tokens_read": s.tokens_read,
