@@ -144,7 +144,6 @@ fn step(c: &mut Criterion) {
         shared_negatives: false,
         rare: None,
         rare_radius: 0,
-        far_input: 0,
     };
     let sentence: Vec<u32> = (0..1000).map(|_| noise.sample(&mut rng)).collect();
     let mut s = Scratch::new(dim, 5, 0);

@@ -87,9 +87,6 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// The radius of a rare centre's window ([`RARE_CENTRE`]): every context within it trains.
     /// A value below the window passed to the sentence functions means that window.
     pub rare_radius: usize,
-    /// EXPERIMENT: how a rare centre's contexts beyond the drawn radius update their input
-    /// rows: 0 fully, 1 not at all (output side only), 2 scaled by drawn radius / distance.
-    pub far_input: u8,
 }
 
 /// A word rarer than `TrainConfig::rare_pair_threshold`: it trains with the words that also carry
@@ -134,7 +131,6 @@ impl<'a, M: Rows> Model<'a, M> {
             shared_negatives: self.shared_negatives,
             rare: self.rare,
             rare_radius: self.rare_radius,
-            far_input: self.far_input,
         }
     }
 

@@ -127,11 +127,7 @@ impl<M: Rows> Model<'_, M> {
             // A rare centre also pairs with words beyond the drawn radius `b`: every one within
             // `rare_reach` (`RARE_CENTRE`) or the rare ones within `window` (`RARE_PAIR`).
             let flags = self.rare.map_or(0, |r| r[center as usize]);
-            // EXPERIMENT (W2V_FAR >= 10): 10 = rare-context rule only, 11 = both rules.
-            let mode = self.far_input;
-            let centre_rule = flags & RARE_CENTRE != 0 && mode != 10;
-            let ctx_rule = mode >= 10 && self.rare.is_some();
-            let reach = if centre_rule || ctx_rule {
+            let reach = if flags & RARE_CENTRE != 0 {
                 rare_reach
             } else if flags != 0 {
                 window
@@ -150,11 +146,7 @@ impl<M: Rows> Model<'_, M> {
                         let d = j.abs_diff(i);
                         d != 0
                             && (d <= b
-                                || centre_rule
-                                || (ctx_rule
-                                    && self
-                                        .rare
-                                        .is_some_and(|r| r[sentence[j] as usize] & RARE_CENTRE != 0))
+                                || flags & RARE_CENTRE != 0
                                 || (flags & RARE_PAIR != 0
                                     && d <= window
                                     && self
@@ -183,15 +175,7 @@ impl<M: Rows> Model<'_, M> {
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
             for (dh, &p) in w.dh.chunks_exact(st).zip(&w.pos) {
-                let d = (p as usize).abs_diff(i);
-                let a = if d <= b || self.far_input == 0 || self.far_input >= 10 {
-                    1.0
-                } else if self.far_input == 1 {
-                    continue;
-                } else {
-                    b as f32 / d as f32
-                };
-                axpy(a, dh, ring.row_mut(p as usize));
+                axpy(1.0, dh, ring.row_mut(p as usize));
             }
         }
         ring.finish(self.input);

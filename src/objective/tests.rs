@@ -34,7 +34,6 @@ fn negative_sampling_gradient_matches_finite_differences() {
         shared_negatives: false,
         rare: None,
         rare_radius: 0,
-        far_input: 0,
     };
     // Find a seed whose negatives are distinct and differ from the target, then replay.
     let target = 3u32;
@@ -134,7 +133,6 @@ fn cbow_gradient_reaches_every_context_row() {
         shared_negatives: false,
         rare: None,
         rare_radius: 0,
-        far_input: 0,
     };
     let sentence = [1u32, 2, 0];
     // window 1, centre 2 at index 1: contexts 1 and 0. Centre 1 (index 0) and 0 (index 2)
@@ -170,7 +168,6 @@ fn skipgram_moves_only_involved_rows() {
         shared_negatives: false,
         rare: None,
         rare_radius: 0,
-        far_input: 0,
     };
     let mut s = Scratch::new(dim, m.negative, 0);
     let mut acc = LossSum::default();
@@ -532,7 +529,6 @@ fn model<'a>(
         shared_negatives: false,
         rare: None,
         rare_radius: 0,
-        far_input: 0,
     }
 }
 

@@ -446,10 +446,6 @@ fn model<'a>(
         } else {
             0
         },
-        far_input: std::env::var("W2V_FAR")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0),
     }
 }
 
