@@ -30,9 +30,14 @@ pub mod defaults {
     pub const SEED: u64 = 1;
     /// The learning rate never falls below `lr * MIN_LR_FRACTION`.
     pub const MIN_LR_FRACTION: f32 = 1e-4;
-    /// Skip-gram with shared negatives holds the starting lr for this fraction of the run
-    /// before the linear decay begins (measured: benchsuite/NOTES.md, "Learning-rate schedule").
-    pub const LR_HOLD_SKIPGRAM_NS: f32 = 1.0 / 3.0;
+    /// The fraction of the run trained at the starting lr before the linear decay begins:
+    /// none, word2vec.c's schedule. A hold of 1/3 for skip-gram gained analogies on small
+    /// corpora, a gain that shrank as the corpus grew while its cost on similarity grew
+    /// (benchsuite/NOTES.md, "Similarity, corpus size and a word2vec.c preset").
+    pub const LR_HOLD: f32 = 0.0;
+    /// The hold skip-gram with shared negatives had by default before 2026-12 (checkpoints
+    /// written then resume with it).
+    pub const LR_HOLD_SKIPGRAM_NS_2026_11: f32 = 1.0 / 3.0;
     /// Skip-gram with shared negatives and CBOW with negative sampling train every centre
     /// rarer than this relative frequency with every context word within the full window
     /// (measured: benchsuite/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
@@ -184,9 +189,9 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     pub lr: Option<f32>,
     /// Fraction of the run trained at the starting lr before its linear decay to zero begins
-    /// [default: 1/3 for skip-gram with negative sampling and shared negatives (analogies
-    /// +1.4 pt over three seeds, WordSim-353 level or slightly up; benchsuite/NOTES.md), 0 otherwise
-    /// and with --preset word2vec: word2vec.c's decay from the first word].
+    /// [default: 0, word2vec.c's decay from the first word. 1/3, the skip-gram default before
+    /// 2026-12, gained analogies on small corpora (+0.8 pt at 25 MB) but less as the corpus grew,
+    /// while it cost SimLex-999 more; benchsuite/NOTES.md].
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
@@ -430,15 +435,19 @@ impl TrainConfig {
         }
     }
 
-    /// The fraction of the run at the starting lr: `--lr-hold`, else 1/3 for skip-gram with
-    /// shared negatives (where it was measured) and 0 (linear decay from the start) otherwise.
+    /// The fraction of the run at the starting lr: `--lr-hold`, else 0 (linear decay from the
+    /// start, as word2vec.c).
     pub fn effective_lr_hold(&self) -> f32 {
-        self.lr_hold
-            .unwrap_or(if self.w2v_defaults() && self.is_shared_negatives_path() {
-                defaults::LR_HOLD_SKIPGRAM_NS
-            } else {
-                0.0
-            })
+        self.lr_hold.unwrap_or(defaults::LR_HOLD)
+    }
+
+    /// Settings saved before 2026-12 with the lr hold unset ran skip-gram with shared
+    /// negatives at the hold of that time: pins it, so that such a checkpoint resumes with the
+    /// schedule it started.
+    pub(crate) fn pin_lr_hold_of_2026_11(&mut self) {
+        if self.lr_hold.is_none() && self.is_shared_negatives_path() {
+            self.lr_hold = Some(defaults::LR_HOLD_SKIPGRAM_NS_2026_11);
+        }
     }
 
     /// The relative frequency below which pairs of words train across the full window:
@@ -578,7 +587,7 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(sg_uniform.effective_output_init(), OutputInit::Uniform);
-        assert_eq!(c.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
+        assert_eq!(c.effective_lr_hold(), 0.0);
         assert_eq!(cb.effective_lr_hold(), 0.0);
         let sg_hs = TrainConfig {
             loss: Loss::Hs,
@@ -759,7 +768,21 @@ mod tests {
         let back: TrainConfig =
             serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
         assert_eq!(back.lr_hold, None);
-        assert_eq!(back.effective_lr_hold(), defaults::LR_HOLD_SKIPGRAM_NS);
+        assert_eq!(back.effective_lr_hold(), 0.0);
+        // Saved before 2026-12 with the hold unset: skip-gram with shared negatives ran 1/3.
+        let mut nov: TrainConfig = serde_json::from_str(r#"{"lr_hold":null}"#).unwrap();
+        nov.pin_lr_hold_of_2026_11();
+        assert_eq!(nov.effective_lr_hold(), 1.0 / 3.0);
+        let mut nov_cbow: TrainConfig =
+            serde_json::from_str(r#"{"model":"cbow","lr_hold":null}"#).unwrap();
+        nov_cbow.pin_lr_hold_of_2026_11();
+        assert_eq!(nov_cbow.effective_lr_hold(), 0.0);
+        let mut given = TrainConfig {
+            lr_hold: Some(0.5),
+            ..TrainConfig::default()
+        };
+        given.pin_lr_hold_of_2026_11();
+        assert_eq!(given.effective_lr_hold(), 0.5);
         // The same for the rare-centre window: off for old settings, the default for new.
         assert_eq!(old.effective_rare_pair_threshold(), 0.0);
         assert_eq!(old.effective_rare_centre_threshold(), 0.0);

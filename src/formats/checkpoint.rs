@@ -25,6 +25,9 @@ use crate::train::hogwild::SharedMatrix;
 
 const MAGIC: &[u8; 8] = b"W2VCKPT\0";
 const VERSION: u32 = 1;
+/// Which generation of defaults the header's unset settings mean: 0 (absent) before 2026-12,
+/// when skip-gram held its lr for a third of the run by default.
+pub(crate) const DEFAULTS: u32 = 1;
 
 /// Counters a worker accumulates over the run.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -94,6 +97,9 @@ pub(crate) struct Header {
     /// The caller's own description of the job (the command line stores its output path,
     /// format and checkpoint settings here).
     pub job: serde_json::Value,
+    /// [`DEFAULTS`] when written; older checkpoints have none (0).
+    #[serde(default)]
+    pub defaults: u32,
 }
 
 /// A checkpoint read back from disk, ready to resume (see [`crate::train::train_with`]).
@@ -294,6 +300,9 @@ impl Ctx<'_> {
         if let Some(options) = legacy {
             header.options = options;
         }
+        if header.defaults < 1 {
+            header.config.pin_lr_hold_of_2026_11();
+        }
         Ok(header)
     }
 
@@ -427,6 +436,7 @@ mod tests {
                 vocab_stats: None,
             },
             job: serde_json::json!({"output": "v.bin"}),
+            defaults: DEFAULTS,
         };
         let path = dir.join("c.ckpt");
         write(
@@ -456,6 +466,24 @@ mod tests {
         assert_eq!(ck.epochs_done(), 2);
         assert_eq!(ck.input.into_vec(), input);
         assert_eq!(ck.output.into_vec(), output);
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_2026_12_resumes_with_the_lr_hold_it_ran() {
+        // Skip-gram's default hold was 1/3 then and is 0 now: an unset hold in an older
+        // checkpoint (no `defaults` in its header) means 1/3; in a new one, 0.
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut header, vocab, input, output) = sample(dir.path());
+        assert_eq!(header.config.lr_hold, None);
+        for (defaults, want) in [(0, Some(1.0 / 3.0)), (DEFAULTS, None)] {
+            header.defaults = defaults;
+            let path = dir.path().join(format!("d{defaults}.ckpt"));
+            let (i, o) = (input.clone(), output.clone());
+            let m = |v, d| SharedMatrix::from_vec(v, d);
+            write(&path, &header, &vocab, &m(i, 3), &m(o, 3)).unwrap();
+            let ck = Checkpoint::load(&path).unwrap();
+            assert_eq!(ck.config().lr_hold, want, "defaults {defaults}");
+        }
     }
 
     #[test]

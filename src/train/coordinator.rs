@@ -363,6 +363,7 @@ impl Coordinator<'_, '_> {
                 vocab_stats: self.info.vocab_stats,
             },
             job: plan.job.clone(),
+            defaults: checkpoint::DEFAULTS,
         }
     }
 
