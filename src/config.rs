@@ -43,6 +43,12 @@ pub mod defaults {
     /// (measured: benchsuite/NOTES.md, "Rare centres"; 1.5e-5 is about 250 occurrences in the
     /// 17M-token corpus it was measured on).
     pub const RARE_CENTRE_THRESHOLD: f64 = 1.5e-5;
+    /// Skip-gram with shared negatives counts a centre as rare below this many occurrences in
+    /// the corpus (what 1.5e-5 meant in the 17M-token corpus it was measured on): a word's
+    /// need for more contexts depends on how often it was seen, not on its share, so the rule
+    /// covers fewer tokens as the corpus grows (benchsuite/NOTES.md, "Similarity, corpus size
+    /// and a word2vec.c preset").
+    pub const RARE_CENTRE_COUNT: u64 = 250;
     /// Skip-gram with shared negatives gives those rare centres a window of this many times
     /// `--window` (measured: benchsuite/NOTES.md, "A wider window for rare centres").
     pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
@@ -112,6 +118,17 @@ pub enum Preset {
     /// vectors starting at zero, sentences cut at 1,000 tokens. Options given explicitly still
     /// apply; the noise sampler and the threads stay w2v's.
     Word2vec,
+}
+
+/// Where the rare-centre rule cuts (see [`TrainConfig::effective_rare_centre_cut`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RareCut {
+    /// No rare-centre rule.
+    Off,
+    /// Below this relative frequency (count / in-vocabulary tokens).
+    Relative(f64),
+    /// Below this many occurrences.
+    Count(u64),
 }
 
 /// Which vectors a run saves.
@@ -195,13 +212,12 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "F"))]
     #[serde(default = "legacy_lr_hold")]
     pub lr_hold: Option<f32>,
-    /// Skip-gram with shared negatives, CBOW: a centre rarer than this relative frequency
-    /// (count / in-vocabulary tokens) trains with every context word within
-    /// --rare-centre-radius, not only within the radius the dynamic window drew [default:
-    /// 1.5e-5 for skip-gram with negative sampling and shared negatives (nine seeds: analogies 0.394 -> 0.398 and WordSim-353
-    /// 0.691 -> 0.700 against --rare-pair-threshold 6e-5, the default before) and for CBOW with
-    /// negative sampling (four seeds: 0.367 -> 0.377 and 0.669 -> 0.686), 0 otherwise and with --preset word2vec: off;
-    /// benchsuite/NOTES.md, "Rare centres"]. A frequency threshold; its old name
+    /// A centre rarer than this relative frequency (count / in-vocabulary tokens) trains with
+    /// every context word within --rare-centre-radius, not only within the radius the dynamic
+    /// window drew [default for CBOW with negative sampling: 1.5e-5 (four seeds: analogies
+    /// 0.367 -> 0.377, WordSim-353 0.669 -> 0.686; a gain that grew with the corpus); skip-gram
+    /// uses --rare-centre-count instead; off otherwise and with --preset word2vec;
+    /// benchsuite/NOTES.md, "Rare centres"]. 0 turns the rule off. Its old name
     /// --rare-centre-window is still accepted.
     #[cfg_attr(
         feature = "cli",
@@ -209,6 +225,15 @@ pub struct TrainConfig {
     )]
     #[serde(default = "legacy_rare_window", alias = "rare_centre_window")]
     pub rare_centre_threshold: Option<f64>,
+    /// A centre seen fewer than N times in the corpus trains with every context word within
+    /// --rare-centre-radius [default for skip-gram with negative sampling and shared negatives:
+    /// 250 (the rule's gain: +2.4 pt analogies, +1.3 WordSim-353 and -0.8 SimLex-999 at 17M
+    /// tokens; a count, so that it covers fewer words as the corpus grows); off otherwise and
+    /// with --preset word2vec; benchsuite/NOTES.md]. 0 turns the rule off. Not with
+    /// --rare-centre-threshold.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rare_centre_count: Option<u64>,
     /// The radius of a rare centre's window (see --rare-centre-threshold): it trains with every
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
@@ -304,6 +329,7 @@ impl Default for TrainConfig {
             lr: None,
             lr_hold: None,
             rare_centre_threshold: None,
+            rare_centre_count: None,
             rare_centre_radius: None,
             rare_pair_threshold: None,
             ns_power: defaults::NS_POWER,
@@ -381,6 +407,12 @@ impl TrainConfig {
                 ));
             }
         }
+        if self.rare_centre_threshold.is_some() && self.rare_centre_count.is_some() {
+            return Err(Error::config(
+                "rare-centre-count",
+                "give it or --rare-centre-threshold, not both",
+            ));
+        }
         if let Some(r) = self.rare_centre_radius {
             at_most("rare-centre-radius", r, limits::WINDOW)?;
         }
@@ -441,12 +473,17 @@ impl TrainConfig {
         self.lr_hold.unwrap_or(defaults::LR_HOLD)
     }
 
-    /// Settings saved before 2026-12 with the lr hold unset ran skip-gram with shared
-    /// negatives at the hold of that time: pins it, so that such a checkpoint resumes with the
-    /// schedule it started.
-    pub(crate) fn pin_lr_hold_of_2026_11(&mut self) {
-        if self.lr_hold.is_none() && self.is_shared_negatives_path() {
-            self.lr_hold = Some(defaults::LR_HOLD_SKIPGRAM_NS_2026_11);
+    /// Settings saved before 2026-12 with the lr hold or the rare-centre cut unset ran
+    /// skip-gram with shared negatives at that time's defaults (a hold of 1/3, a relative cut
+    /// at 1.5e-5): pins them, so that such a checkpoint resumes as it started.
+    pub(crate) fn pin_defaults_of_2026_11(&mut self) {
+        if self.is_shared_negatives_path() {
+            self.lr_hold
+                .get_or_insert(defaults::LR_HOLD_SKIPGRAM_NS_2026_11);
+            if self.rare_centre_count.is_none() {
+                self.rare_centre_threshold
+                    .get_or_insert(defaults::RARE_CENTRE_THRESHOLD);
+            }
         }
     }
 
@@ -470,18 +507,38 @@ impl TrainConfig {
         r.max(self.window)
     }
 
-    /// The relative frequency below which a centre trains with every context across the full
-    /// window: `--rare-centre-threshold`, else 1.5e-5 for skip-gram with shared negatives and for
-    /// CBOW with negative sampling (where it was measured) and 0 (off) otherwise.
-    pub fn effective_rare_centre_threshold(&self) -> f64 {
-        let cbow_ns = self.model == ModelKind::Cbow && self.loss == Loss::Ns;
-        self.rare_centre_threshold.unwrap_or(
-            if self.w2v_defaults() && (self.is_shared_negatives_path() || cbow_ns) {
-                defaults::RARE_CENTRE_THRESHOLD
-            } else {
-                0.0
-            },
-        )
+    /// Where the rare-centre rule cuts: `--rare-centre-threshold` (relative) or
+    /// `--rare-centre-count`, else 250 occurrences for skip-gram with shared negatives, relative
+    /// frequency 1.5e-5 for CBOW with negative sampling (where each was measured), off
+    /// otherwise and with `--preset word2vec`.
+    pub fn effective_rare_centre_cut(&self) -> RareCut {
+        let cut = match (self.rare_centre_threshold, self.rare_centre_count) {
+            (Some(f), _) => RareCut::Relative(f),
+            (None, Some(n)) => RareCut::Count(n),
+            (None, None) if !self.w2v_defaults() => RareCut::Off,
+            (None, None) if self.is_shared_negatives_path() => {
+                RareCut::Count(defaults::RARE_CENTRE_COUNT)
+            }
+            (None, None) if self.model == ModelKind::Cbow && self.loss == Loss::Ns => {
+                RareCut::Relative(defaults::RARE_CENTRE_THRESHOLD)
+            }
+            (None, None) => RareCut::Off,
+        };
+        match cut {
+            RareCut::Relative(f) if f <= 0.0 => RareCut::Off,
+            RareCut::Count(0) => RareCut::Off,
+            c => c,
+        }
+    }
+
+    /// The count below which a centre is rare in a corpus of `total` in-vocabulary tokens
+    /// (0: the rule is off).
+    pub fn rare_centre_below(&self, total: u64) -> f64 {
+        match self.effective_rare_centre_cut() {
+            RareCut::Off => 0.0,
+            RareCut::Relative(f) => f * total as f64,
+            RareCut::Count(n) => n as f64,
+        }
     }
 
     /// How the output matrix starts: `--output-init`, else uniform for CBOW with negative
@@ -609,16 +666,33 @@ mod tests {
             assert_eq!(config.effective_rare_pair_threshold(), 0.0);
         }
         assert_eq!(
-            c.effective_rare_centre_threshold(),
-            defaults::RARE_CENTRE_THRESHOLD
+            c.effective_rare_centre_cut(),
+            RareCut::Count(defaults::RARE_CENTRE_COUNT)
         );
+        assert_eq!(c.rare_centre_below(1_000_000_000), 250.0);
         assert_eq!(
-            cb.effective_rare_centre_threshold(),
-            defaults::RARE_CENTRE_THRESHOLD
+            cb.effective_rare_centre_cut(),
+            RareCut::Relative(defaults::RARE_CENTRE_THRESHOLD)
         );
-        assert_eq!(cb_hs.effective_rare_centre_threshold(), 0.0);
-        assert_eq!(sg_hs.effective_rare_centre_threshold(), 0.0);
-        assert_eq!(sg_per_pair.effective_rare_centre_threshold(), 0.0);
+        assert_eq!(cb.rare_centre_below(1_000_000), 15.0);
+        for config in [&cb_hs, &sg_hs, &sg_per_pair] {
+            assert_eq!(config.effective_rare_centre_cut(), RareCut::Off);
+            assert_eq!(config.rare_centre_below(1_000_000), 0.0);
+        }
+        let set = |f, n| TrainConfig {
+            rare_centre_threshold: f,
+            rare_centre_count: n,
+            ..c.clone()
+        };
+        assert_eq!(set(Some(1e-5), None).rare_centre_below(1_000_000), 10.0);
+        assert_eq!(set(None, Some(40)).rare_centre_below(1_000_000), 40.0);
+        assert_eq!(
+            set(Some(0.0), None).effective_rare_centre_cut(),
+            RareCut::Off
+        );
+        assert_eq!(set(None, Some(0)).effective_rare_centre_cut(), RareCut::Off);
+        let both = set(Some(1e-5), Some(40)).validate().unwrap_err();
+        assert!(both.to_string().contains("rare-centre-count"), "{both}");
         // Their radius: twice the window for skip-gram with shared negatives, else the window.
         assert_eq!(c.effective_rare_centre_radius(), 2 * c.window);
         for config in [&cb, &cb_hs, &sg_hs, &sg_per_pair] {
@@ -649,7 +723,7 @@ mod tests {
             assert!(w2v.effective_shared_negatives());
             assert!(!c.effective_shared_negatives());
             assert_eq!(c.effective_lr_hold(), 0.0);
-            assert_eq!(c.effective_rare_centre_threshold(), 0.0);
+            assert_eq!(c.effective_rare_centre_cut(), RareCut::Off);
             assert_eq!(c.effective_rare_pair_threshold(), 0.0);
             assert_eq!(c.effective_rare_centre_radius(), c.window);
             assert_eq!(c.effective_output_init(), OutputInit::Zero);
@@ -666,7 +740,7 @@ mod tests {
             };
             assert!(given.effective_shared_negatives());
             assert_eq!(given.effective_lr_hold(), 0.25);
-            assert_eq!(given.effective_rare_centre_threshold(), 1e-5);
+            assert_eq!(given.effective_rare_centre_cut(), RareCut::Relative(1e-5));
             assert_eq!(given.effective_output_init(), OutputInit::Uniform);
         }
     }
@@ -771,28 +845,36 @@ mod tests {
         assert_eq!(back.effective_lr_hold(), 0.0);
         // Saved before 2026-12 with the hold unset: skip-gram with shared negatives ran 1/3.
         let mut nov: TrainConfig = serde_json::from_str(r#"{"lr_hold":null}"#).unwrap();
-        nov.pin_lr_hold_of_2026_11();
+        nov.pin_defaults_of_2026_11();
         assert_eq!(nov.effective_lr_hold(), 1.0 / 3.0);
         let mut nov_cbow: TrainConfig =
             serde_json::from_str(r#"{"model":"cbow","lr_hold":null}"#).unwrap();
-        nov_cbow.pin_lr_hold_of_2026_11();
+        nov_cbow.pin_defaults_of_2026_11();
         assert_eq!(nov_cbow.effective_lr_hold(), 0.0);
         let mut given = TrainConfig {
             lr_hold: Some(0.5),
             ..TrainConfig::default()
         };
-        given.pin_lr_hold_of_2026_11();
+        given.pin_defaults_of_2026_11();
         assert_eq!(given.effective_lr_hold(), 0.5);
         // The same for the rare-centre window: off for old settings, the default for new.
         assert_eq!(old.effective_rare_pair_threshold(), 0.0);
-        assert_eq!(old.effective_rare_centre_threshold(), 0.0);
+        assert_eq!(old.effective_rare_centre_cut(), RareCut::Off);
         assert_eq!(old.effective_rare_centre_radius(), old.window);
         assert_eq!(back.rare_centre_threshold, None);
         assert_eq!(back.rare_centre_radius, None);
         assert_eq!(back.effective_rare_centre_radius(), 2 * back.window);
         assert_eq!(
-            back.effective_rare_centre_threshold(),
-            defaults::RARE_CENTRE_THRESHOLD
+            back.effective_rare_centre_cut(),
+            RareCut::Count(defaults::RARE_CENTRE_COUNT)
+        );
+        // Saved before 2026-12 with the cut unset: skip-gram cut at 1.5e-5 then.
+        let mut nov: TrainConfig =
+            serde_json::from_str(r#"{"rare_centre_threshold":null}"#).unwrap();
+        nov.pin_defaults_of_2026_11();
+        assert_eq!(
+            nov.effective_rare_centre_cut(),
+            RareCut::Relative(defaults::RARE_CENTRE_THRESHOLD)
         );
     }
 

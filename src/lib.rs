@@ -48,7 +48,9 @@ pub mod text;
 #[doc(hidden)]
 pub mod train;
 
-pub use config::{Loss, ModelKind, OutputInit, Preset, RunConfig, TrainConfig, VectorsFrom};
+pub use config::{
+    Loss, ModelKind, OutputInit, Preset, RareCut, RunConfig, TrainConfig, VectorsFrom,
+};
 pub use error::{Error, Result};
 pub use formats::checkpoint::{Checkpoint, CheckpointPlan};
 pub use formats::word2vec::Format;

@@ -327,6 +327,7 @@ bad_input! {
     bad_input_lr_hold_of_one: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--lr-hold", "1"] => "--lr-hold";
     bad_input_rare_pair_threshold_negative: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-pair-threshold=-0.5"] => "--rare-pair-threshold";
     bad_input_rare_centre_threshold_one: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-threshold", "1"] => "--rare-centre-threshold";
+    bad_input_rare_centre_count_and_threshold: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-count", "100", "--rare-centre-threshold", "1e-5"] => "--rare-centre-count";
     bad_input_old_name_of_rare_centre_threshold: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-window", "2"] => "--rare-centre-threshold";
     bad_input_rare_centre_radius_too_wide: ["{dir}/ok.txt", "-o", "{dir}/out.bin", "--rare-centre-radius", "1001"] => "--rare-centre-radius";
     bad_input_output_dir_missing: ["{dir}/ok.txt", "-o", "{dir}/no/such/v.bin", "--min-count", "1"] => "cannot write";
@@ -567,7 +568,7 @@ fn the_word2vec_preset_is_recorded_and_an_explicit_option_still_wins() {
         let r = &card["resolved"];
         assert_eq!(r["shared_negatives"], shared, "{model} {extra:?}");
         assert_eq!(r["lr_hold"], 0.0);
-        assert_eq!(r["rare_centre_threshold"], 0.0);
+        assert_eq!(r["rare_centre_count"], 0.0);
         assert_eq!(r["output_init"], "zero");
         assert_eq!(r["sentence_tokens"], 1000);
     }

@@ -301,7 +301,7 @@ impl Ctx<'_> {
             header.options = options;
         }
         if header.defaults < 1 {
-            header.config.pin_lr_hold_of_2026_11();
+            header.config.pin_defaults_of_2026_11();
         }
         Ok(header)
     }
@@ -469,7 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn a_checkpoint_from_before_2026_12_resumes_with_the_lr_hold_it_ran() {
+    fn a_checkpoint_from_before_2026_12_resumes_with_the_defaults_it_ran() {
         // Skip-gram's default hold was 1/3 then and is 0 now: an unset hold in an older
         // checkpoint (no `defaults` in its header) means 1/3; in a new one, 0.
         let dir = tempfile::tempdir().unwrap();
@@ -483,6 +483,13 @@ mod tests {
             write(&path, &header, &vocab, &m(i, 3), &m(o, 3)).unwrap();
             let ck = Checkpoint::load(&path).unwrap();
             assert_eq!(ck.config().lr_hold, want, "defaults {defaults}");
+            // And the rare-centre cut of the time: relative 1.5e-5, now 250 occurrences.
+            let cut = want.map(|_| crate::config::defaults::RARE_CENTRE_THRESHOLD);
+            assert_eq!(
+                ck.config().rare_centre_threshold,
+                cut,
+                "defaults {defaults}"
+            );
         }
     }
 

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::config::{Loss, OutputInit, RunConfig, TrainConfig, VectorsFrom};
+use crate::config::{Loss, OutputInit, RareCut, RunConfig, TrainConfig, VectorsFrom};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{Checkpoint, CheckpointPlan, Header, RunState};
 use crate::objective::huffman::Huffman;
@@ -401,7 +401,7 @@ fn matrices(
 fn rare_flags(config: &TrainConfig, vocab: &Vocab) -> Option<Vec<u8>> {
     let total = vocab.total() as f64;
     let pair_below = config.effective_rare_pair_threshold() * total;
-    let centre_below = config.effective_rare_centre_threshold() * total;
+    let centre_below = config.rare_centre_below(vocab.total());
     (pair_below > 0.0 || centre_below > 0.0).then(|| {
         vocab
             .counts()
@@ -441,7 +441,7 @@ fn model<'a>(
         shared_negatives: config.effective_shared_negatives(),
         rare: rare.as_deref(),
         // Only rare centres widen the window: without them, no wider ring either.
-        rare_radius: if config.effective_rare_centre_threshold() > 0.0 {
+        rare_radius: if config.effective_rare_centre_cut() != RareCut::Off {
             config.effective_rare_centre_radius()
         } else {
             0

@@ -306,7 +306,7 @@ fn model_card(
             "lr": config.effective_lr(),
             "lr_hold": config.effective_lr_hold(),
             "rare_pair_threshold": config.effective_rare_pair_threshold(),
-            "rare_centre_threshold": config.effective_rare_centre_threshold(),
+            "rare_centre_count": config.rare_centre_below(trained.vocab.total()),
             "rare_centre_radius": config.effective_rare_centre_radius(),
             "threads": run.effective_threads(),
             "output_init": config.effective_output_init(),
