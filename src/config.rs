@@ -108,9 +108,8 @@ pub enum OutputInit {
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
-    /// w2v's measured defaults (benchsuite/NOTES.md): shared negatives, the lr hold and the
-    /// wider window for rare centres (skip-gram), uniform output vectors (CBOW), sentences cut
-    /// at 10,000 tokens.
+    /// w2v's measured defaults (benchsuite/NOTES.md): shared negatives (skip-gram), the wider
+    /// window for rare centres, uniform output vectors (CBOW), sentences cut at 10,000 tokens.
     #[default]
     W2v,
     /// word2vec.c's algorithm, to reproduce published setups: fresh negatives for every pair,
@@ -234,7 +233,7 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rare_centre_count: Option<u64>,
-    /// The radius of a rare centre's window (see --rare-centre-threshold): it trains with every
+    /// The radius of a rare centre's window (see --rare-centre-count): it trains with every
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
     /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
