@@ -12,7 +12,8 @@ at a word boundary and cached in --prefix-dir; 100 is the whole corpus (16.94M t
 otherwise; C tool runs (`word2vec` from `pip install word2vec`, found on PATH or by --c-tool)
 get word2vec.c's flags as given, plus -train, -output, -binary 1 and, unless given,
 -sample 1e-4 -threads 2 -min-count 5 (the C tool has no seed: its "seeds" are repeated runs).
-Runs are interleaved (size, then seed, then configuration) and each is appended to --log as
+Words of a configuration's flags that look like NAME=VALUE (upper-case NAME) set environment
+variables for its runs instead. Runs are interleaved (size, then seed, then configuration) and each is appended to --log as
 one JSON line; a run already in the log is not repeated, so an interrupted study resumes.
 Scores: questions-words.txt (3CosAdd, 30,000 most frequent words; all, semantic and syntactic
 sections) and Spearman on every other file in ../shared/data/eval, from `w2v eval --json`."""
