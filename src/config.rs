@@ -226,7 +226,7 @@ pub struct TrainConfig {
     pub rare_centre_threshold: Option<f64>,
     /// A centre seen fewer than N times in the corpus trains with every context word within
     /// --rare-centre-radius [default for skip-gram with negative sampling and shared negatives:
-    /// 250 (the rule's gain: +2.3 pt analogies, +1.3 WordSim-353 and -1.0 SimLex-999 at 17M
+    /// 250 (the rule's gain: +3.0 pt analogies, +3.4 WordSim-353, SimLex-999 level at 17M
     /// tokens; a count, so that it covers fewer words as the corpus grows); off otherwise and
     /// with --preset word2vec; benchsuite/NOTES.md]. 0 turns the rule off. Not with
     /// --rare-centre-threshold.
