@@ -237,8 +237,8 @@ pub struct TrainConfig {
     /// context word within this many positions; a value below --window means --window
     /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
     /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
-    /// the window's radius, for ~12% more CPU time), --window otherwise and with --preset word2vec; benchsuite/NOTES.md, "A
-    /// wider window for rare centres"].
+    /// the window's radius, for ~12% more CPU time), --window otherwise and with --preset
+    /// word2vec; benchsuite/NOTES.md, "A wider window for rare centres"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default = "legacy_rare_radius")]
     pub rare_centre_radius: Option<usize>,
@@ -266,8 +266,8 @@ pub struct TrainConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_negatives: Option<bool>,
     /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
-    /// better there), zero otherwise and with --preset word2vec (word2vec.c's choice)]. Input vectors always start uniform
-    /// in ±0.5/dim.
+    /// better there), zero otherwise and with --preset word2vec (word2vec.c's choice)]. Input
+    /// vectors always start uniform in ±0.5/dim.
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "INIT"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_init: Option<OutputInit>,
@@ -436,8 +436,8 @@ impl TrainConfig {
         })
     }
 
-    /// Skip-gram with negative sampling and shared negatives: the path the lr hold and the
-    /// rare-centre window were measured on, and the only one they default to.
+    /// Skip-gram with negative sampling and shared negatives: the path the rare-centre count
+    /// and the wider radius were measured on, and the only one they default to.
     fn is_shared_negatives_path(&self) -> bool {
         self.model == ModelKind::SkipGram
             && self.loss == Loss::Ns

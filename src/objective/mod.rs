@@ -92,8 +92,9 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
 /// A word rarer than `TrainConfig::rare_pair_threshold`: it trains with the words that also carry
 /// this flag anywhere within the window, not only within the radius the dynamic window drew.
 pub const RARE_PAIR: u8 = 1;
-/// A word rarer than the rare-centre cut (`TrainConfig::effective_rare_centre_cut`): as a centre, it trains with (skip-gram)
-/// or is predicted from (CBOW) every context within [`Model::rare_radius`] (at least the window).
+/// A word rarer than the rare-centre cut (`TrainConfig::effective_rare_centre_cut`): as a
+/// centre, it trains with (skip-gram) or is predicted from (CBOW) every context within
+/// [`Model::rare_radius`] (at least the window).
 pub const RARE_CENTRE: u8 = 2;
 
 /// Whether a sentence is too short to train (fewer than two words: no context). A one-word
