@@ -34,8 +34,9 @@ def prefix(size_mb, prefix_dir):
         return path
     import gzip
     with gzip.open(CORPUS, "rb") as f:
-        data = f.read(size_mb * 1_000_000)
-    if len(data) == size_mb * 1_000_000:
+        # 100: the whole corpus, decompressed (word2vec.c reads no gzip).
+        data = f.read(size_mb * 1_000_000 if size_mb != 100 else -1)
+    if len(data) == size_mb * 1_000_000 and size_mb != 100:
         data = data[: data.rfind(b" ")]
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
@@ -136,7 +137,7 @@ def main():
                         continue
                     vec = os.path.join(out_dir, "v.bin")
                     cmd = (w2v_cmd(a.w2v, corpus, vec, seed, flags) if tool == "w2v"
-                           else ctool_cmd(a.c_tool, corpus, vec, flags))
+                           else ctool_cmd(a.c_tool, prefix(size, a.prefix_dir), vec, flags))
                     # Leading NAME=VALUE words of the flags set environment variables.
                     env = dict(os.environ)
                     words = shlex.split(flags)

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::text::tokenize::{ChineseSegmenter, TokenizerKind, TokenizerSpec};
 
 /// The default value of every setting, defined once.
 pub mod defaults {
@@ -285,6 +286,32 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = VectorsFrom::Input))]
     #[serde(skip_serializing_if = "is_default_vectors")]
     pub vectors_from: VectorsFrom,
+    /// How the text is cut into words: `whitespace` (word2vec.c's rule: runs of bytes between
+    /// ASCII whitespace, for text tokenised already) or `unicode` (raw text in any language:
+    /// NFKC, Unicode word boundaries with dictionaries for Chinese and Japanese, punctuation
+    /// dropped, case-folded; tokenised once, into a copy that every epoch reads). Queries and
+    /// evaluation cut their words the same way (the model card records it).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TokenizerKind::Whitespace))]
+    #[serde(skip_serializing_if = "is_default_tokenizer")]
+    pub tokenizer: TokenizerKind,
+    /// Case-fold every word [default: true with --tokenizer unicode, false with whitespace].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", action = clap::ArgAction::Set))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lowercase: Option<bool>,
+    /// With --tokenizer unicode: the dictionary that cuts Chinese (Han text in lines without
+    /// kana; Japanese always uses ICU's). jieba keeps more words whole on the UD Chinese
+    /// treebank (benchsuite/NOTES.md, "Tokenizer accuracy").
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba))]
+    #[serde(skip_serializing_if = "is_default_chinese")]
+    pub chinese_segmenter: ChineseSegmenter,
+}
+
+fn is_default_tokenizer(t: &TokenizerKind) -> bool {
+    *t == TokenizerKind::Whitespace
+}
+
+fn is_default_chinese(c: &ChineseSegmenter) -> bool {
+    *c == ChineseSegmenter::Jieba
 }
 
 fn is_default_preset(p: &Preset) -> bool {
@@ -337,11 +364,25 @@ impl Default for TrainConfig {
             output_init: None,
             preset: Preset::W2v,
             vectors_from: VectorsFrom::Input,
+            tokenizer: TokenizerKind::Whitespace,
+            lowercase: None,
+            chinese_segmenter: ChineseSegmenter::Jieba,
         }
     }
 }
 
 impl TrainConfig {
+    /// The tokenizer these settings describe (`--lowercase` resolved).
+    pub fn tokenizer_spec(&self) -> TokenizerSpec {
+        TokenizerSpec {
+            kind: self.tokenizer,
+            lowercase: self
+                .lowercase
+                .unwrap_or(self.tokenizer == TokenizerKind::Unicode),
+            chinese: self.chinese_segmenter,
+        }
+    }
+
     /// Checks every setting; the error names the offending option.
     pub fn validate(&self) -> Result<()> {
         let positive = |field, v: usize| {
@@ -574,6 +615,13 @@ pub struct RunConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eval_analogies: Option<std::path::PathBuf>,
+    /// With a tokenizer that rewrites the text (--tokenizer unicode, --lowercase true): keep
+    /// the tokenised copy of the corpus in DIR, and reuse the copy found there for the same
+    /// corpus and tokenizer [default: the system's temporary directory, removed when the run
+    /// ends; kept while a checkpoint needs it]. It takes about as much disk as the text.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_dir: Option<std::path::PathBuf>,
 }
 
 impl RunConfig {

@@ -126,6 +126,22 @@ impl Error {
         }
     }
 
+    /// The error with `corpus` named where it names the text that was read (a run on a
+    /// tokenised copy reports the corpus the user gave, not the copy).
+    pub(crate) fn naming_corpus(self, corpus: &std::path::Path) -> Self {
+        match self {
+            Error::EmptyCorpus(_) => Error::EmptyCorpus(corpus.to_path_buf()),
+            Error::EmptyVocab {
+                min_count, tokens, ..
+            } => Error::EmptyVocab {
+                path: corpus.to_path_buf(),
+                min_count,
+                tokens,
+            },
+            e => e,
+        }
+    }
+
     pub(crate) fn config(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidConfig {
             field,

@@ -2,5 +2,6 @@
 //! every file goes through.
 
 pub mod atomic;
+pub mod card;
 pub mod checkpoint;
 pub mod word2vec;

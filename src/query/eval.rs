@@ -14,6 +14,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::objective::kernels;
 use crate::query::embeddings::{AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads};
+use crate::text::tokenize::{Tokenizer, WordForm};
+use std::sync::Arc;
 
 /// Google's analogy questions (Mikolov et al. 2013, Apache-2.0), built into the library.
 pub const QUESTIONS_WORDS: &str = include_str!("../../data/eval/questions-words.txt");
@@ -33,6 +35,10 @@ pub struct AnalogyOptions {
     pub case_insensitive: bool,
     /// Stop at the first malformed line instead of reporting it and going on.
     pub strict: bool,
+    /// Cut each word of the file as the vectors' words were cut (e.g. the unicode tokenizer:
+    /// `Москва` is looked up as `москва`); a question with a word that this cuts into several
+    /// is skipped and counted in [`AnalogyReport::split`].
+    pub tokenizer: Option<Arc<Tokenizer>>,
 }
 
 impl Default for AnalogyOptions {
@@ -42,6 +48,46 @@ impl Default for AnalogyOptions {
             method: AnalogyMethod::CosAdd,
             case_insensitive: true,
             strict: false,
+            tokenizer: None,
+        }
+    }
+}
+
+/// How the lines of a word-pair file are read. Left at their defaults, the options detect the
+/// formats in the wild: `word1<TAB>word2<TAB>score` (WordSim-353, SimLex-999), comma-separated
+/// with more columns and a header line (`word1,word2,sim`), or space-separated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairFormat {
+    /// 1-based columns of the first word, the second word and the score [default: 1, 2, 3].
+    pub columns: Option<[usize; 3]>,
+    /// The field separator [default, per line: a tab if the line has one, else a comma if
+    /// it has one, else runs of whitespace].
+    pub delimiter: Option<u8>,
+    /// Lines to skip at the top of the file [default: the first line is skipped as a header
+    /// when its score field is not a number].
+    pub skip_lines: Option<usize>,
+}
+
+impl PairFormat {
+    /// The fields of `line` (trimmed).
+    fn fields<'l>(&self, line: &'l [u8]) -> Vec<&'l [u8]> {
+        let by = |d: u8| {
+            line.split(move |&b| b == d)
+                .map(|f| f.trim_ascii())
+                .collect()
+        };
+        match self.delimiter {
+            Some(b' ') => line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty())
+                .collect(),
+            Some(d) => by(d),
+            None if line.contains(&b'\t') => by(b'\t'),
+            None if line.contains(&b',') => by(b','),
+            None => line
+                .split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty())
+                .collect(),
         }
     }
 }
@@ -56,6 +102,11 @@ pub struct SimilarityOptions {
     pub case_insensitive: bool,
     /// Stop at the first malformed line instead of reporting it and going on.
     pub strict: bool,
+    /// How lines are read (columns, separator, header).
+    pub format: PairFormat,
+    /// Cut each word as the vectors' words were cut (see [`AnalogyOptions::tokenizer`]); a
+    /// pair with a word that this cuts into several is counted in [`SimilarityReport::split`].
+    pub tokenizer: Option<Arc<Tokenizer>>,
 }
 
 impl Default for SimilarityOptions {
@@ -64,8 +115,20 @@ impl Default for SimilarityOptions {
             restrict: Some(300_000),
             case_insensitive: true,
             strict: false,
+            format: PairFormat::default(),
+            tokenizer: None,
         }
     }
+}
+
+/// What looking a word of an evaluation file up found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    Row(usize),
+    /// Unknown (or outside `restrict`, or nothing of it is a word).
+    Missing,
+    /// The tokenizer cuts it into several words.
+    Split,
 }
 
 /// A line that could not be read, reported and skipped (or fatal with `strict`).
@@ -112,6 +175,9 @@ pub struct AnalogyReport {
     pub sections: Vec<SectionScore>,
     /// Lines that could not be read.
     pub malformed: Vec<Malformed>,
+    /// Questions skipped because the vectors' tokenizer cuts one of their words into several
+    /// (counted in the sections' `skipped` too).
+    pub split: usize,
 }
 
 impl AnalogyReport {
@@ -173,6 +239,7 @@ impl AnalogyReport {
                 "name": s.name, "correct": s.correct, "answered": s.answered, "skipped": s.skipped,
             })).collect::<Vec<_>>(),
             "malformed": self.malformed.len(),
+            "split": self.split,
         })
     }
 }
@@ -195,6 +262,10 @@ pub struct SimilarityReport {
     pub pairs: usize,
     /// Pairs skipped because a word is unknown.
     pub oov: usize,
+    /// Pairs skipped because the vectors' tokenizer cuts a word into several.
+    pub split: usize,
+    /// The header line skipped, if one was.
+    pub header: Option<String>,
     /// Lines that could not be read.
     #[serde(skip)]
     pub malformed: Vec<Malformed>,
@@ -210,6 +281,8 @@ impl SimilarityReport {
             "pearson": num(self.pearson),
             "pairs": self.pairs,
             "oov": self.oov,
+            "split": self.split,
+            "header": self.header,
             "malformed": self.malformed.len(),
         })
     }
@@ -241,6 +314,22 @@ impl Embeddings {
         (i < limit).then_some(i)
     }
 
+    /// A word of an evaluation file, cut by `tok` first when given.
+    fn find_cut(&self, w: &[u8], limit: usize, ci: bool, tok: Option<&Tokenizer>) -> Found {
+        let row = |w: &[u8]| {
+            self.find_within(w, limit, ci)
+                .map_or(Found::Missing, Found::Row)
+        };
+        match tok {
+            None => row(w),
+            Some(t) => match t.word(&String::from_utf8_lossy(w)) {
+                WordForm::One(x) => row(x.as_bytes()),
+                WordForm::Split(_) => Found::Split,
+                WordForm::Empty => Found::Missing,
+            },
+        }
+    }
+
     /// Evaluates analogy questions from a file (`: section` lines, then `a b c d` lines).
     pub fn evaluate_analogies(
         &self,
@@ -261,7 +350,9 @@ impl Embeddings {
         opts: &AnalogyOptions,
     ) -> Result<AnalogyReport> {
         let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
-        let find = |w: &[u8]| self.find_within(w, limit, opts.case_insensitive);
+        let tok = opts.tokenizer.as_deref();
+        let find = |w: &[u8]| self.find_cut(w, limit, opts.case_insensitive, tok);
+        let mut split = 0;
         let mut sections: Vec<SectionScore> = Vec::new();
         let mut malformed = Vec::new();
         let mut questions = Vec::new();
@@ -297,13 +388,9 @@ impl Embeddings {
                 });
             }
             let section = sections.len() - 1;
-            match (
-                find(fields[0]),
-                find(fields[1]),
-                find(fields[2]),
-                find(fields[3]),
-            ) {
-                (Some(a), Some(b), Some(c), Some(d)) => {
+            let found = [0, 1, 2, 3].map(|i| find(fields[i]));
+            match found {
+                [Found::Row(a), Found::Row(b), Found::Row(c), Found::Row(d)] => {
                     sections[section].answered += 1;
                     questions.push(Question {
                         section,
@@ -311,7 +398,10 @@ impl Embeddings {
                         d,
                     });
                 }
-                _ => sections[section].skipped += 1,
+                _ => {
+                    sections[section].skipped += 1;
+                    split += found.contains(&Found::Split) as usize;
+                }
             }
         }
         // The representative of each candidate: the row its case-folded form looks up to.
@@ -334,6 +424,7 @@ impl Embeddings {
             file: name.to_path_buf(),
             sections,
             malformed,
+            split,
         })
     }
 
@@ -464,50 +555,59 @@ impl Embeddings {
         opts: &SimilarityOptions,
     ) -> Result<SimilarityReport> {
         let limit = opts.restrict.map_or(self.len(), |r| r.min(self.len()));
-        let find = |w: &[u8]| self.find_within(w, limit, opts.case_insensitive);
+        let tok = opts.tokenizer.as_deref();
+        let find = |w: &[u8]| self.find_cut(w, limit, opts.case_insensitive, tok);
+        let fmt = &opts.format;
+        let [c1, c2, c3] = fmt.columns.unwrap_or([1, 2, 3]).map(|c| c.max(1) - 1);
         let (mut gold, mut model) = (Vec::new(), Vec::new());
-        let mut oov = 0;
+        let (mut oov, mut split) = (0, 0);
+        let mut header = None;
         let mut malformed = Vec::new();
+        let mut seen = 0;
         for (n, line) in text.split(|&b| b == b'\n').enumerate() {
             let line = line.trim_ascii();
+            if n < fmt.skip_lines.unwrap_or(0) {
+                continue;
+            }
+            let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
             if line.is_empty() || line.starts_with(b"#") {
                 continue;
             }
-            // Tab-separated (words may then contain spaces), else any whitespace.
-            let tabbed: Vec<&[u8]> = line
-                .split(|&b| b == b'\t')
-                .map(|f| f.trim_ascii())
-                .collect();
-            let fields = if tabbed.len() == 3 {
-                tabbed
-            } else {
-                line.split(|b| b.is_ascii_whitespace())
-                    .filter(|f| !f.is_empty())
-                    .collect()
-            };
-            let score = match fields.as_slice() {
-                [_, _, s] => std::str::from_utf8(s)
+            seen += 1;
+            let fields = fmt.fields(line);
+            let score = match fields.get(c3) {
+                Some(s) if fields.len() > c1.max(c2) => std::str::from_utf8(s)
                     .ok()
                     .and_then(|s| s.parse::<f64>().ok())
                     .filter(|x| x.is_finite())
                     .ok_or_else(|| format!("`{}` is not a number", String::from_utf8_lossy(s))),
-                f => Err(format!(
-                    "expected `word1 word2 score`, found {} fields",
-                    f.len()
+                _ => Err(format!(
+                    "expected word 1, word 2 and a score in columns {}, {} and {}, found {} \
+                     fields",
+                    c1 + 1,
+                    c2 + 1,
+                    c3 + 1,
+                    fields.len()
                 )),
             };
             let score = match score {
                 Ok(s) => s,
+                // The first line, unless told how many to skip, may be a header.
+                Err(_) if seen == 1 && fmt.skip_lines.is_none() => {
+                    header = Some(String::from_utf8_lossy(line).into_owned());
+                    continue;
+                }
                 Err(reason) => {
                     skip_malformed(name, n + 1, reason, opts.strict, &mut malformed)?;
                     continue;
                 }
             };
-            match (find(fields[0]), find(fields[1])) {
-                (Some(a), Some(b)) => {
+            match (find(fields[c1]), find(fields[c2])) {
+                (Found::Row(a), Found::Row(b)) => {
                     gold.push(score);
                     model.push(unit_cosine(self, a, b) as f64);
                 }
+                (a, b) if a == Found::Split || b == Found::Split => split += 1,
                 _ => oov += 1,
             }
         }
@@ -517,6 +617,8 @@ impl Embeddings {
             pearson: pearson(&gold, &model),
             pairs: gold.len(),
             oov,
+            split,
+            header,
             malformed,
         })
     }
@@ -673,6 +775,68 @@ mod tests {
             .evaluate_analogies_text(Path::new("q"), text, &strict)
             .unwrap_err();
         assert_eq!(err.to_string(), "q, line 5: expected 4 words, found 2");
+    }
+
+    #[test]
+    fn pair_files_in_the_wild_are_read_as_they_are() {
+        let e = planted();
+        let opts = SimilarityOptions::default();
+        // A CSV header, CRLF, a BOM, more columns than three: detected.
+        let csv = b"\xEF\xBB\xBFword1,word2,sim,extra\r\nman,woman,5,0\r\nking,queen,9,0\r\nman,girl,1.5,0\r\n";
+        let r = e
+            .evaluate_similarity_text(Path::new("c"), csv, &opts)
+            .unwrap();
+        assert_eq!((r.pairs, r.malformed.len()), (3, 0));
+        assert_eq!(r.header.as_deref(), Some("word1,word2,sim,extra"));
+        assert!((r.spearman - 1.0).abs() < 1e-12);
+        // The score in another column, a chosen separator, a header skipped by request.
+        let semi = b"a;b;c\n9;man;woman;5\n9;king;queen;9\n9;man;girl;1.5\n";
+        let custom = SimilarityOptions {
+            format: PairFormat {
+                columns: Some([2, 3, 4]),
+                delimiter: Some(b';'),
+                skip_lines: Some(1),
+            },
+            ..SimilarityOptions::default()
+        };
+        let r = e
+            .evaluate_similarity_text(Path::new("s"), semi, &custom)
+            .unwrap();
+        assert_eq!((r.pairs, r.header.clone()), (3, None));
+        assert!((r.spearman - 1.0).abs() < 1e-12);
+        // Only the first line can be a header: a later bad score is malformed.
+        let r = e
+            .evaluate_similarity_text(Path::new("m"), b"man woman 5\nking queen x\n", &opts)
+            .unwrap();
+        assert_eq!(
+            (r.pairs, r.malformed.len(), r.header.is_none()),
+            (1, 1, true)
+        );
+    }
+
+    #[test]
+    fn a_tokenizer_normalises_words_and_reports_splits() {
+        use crate::text::tokenize::{TokenizerKind, TokenizerSpec};
+        let e = emb(
+            &["москва", "город", "北京", "大学生"],
+            2,
+            vec![1.0, 0.0, 1.0, 0.1, 0.0, 1.0, 0.1, 1.0],
+        );
+        let tok = Arc::new(Tokenizer::new(TokenizerSpec {
+            kind: TokenizerKind::Unicode,
+            lowercase: true,
+            ..TokenizerSpec::default()
+        }));
+        let opts = SimilarityOptions {
+            tokenizer: Some(tok),
+            case_insensitive: false,
+            ..SimilarityOptions::default()
+        };
+        let text = "Москва\tГород\t9\n北京大学生\t北京\t3\nМосква,\t北京\t1\n".as_bytes();
+        let r = e
+            .evaluate_similarity_text(Path::new("t"), text, &opts)
+            .unwrap();
+        assert_eq!((r.pairs, r.split, r.oov), (2, 1, 0));
     }
 
     #[test]

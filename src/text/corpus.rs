@@ -74,11 +74,21 @@ impl Corpus {
                 n => got += n,
             }
         }
-        Ok(Corpus {
+        let corpus = Corpus {
             gzip: got == 2 && magic == [0x1f, 0x8b],
             len: meta.len(),
             path,
-        })
+        };
+        // UTF-16 text read as bytes would train on garbage: refuse it by its byte-order mark.
+        let mut start = Vec::with_capacity(2);
+        let err = |e| Error::io("cannot read corpus", &corpus.path, e);
+        corpus
+            .bytes()?
+            .take(2)
+            .read_to_end(&mut start)
+            .map_err(err)?;
+        crate::text::spool::check_encoding(&start).map_err(err)?;
+        Ok(corpus)
     }
 
     /// What identifies this corpus file beyond its size: its modification time and a hash of
@@ -124,6 +134,17 @@ impl Corpus {
     /// Whether the file is gzip-compressed.
     pub fn is_gzip(&self) -> bool {
         self.gzip
+    }
+
+    /// The corpus's bytes (decompressed for gzip), from the start.
+    pub fn bytes(&self) -> Result<Box<dyn Read + Send>> {
+        let f =
+            File::open(&self.path).map_err(|e| Error::io("cannot read corpus", &self.path, e))?;
+        Ok(if self.gzip {
+            Box::new(MultiGzDecoder::new(BufReader::with_capacity(BUF_BYTES, f)))
+        } else {
+            Box::new(f)
+        })
     }
 
     fn reader(&self) -> Result<Tokenizer> {

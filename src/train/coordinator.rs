@@ -108,6 +108,8 @@ pub(super) struct RunInfo {
     /// The corpus, as an absolute path where it can be made one.
     pub(super) corpus: PathBuf,
     pub(super) corpus_len: u64,
+    /// Where the tokenised copy is kept (`--tokens-dir`), for the checkpoint's run options.
+    pub(super) tokens_dir: Option<PathBuf>,
     pub(super) fingerprint: Option<Fingerprint>,
     pub(super) output_rows: usize,
     pub(super) vocab_stats: Option<VocabStats>,
@@ -346,6 +348,7 @@ impl Coordinator<'_, '_> {
                 threads: Some(self.sh.threads),
                 deterministic: self.deterministic,
                 eval_analogies: self.questions.map(|(p, _)| p.clone()),
+                tokens_dir: self.info.tokens_dir.clone(),
             },
             corpus: self.info.corpus.clone(),
             corpus_len: self.info.corpus_len,

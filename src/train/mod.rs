@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::config::TokenizerSpec;
 use crate::config::{Loss, OutputInit, RareCut, RunConfig, TrainConfig, VectorsFrom};
 use crate::error::{Error, Result};
 use crate::formats::checkpoint::{Checkpoint, CheckpointPlan, Header, RunState};
@@ -35,6 +36,7 @@ use crate::objective::{Model, RARE_CENTRE, RARE_PAIR};
 use crate::query::embeddings::Embeddings;
 use crate::rng::Rng;
 use crate::text::corpus::{Corpus, Fingerprint};
+use crate::text::spool::{Spool, TokenizeStats};
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::coordinator::{Coordinator, RunInfo, Tracker};
 use crate::train::hogwild::{OutOfMemory, SharedMatrix};
@@ -45,6 +47,21 @@ use crate::train::worker::Shared;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Progress {
+    /// The corpus is being tokenised (a tokenizer that rewrites the text: `--tokenizer
+    /// unicode`, `--lowercase true`).
+    Tokenizing {
+        /// The corpus.
+        corpus: PathBuf,
+    },
+    /// The tokenised copy is ready.
+    Tokenized {
+        /// Where it is.
+        path: PathBuf,
+        /// What tokenising saw (`None`: a copy written earlier was reused).
+        stats: Option<TokenizeStats>,
+        /// Seconds spent.
+        seconds: f64,
+    },
     /// The vocabulary is ready; training starts.
     VocabReady {
         /// Words in the vocabulary.
@@ -173,22 +190,131 @@ pub fn train_with(
         interrupt,
     } = opts;
     options.validate()?;
-    let corpus = Corpus::open(corpus_path)?;
+    let raw = Corpus::open(corpus_path)?;
     let questions = read_questions(&options)?;
-    // Stored in checkpoints, so that a resumed run can tell a changed corpus.
+    let spec = config.tokenizer_spec();
+    // Stored in checkpoints, so that a resumed run can tell a changed corpus; part of the
+    // tokenised copy's name.
     let fingerprint = match (&plan, &resume) {
-        (None, None) => None,
-        _ => Some(corpus.fingerprint()?),
+        (None, None) if !spec.rewrites() => None,
+        _ => Some(raw.fingerprint()?),
     };
     let threads = options.effective_threads();
     let t0 = Instant::now();
-    let (vocab, vocab_stats, resumed) = match resume {
-        Some(ck) => resume_vocab(ck, &corpus, fingerprint, config, &options)?,
-        None => {
-            let (v, stats) = count_vocab(&corpus, config, vocab, interrupt)?;
-            (v, stats, None)
+    let mut spool = match fingerprint {
+        Some(fp) if spec.rewrites() => {
+            Some(tokenized(&raw, &fp, spec, &options, interrupt, progress)?)
         }
+        _ => None,
     };
+    let text = match &spool {
+        Some(s) => Corpus::open(s.path())?,
+        None => raw.clone(),
+    };
+    let result = (|| {
+        let (vocab, vocab_stats, resumed) = match resume {
+            Some(ck) => resume_vocab(ck, &raw, fingerprint, config, &options)?,
+            None => {
+                let (v, stats) = count_vocab(&text, config, vocab, interrupt)
+                    .map_err(|e| e.naming_corpus(raw.path()))?;
+                (v, stats, None)
+            }
+        };
+        let setup = Setup {
+            raw: &raw,
+            text: &text,
+            corpus_path,
+            fingerprint,
+            questions,
+            plan,
+            interrupt,
+            options: &options,
+            threads,
+            t0,
+        };
+        train_vocab(config, vocab, vocab_stats, resumed, setup, progress)
+    })();
+    if let (
+        Some(s),
+        Err(Error::Interrupted {
+            checkpoint: Some(_),
+        }),
+    ) = (&mut spool, &result)
+    {
+        // `--resume` trains from the same copy.
+        s.keep();
+    }
+    result
+}
+
+/// A run's inputs once its text is ready (see [`train_with`]).
+struct Setup<'a> {
+    /// The corpus as given (its size and fingerprint go into checkpoints).
+    raw: &'a Corpus,
+    /// What the epochs read: the corpus, or its tokenised copy.
+    text: &'a Corpus,
+    corpus_path: &'a Path,
+    fingerprint: Option<Fingerprint>,
+    questions: Option<(PathBuf, Vec<u8>)>,
+    plan: Option<CheckpointPlan>,
+    interrupt: Option<&'a AtomicBool>,
+    options: &'a RunConfig,
+    threads: usize,
+    t0: Instant,
+}
+
+/// The tokenised copy of `raw` (written now, or reused), announced through `progress`.
+fn tokenized(
+    raw: &Corpus,
+    fp: &Fingerprint,
+    spec: TokenizerSpec,
+    options: &RunConfig,
+    interrupt: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Spool> {
+    let never = AtomicBool::new(false);
+    let t = Instant::now();
+    progress(&Progress::Tokenizing {
+        corpus: raw.path().to_path_buf(),
+    });
+    let spool = Spool::prepare(
+        raw,
+        fp,
+        spec,
+        options.tokens_dir.as_deref(),
+        options.effective_threads(),
+        interrupt.unwrap_or(&never),
+    )?;
+    progress(&Progress::Tokenized {
+        path: spool.path().to_path_buf(),
+        stats: spool.stats(),
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    Ok(spool)
+}
+
+/// Training once the vocabulary is known: the matrices, the objective, the workers under the
+/// coordinator, and the vectors handed back.
+fn train_vocab(
+    config: &TrainConfig,
+    vocab: Vocab,
+    vocab_stats: Option<VocabStats>,
+    resumed: Option<Resumed>,
+    setup: Setup,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainOutput> {
+    let Setup {
+        raw,
+        text,
+        corpus_path,
+        fingerprint,
+        questions,
+        plan,
+        interrupt,
+        options,
+        threads,
+        t0,
+    } = setup;
     if config.loss == Loss::Hs && vocab.len() < 2 {
         return Err(Error::config(
             "loss",
@@ -217,7 +343,7 @@ pub fn train_with(
         tree.as_ref(),
         &rare,
     );
-    let shared = Shared::new(&corpus, config, &vocab, model, run.as_ref(), threads);
+    let shared = Shared::new(text, config, &vocab, model, run.as_ref(), threads);
     let tracker = Tracker::new(config.epochs, threads, run.as_ref())?;
     let coordinator = Coordinator {
         sh: &shared,
@@ -231,7 +357,8 @@ pub fn train_with(
         deterministic: options.deterministic,
         info: RunInfo {
             corpus: std::path::absolute(corpus_path).unwrap_or_else(|_| corpus_path.into()),
-            corpus_len: corpus.file_len(),
+            corpus_len: raw.file_len(),
+            tokens_dir: options.tokens_dir.clone(),
             fingerprint,
             output_rows,
             vocab_stats,

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod plot;
 mod progress;
 mod query;
+mod tokenize;
 mod train;
 
 #[derive(Parser)]
@@ -32,6 +33,8 @@ enum Command {
     Eval(query::EvalArgs),
     /// Draw a labelled 2-D projection (PCA or t-SNE) of words to SVG or PNG.
     Plot(plot::PlotArgs),
+    /// Cut raw text into words as `train --tokenizer unicode` does: one line out per line in.
+    Tokenize(tokenize::TokenizeArgs),
 }
 
 /// A parser for a count flag that accepts `min..=max`: a value out of range is one line
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Analogy(a) => query::analogy(a),
         Command::Eval(a) => query::eval(a),
         Command::Plot(a) => plot::plot(a),
+        Command::Tokenize(a) => tokenize::tokenize(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

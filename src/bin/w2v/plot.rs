@@ -76,8 +76,11 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
             }
         }
     }
-    crate::query::note_case_folded(&emb, a.words.iter().map(String::as_str));
-    for (g, word) in a.words.iter().enumerate() {
+    let tok = a.vectors.tokenizer()?;
+    let given: Vec<&str> = a.words.iter().map(String::as_str).collect();
+    let words = crate::query::cut_words(tok.as_deref(), &given).map_err(anyhow::Error::msg)?;
+    crate::query::note_case_folded(&emb, words.iter().map(String::as_str));
+    for (g, word) in words.iter().enumerate() {
         let i = emb
             .lookup(word.as_bytes())
             .with_context(|| format!("word not in vocabulary: {word}"))?;

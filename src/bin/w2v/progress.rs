@@ -128,6 +128,31 @@ impl Reporter {
                     "epoch {epoch} done: mean loss {loss:.5} over {predictions} predictions{acc} ({elapsed:.1} s)"
                 ))
             }
+            Progress::Tokenizing { corpus } => {
+                self.line(&format!("tokenising {} ...", corpus.display()))
+            }
+            Progress::Tokenized {
+                path,
+                stats,
+                seconds,
+            } => match stats {
+                None => self.line(&format!("reusing the tokenised copy {}", path.display())),
+                Some(s) => {
+                    self.line(&format!(
+                        "tokenised: {} lines, {} words in {seconds:.1} s ({:.1} MB/s), copy in {}",
+                        s.lines,
+                        s.tokens,
+                        s.bytes as f64 / 1e6 / seconds.max(1e-9),
+                        path.display()
+                    ));
+                    if s.invalid > 0 {
+                        self.line(&format!(
+                            "warning: {} invalid UTF-8 sequences were replaced (U+FFFD) and                              dropped",
+                            s.invalid
+                        ));
+                    }
+                }
+            },
             _ => {}
         }
     }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde_json::json;
-use w2v::query::eval::{QUESTIONS_WORDS, WORDSIM353};
+use std::sync::Arc;
+use w2v::query::eval::{PairFormat, QUESTIONS_WORDS, WORDSIM353};
+use w2v::text::tokenize::{Tokenizer, TokenizerKind, TokenizerSpec, WordForm};
 use w2v::{
     AnalogyMethod, AnalogyOptions, AnalogyReport, Embeddings, Format, LoadOptions,
     SimilarityOptions, SimilarityReport,
@@ -30,9 +32,29 @@ pub struct VectorsArgs {
     /// with U+FFFD. Without it, words are kept as the file's exact bytes.
     #[arg(long)]
     pub lossy_utf8: bool,
+    /// Cut query and evaluation words with this tokenizer, as the vectors' words were cut
+    /// [default: the one in the model card beside the vectors (VECTORS.json), else
+    /// whitespace: words as given].
+    #[arg(long, value_enum)]
+    pub tokenizer: Option<TokenizerKind>,
 }
 
 impl VectorsArgs {
+    /// The tokenizer that query words go through (`None`: words are looked up as given).
+    pub fn tokenizer(&self) -> anyhow::Result<Option<Arc<Tokenizer>>> {
+        let spec = match self.tokenizer {
+            Some(kind) => Some(TokenizerSpec {
+                kind,
+                lowercase: kind == TokenizerKind::Unicode,
+                ..TokenizerSpec::default()
+            }),
+            None => w2v::formats::card::card_tokenizer(&self.vectors)?,
+        };
+        Ok(spec
+            .filter(TokenizerSpec::rewrites)
+            .map(|s| Arc::new(Tokenizer::new(s))))
+    }
+
     pub fn load(&self) -> anyhow::Result<Embeddings> {
         let opts = LoadOptions {
             format: self.format,
@@ -106,6 +128,46 @@ pub struct EvalArgs {
     /// One JSON object on stdout.
     #[arg(long)]
     json: bool,
+    /// Word-pair files: the columns of word 1, word 2 and the score, 1-based [default:
+    /// 1,2,3].
+    #[arg(long, value_name = "A,B,S", value_parser = parse_columns)]
+    columns: Option<[usize; 3]>,
+    /// Word-pair files: the field separator: tab, comma, space (runs of whitespace) or one
+    /// character [default: per line, a tab if there is one, else a comma if there is one,
+    /// else whitespace].
+    #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Word-pair files: skip the first line [default: skipped, and reported, when its score
+    /// field is not a number].
+    #[arg(long)]
+    skip_header: bool,
+}
+
+fn parse_columns(s: &str) -> Result<[usize; 3], String> {
+    let cols: Vec<usize> = s
+        .split(',')
+        .map(|c| {
+            c.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&c| (1..=1000).contains(&c))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("`{s}` is not three column numbers from 1 to 1000, e.g. 1,2,3"))?;
+    cols.try_into()
+        .map_err(|_| format!("`{s}` is not three column numbers, e.g. 1,2,3"))
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "comma" | "," => Ok(b','),
+        "space" | " " => Ok(b' '),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "`{s}` is not tab, comma, space or one ASCII character"
+        )),
+    }
 }
 
 fn lossy(w: &[u8]) -> String {
@@ -152,6 +214,24 @@ fn print_neighbours(
     }
 }
 
+/// A query word as the vectors' tokenizer cuts it: the word to look up, or why there is none.
+pub fn cut_word(tok: Option<&Tokenizer>, w: &str) -> Result<String, String> {
+    match tok.map(|t| t.word(w)) {
+        None => Ok(w.to_string()),
+        Some(WordForm::One(x)) => Ok(x),
+        Some(WordForm::Split(parts)) => Err(format!(
+            "`{w}` is several words for the vectors' tokenizer ({}): ask for one of them",
+            parts.join(" ")
+        )),
+        Some(WordForm::Empty) => Err(format!("`{w}` holds no word for the vectors' tokenizer")),
+    }
+}
+
+/// Every word cut by `tok` (see [`cut_word`]), or the first word's error.
+pub fn cut_words(tok: Option<&Tokenizer>, words: &[&str]) -> Result<Vec<String>, String> {
+    words.iter().map(|w| cut_word(tok, w)).collect()
+}
+
 /// Says, on stderr, which words are answered for a case-folded form: a word missing from
 /// the vocabulary is looked up ignoring case (gensim would raise an error instead), and the
 /// user must see that the answer is for another word.
@@ -171,6 +251,8 @@ pub fn note_case_folded<'w>(emb: &Embeddings, words: impl IntoIterator<Item = &'
 
 pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
+    let tok = a.vectors.tokenizer()?;
+    let tok = tok.as_deref();
     emb.prepare_queries();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -179,6 +261,19 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
         if pos.is_empty() && neg.is_empty() {
             return Ok(true);
         }
+        let (pos, neg) = match (cut_words(tok, &pos), cut_words(tok, &neg)) {
+            (Ok(p), Ok(n)) => (p, n),
+            (Err(e), _) | (_, Err(e)) => {
+                if a.json {
+                    writeln!(out, "{}", json!({"query": line.trim(), "error": e}))?;
+                } else {
+                    writeln!(out, "{}: {e}", line.trim())?;
+                }
+                return Ok(false);
+            }
+        };
+        let pos: Vec<&str> = pos.iter().map(String::as_str).collect();
+        let neg: Vec<&str> = neg.iter().map(String::as_str).collect();
         note_case_folded(&emb, pos.iter().chain(&neg).copied());
         let pb: Vec<&[u8]> = pos.iter().map(|w| w.as_bytes()).collect();
         let nb: Vec<&[u8]> = neg.iter().map(|w| w.as_bytes()).collect();
@@ -202,6 +297,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     };
     if !a.words.is_empty() {
         for word in &a.words {
+            let word = &cut_word(tok, word).map_err(anyhow::Error::msg)?;
             note_case_folded(&emb, [word.as_str()]);
             let list = emb
                 .most_similar(word.as_bytes(), a.k)
@@ -241,11 +337,13 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
 
 pub fn analogy(a: AnalogyArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
-    note_case_folded(&emb, [a.a.as_str(), a.b.as_str(), a.c.as_str()]);
+    let tok = a.vectors.tokenizer()?;
+    let abc = cut_words(tok.as_deref(), &[&a.a, &a.b, &a.c]).map_err(anyhow::Error::msg)?;
+    note_case_folded(&emb, abc.iter().map(String::as_str));
     let list = emb.analogy(
-        a.a.as_bytes(),
-        a.b.as_bytes(),
-        a.c.as_bytes(),
+        abc[0].as_bytes(),
+        abc[1].as_bytes(),
+        abc[2].as_bytes(),
         a.k,
         a.method,
     )?;
@@ -343,13 +441,26 @@ fn print_analogy(out: &mut impl Write, r: &AnalogyReport, a: &EvalArgs) -> std::
         r.answered(),
         r.skipped(),
         pct(r.correct(), r.answered())
-    )
+    )?;
+    if r.split > 0 {
+        writeln!(
+            out,
+            "  ({} of the skipped questions have a word that the vectors' tokenizer cuts into \
+             several)",
+            r.split
+        )?;
+    }
+    Ok(())
 }
 
 fn print_similarity(out: &mut impl Write, r: &SimilarityReport) -> std::io::Result<()> {
+    let split = match r.split {
+        0 => String::new(),
+        n => format!(", {n} with a word the vectors' tokenizer cuts into several"),
+    };
     writeln!(
         out,
-        "similarity: {}: Spearman {:.4}, Pearson {:.4} ({} pairs, {} out of vocabulary)",
+        "similarity: {}: Spearman {:.4}, Pearson {:.4} ({} pairs, {} out of vocabulary{split})",
         r.file.display(),
         r.spearman,
         r.pearson,
@@ -360,15 +471,23 @@ fn print_similarity(out: &mut impl Write, r: &SimilarityReport) -> std::io::Resu
 
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
+    let tokenizer = a.vectors.tokenizer()?;
     let restrict = (a.restrict > 0).then_some(a.restrict);
     let aopts = AnalogyOptions {
         restrict,
         method: a.method,
         strict: a.strict,
+        tokenizer: tokenizer.clone(),
         ..Default::default()
     };
     let sopts = SimilarityOptions {
         strict: a.strict,
+        format: PairFormat {
+            columns: a.columns,
+            delimiter: a.delimiter,
+            skip_lines: a.skip_header.then_some(1),
+        },
+        tokenizer,
         ..Default::default()
     };
     let builtin = a.analogies.is_none() && a.similarity.is_empty();
@@ -400,6 +519,12 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     }
     for r in &sims {
         warn_malformed(&r.file, &r.malformed);
+        if let Some(h) = &r.header {
+            eprintln!(
+                "w2v: note: {}: skipped the header line `{h}`",
+                r.file.display()
+            );
+        }
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

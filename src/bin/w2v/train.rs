@@ -96,7 +96,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// (the library stops at its next check, within a second, in every phase); a second one
 /// removes `temps` (the temporary files this run may be writing) and exits with status 130
 /// at once.
-fn on_interrupt(temps: Vec<PathBuf>) -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
+pub(crate) fn on_interrupt(
+    temps: Vec<PathBuf>,
+) -> anyhow::Result<&'static std::sync::atomic::AtomicBool> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     // One flag for the process's life: the signal thread holds it until the process ends.
@@ -212,7 +214,8 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
     // and returns; a second signal removes this run's temporary files and ends the process.
     // Installed before any temporary file exists, so that none can be left behind.
-    let interrupt = on_interrupt(temp_files(&job, &card_path))?;
+    let tokens = tokens_path(&job, &config, &run)?;
+    let interrupt = on_interrupt(temp_files(&job, &card_path, tokens.as_deref()))?;
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&job.output)?;
     let card = AtomicFile::create(&card_path)?;
@@ -312,6 +315,7 @@ fn model_card(
             "output_init": config.effective_output_init(),
             "shared_negatives": config.effective_shared_negatives(),
             "sentence_tokens": config.effective_sentence_tokens(),
+            "tokenizer": config.tokenizer_spec(),
         },
         "epoch_losses": s.epoch_losses,
         "tokens_read": s.tokens_read,
@@ -343,11 +347,32 @@ fn summary(job: &Job, config: &TrainConfig, trained: &w2v::TrainOutput, t0: Inst
     )
 }
 
+/// Where the tokenised copy of the corpus goes, for a tokenizer that rewrites the text.
+fn tokens_path(
+    job: &Job,
+    config: &TrainConfig,
+    run: &RunConfig,
+) -> anyhow::Result<Option<PathBuf>> {
+    let spec = config.tokenizer_spec();
+    if !spec.rewrites() {
+        return Ok(None);
+    }
+    let corpus = w2v::text::corpus::Corpus::open(&job.corpus)?;
+    let fp = corpus.fingerprint()?;
+    Ok(Some(w2v::text::spool::Spool::path_for(
+        &corpus,
+        &fp,
+        spec,
+        run.tokens_dir.as_deref(),
+    )))
+}
+
 /// The temporary files this run may be writing (vectors, model card, vocabulary, checkpoint).
-fn temp_files(job: &Job, card: &std::path::Path) -> Vec<PathBuf> {
+fn temp_files(job: &Job, card: &std::path::Path, tokens: Option<&std::path::Path>) -> Vec<PathBuf> {
     [job.output.as_path(), card, job.checkpoint.as_path()]
         .into_iter()
         .chain(job.save_vocab.as_deref())
+        .chain(tokens)
         .filter_map(AtomicFile::temp_path_for)
         .collect()
 }

@@ -1,0 +1,63 @@
+//! The model card: `VECTORS.json`, written beside the vectors by `w2v train` (every setting,
+//! what each resolved to, losses, counts, speed). Queries read one thing back from it: the
+//! tokenizer the words were cut with, so that they cut their own words the same way.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::text::tokenize::TokenizerSpec;
+
+/// The model card's path for the vectors at `vectors` (`VECTORS.json`).
+pub fn card_path(vectors: &Path) -> PathBuf {
+    let mut p = vectors.as_os_str().to_owned();
+    p.push(".json");
+    PathBuf::from(p)
+}
+
+/// The tokenizer recorded in the model card beside `vectors`: `None` when there is no card,
+/// or it predates tokenizers (whitespace then, as everything before them).
+pub fn card_tokenizer(vectors: &Path) -> Result<Option<TokenizerSpec>> {
+    let path = card_path(vectors);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read the model card", &path, e)),
+    };
+    let bad = |reason: String| Error::Format {
+        path: path.clone(),
+        format: "model card",
+        reason,
+    };
+    let card: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    match card.pointer("/resolved/tokenizer") {
+        Some(t) => serde_json::from_value(t.clone())
+            .map(Some)
+            .map_err(|e| bad(format!("resolved.tokenizer: {e}"))),
+        None => Ok(Some(TokenizerSpec::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize::TokenizerKind;
+
+    #[test]
+    fn reads_the_tokenizer_or_says_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = dir.path().join("v.bin");
+        assert_eq!(card_tokenizer(&v).unwrap(), None);
+        std::fs::write(
+            card_path(&v),
+            r#"{"resolved": {"tokenizer": {"kind": "unicode", "lowercase": true, "chinese": "jieba"}}}"#,
+        )
+        .unwrap();
+        let t = card_tokenizer(&v).unwrap().unwrap();
+        assert_eq!((t.kind, t.lowercase), (TokenizerKind::Unicode, true));
+        std::fs::write(card_path(&v), r#"{"resolved": {}}"#).unwrap();
+        assert_eq!(card_tokenizer(&v).unwrap(), Some(TokenizerSpec::default()));
+        std::fs::write(card_path(&v), "{").unwrap();
+        assert!(card_tokenizer(&v).is_err());
+    }
+}
