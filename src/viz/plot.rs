@@ -1,5 +1,10 @@
-//! Labelled scatter plots of projected words, to SVG or PNG (plotters, with DejaVu Sans
-//! embedded so that a machine without fonts draws the same picture).
+//! Labelled scatter plots of projected words, to SVG or PNG (plotters, with its fonts
+//! embedded so that a machine without fonts draws the same picture): DejaVu Sans for Latin,
+//! Greek, Cyrillic, Arabic, Hebrew; a label with a character DejaVu Sans lacks (Chinese,
+//! Japanese, Korean) is drawn with Droid Sans Fallback, embedded gzip-compressed
+//! (assets/fonts, Apache-2.0) and inflated on the first such label. In an SVG the font is a
+//! name the viewer resolves: the CJK labels name Droid Sans Fallback, then the Noto and Source
+//! Han fonts, then the viewer's sans-serif.
 //!
 //! Labels are placed greedily: each label tries eight positions around its point and takes the
 //! first that overlaps no label or point already placed (else the least-overlapping one).
@@ -7,7 +12,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -30,9 +35,26 @@ pub struct PlotPoint {
 }
 
 const FONT: &str = "sans-serif";
+/// The family of labels DejaVu Sans cannot draw (a CSS font list in SVG files).
+const FONT_WIDE: &str = "Droid Sans Fallback, Noto Sans CJK SC, Source Han Sans SC, sans-serif";
 const LABEL_PX: f64 = 14.0;
 
 static FONTS: Once = Once::new();
+static WIDE: OnceLock<Option<&'static [u8]>> = OnceLock::new();
+
+/// Droid Sans Fallback, inflated once per process (3.5 MB; `None` if it cannot be, which leaves
+/// such labels undrawn rather than failing the plot).
+fn wide_font() -> Option<&'static [u8]> {
+    *WIDE.get_or_init(|| {
+        use std::io::Read;
+        const GZ: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallback.ttf.gz");
+        let mut ttf = Vec::with_capacity(4 << 20);
+        flate2::read::GzDecoder::new(GZ)
+            .read_to_end(&mut ttf)
+            .ok()?;
+        Some(Box::leak(ttf.into_boxed_slice()))
+    })
+}
 
 fn register_fonts() {
     FONTS.call_once(|| {
@@ -40,6 +62,40 @@ fn register_fonts() {
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
         let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
     });
+}
+
+/// Whether `font` has a glyph for every character of `text` but spaces.
+fn covers(font: &[u8], text: &str) -> bool {
+    use ab_glyph::Font;
+    ab_glyph::FontRef::try_from_slice(font).is_ok_and(|f| {
+        text.chars()
+            .all(|c| c.is_whitespace() || f.glyph_id(c).0 != 0)
+    })
+}
+
+/// The family that draws `text`: DejaVu Sans when it can, else the wide font (registered on
+/// first use).
+pub fn family_for(text: &str) -> &'static str {
+    if covers(dejavu::sans::regular(), text) {
+        return FONT;
+    }
+    static WIDE_REGISTERED: Once = Once::new();
+    WIDE_REGISTERED.call_once(|| {
+        if let Some(ttf) = wide_font() {
+            let _ = plotters::style::register_font(FONT_WIDE, FontStyle::Normal, ttf);
+            let _ = plotters::style::register_font(FONT_WIDE, FontStyle::Bold, ttf);
+        }
+    });
+    FONT_WIDE
+}
+
+/// Whether the family [`family_for`] picks has a glyph for every character of `text` (no
+/// missing-glyph box).
+pub fn drawable(text: &str) -> bool {
+    match family_for(text) {
+        FONT => true,
+        _ => wide_font().is_some_and(|f| covers(f, text)),
+    }
 }
 
 const PALETTE: [RGBColor; 10] = [
@@ -173,7 +229,7 @@ fn render<DB: DrawingBackend>(
     // Margins so that labels at the edges stay inside.
     let (dx, dy) = ((x1 - x0).max(1e-9) * 0.08, (y1 - y0).max(1e-9) * 0.06);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
+        .caption(title, (family_for(title), 20))
         .margin(16)
         .x_label_area_size(28)
         .y_label_area_size(48)
@@ -211,10 +267,11 @@ fn render<DB: DrawingBackend>(
         let (px, py) = (pixel[i].0 as f64, pixel[i].1 as f64);
         let colour = PALETTE[p.group % PALETTE.len()];
         let shade = RGBColor(colour.0 / 2, colour.1 / 2, colour.2 / 2);
+        let family = family_for(&p.label);
         let font = if p.highlight {
-            (FONT, LABEL_PX, FontStyle::Bold).into_font()
+            (family, LABEL_PX, FontStyle::Bold).into_font()
         } else {
-            (FONT, LABEL_PX).into_font()
+            (family, LABEL_PX).into_font()
         };
         let style = font.color(&shade);
         let (w, h) = root
@@ -226,4 +283,78 @@ fn render<DB: DrawingBackend>(
         root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABELS: [&str; 8] = [
+        "北京大学",
+        "東京",
+        "ひらがな",
+        "カタカナ",
+        "서울",
+        "москва",
+        "αθήνα",
+        "القاهرة",
+    ];
+
+    #[test]
+    fn labels_in_many_scripts_have_every_glyph() {
+        for l in LABELS {
+            assert!(drawable(l), "{l}: a glyph is missing");
+        }
+        assert_eq!(family_for("paris"), FONT);
+        assert_eq!(family_for("москва"), FONT);
+        assert_eq!(family_for("北京"), FONT_WIDE);
+        // The check can fail: a private-use character is in neither font.
+        assert!(!drawable("\u{E000}"));
+    }
+
+    #[test]
+    fn a_png_with_cjk_labels_draws_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let points: Vec<PlotPoint> = LABELS
+            .iter()
+            .enumerate()
+            .map(|(i, l)| PlotPoint {
+                label: l.to_string(),
+                group: i % 3,
+                highlight: i == 0,
+                xy: [i as f64, (i * i) as f64 % 5.0],
+            })
+            .collect();
+        // Ink of a label: the PNG with labels differs from one with empty labels more, per
+        // label, than a missing-glyph box of the same label would (its outline only).
+        let ink = |labels: bool| {
+            let path = dir.path().join(format!("p{labels}.png"));
+            let pts: Vec<PlotPoint> = points
+                .iter()
+                .map(|p| PlotPoint {
+                    label: if labels {
+                        p.label.clone()
+                    } else {
+                        String::new()
+                    },
+                    ..p.clone()
+                })
+                .collect();
+            draw(&path, &pts, "词 слова", (640, 480)).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let mut dec = png::Decoder::new(std::io::Cursor::new(bytes))
+                .read_info()
+                .unwrap();
+            let mut buf = vec![0; dec.output_buffer_size().unwrap()];
+            dec.next_frame(&mut buf).unwrap();
+            buf
+        };
+        let (with, without) = (ink(true), ink(false));
+        let changed = with.iter().zip(&without).filter(|(a, b)| a != b).count();
+        assert!(changed > 2_000, "labels drew {changed} bytes");
+        let svg = dir.path().join("p.svg");
+        draw(&svg, &points, "t", (640, 480)).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.contains("北京大学") && text.contains("Droid Sans Fallback"));
+    }
 }
