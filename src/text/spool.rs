@@ -240,12 +240,16 @@ pub fn tokenize_stream(
 
 /// The tokenised copy of a corpus that a run trains from (see the module docs).
 ///
-/// It lives in `dir/w2v-tokens-HASH.txt`, where HASH identifies the corpus (absolute path,
-/// size, modification time, a hash of its first and last MiB) and the tokenizer's settings: a
-/// copy already there for the same corpus and settings is reused, not written again (it is
-/// written atomically, so a copy under that name is always complete). A copy in the system's
-/// temporary directory (no `dir` given) is removed when the [`Spool`] is dropped unless
-/// [`Spool::keep`] was called (an interrupted run keeps it for `--resume`).
+/// Its name holds HASH, which identifies the corpus (absolute path, size, modification time, a
+/// hash of its first and last MiB), the tokenizer's settings and w2v's version; it is written
+/// atomically, so a copy under its final name is always complete.
+/// - With a directory (`--tokens-dir`): `DIR/w2v-tokens-HASH.txt`, kept, and reused by every
+///   later run on the same corpus with the same settings.
+/// - Without: `TMP/w2v-tokens-HASH-PID.txt` in the system's temporary directory, private to the
+///   process (concurrent runs on one corpus never share it) and removed when the [`Spool`] is
+///   dropped. [`Spool::keep`] (an interrupted run with a checkpoint) renames it to
+///   `TMP/w2v-tokens-HASH-kept.txt`, which the next run on the same corpus and settings (the
+///   `--resume`) claims by renaming it to its own name, and removes when done.
 #[derive(Debug)]
 pub struct Spool {
     path: PathBuf,
@@ -267,7 +271,8 @@ impl Spool {
     ) -> Result<Spool> {
         let path = Self::path_for(corpus, fingerprint, spec, dir);
         let remove = dir.is_none();
-        if path.is_file() {
+        let claimed = remove && std::fs::rename(Self::kept_path(&path), &path).is_ok();
+        if claimed || (!remove && path.is_file()) {
             return Ok(Spool {
                 path,
                 remove,
@@ -313,11 +318,24 @@ impl Spool {
         spec: TokenizerSpec,
         dir: Option<&Path>,
     ) -> PathBuf {
-        let base = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        base.join(format!(
-            "w2v-tokens-{:016x}.txt",
-            key(corpus, fingerprint, spec)
-        ))
+        let hash = key(corpus, fingerprint, spec);
+        match dir {
+            Some(d) => d.join(format!("w2v-tokens-{hash:016x}.txt")),
+            None => std::env::temp_dir()
+                .join(format!("w2v-tokens-{hash:016x}-{}.txt", std::process::id())),
+        }
+    }
+
+    /// A private copy's name once kept for the next run (`...-kept.txt`).
+    fn kept_path(private: &Path) -> PathBuf {
+        let name = private
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let stem = name
+            .as_deref()
+            .and_then(|n| n.rsplit_once('-'))
+            .map_or("", |(s, _)| s);
+        private.with_file_name(format!("{stem}-kept.txt"))
     }
 
     /// The tokenised text.
@@ -335,8 +353,15 @@ impl Spool {
         self.stats
     }
 
-    /// Keeps the copy on disk when dropped (for a run that can be resumed).
+    /// Keeps the copy on disk for the next run on the same corpus and settings (a run that
+    /// can be resumed): a private copy is renamed to its kept name.
     pub fn keep(&mut self) {
+        if self.remove {
+            let kept = Self::kept_path(&self.path);
+            if std::fs::rename(&self.path, &kept).is_ok() {
+                self.path = kept;
+            }
+        }
         self.remove = false;
     }
 }
@@ -357,7 +382,7 @@ fn key(corpus: &Corpus, fp: &Fingerprint, spec: TokenizerSpec) -> u64 {
         "len": corpus.file_len(),
         "fingerprint": fp,
         "tokenizer": spec,
-        "format": 1,
+        "w2v": env!("CARGO_PKG_VERSION"),
     })
     .to_string();
     ident.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
