@@ -361,6 +361,16 @@ mod tests {
     }
 
     #[test]
+    fn korean_words_split_at_spaces_and_arabic_at_punctuation() {
+        let t = unicode();
+        assert_eq!(
+            words(&t, "서울은 한국의 수도이다."),
+            ["서울은", "한국의", "수도이다"]
+        );
+        assert_eq!(words(&t, "القاهرة، مصر"), ["القاهرة", "مصر"]);
+    }
+
+    #[test]
     fn thai_is_segmented() {
         let t = unicode();
         assert_eq!(words(&t, "ทุกสองสัปดาห์"), ["ทุก", "สอง", "สัปดาห์"]);

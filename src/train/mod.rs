@@ -200,7 +200,6 @@ pub fn train_with(
         _ => Some(raw.fingerprint()?),
     };
     let threads = options.effective_threads();
-    let t0 = Instant::now();
     let mut spool = match fingerprint {
         Some(fp) if spec.rewrites() => {
             Some(tokenized(&raw, &fp, spec, &options, interrupt, progress)?)
@@ -211,6 +210,7 @@ pub fn train_with(
         Some(s) => Corpus::open(s.path())?,
         None => raw.clone(),
     };
+    let t0 = Instant::now();
     let result = (|| {
         let (vocab, vocab_stats, resumed) = match resume {
             Some(ck) => resume_vocab(ck, &raw, fingerprint, config, &options)?,
