@@ -60,8 +60,8 @@ impl Default for AnalogyOptions {
 pub struct PairFormat {
     /// 1-based columns of the first word, the second word and the score [default: 1, 2, 3].
     pub columns: Option<[usize; 3]>,
-    /// The field separator [default, per line: a tab if the line has one, else a comma if
-    /// it has one, else runs of whitespace].
+    /// The field separator [default, per line: tabs if splitting there gives enough fields,
+    /// else commas, else runs of whitespace].
     pub delimiter: Option<u8>,
     /// Lines to skip at the top of the file [default: the first line is skipped as a header
     /// when its score field is not a number].
@@ -69,25 +69,28 @@ pub struct PairFormat {
 }
 
 impl PairFormat {
-    /// The fields of `line` (trimmed).
-    fn fields<'l>(&self, line: &'l [u8]) -> Vec<&'l [u8]> {
-        let by = |d: u8| {
+    /// The fields of `line` (trimmed): split by the delimiter given, else by the first of tab,
+    /// comma and whitespace that gives at least `need` fields (whitespace if none does).
+    fn fields<'l>(&self, line: &'l [u8], need: usize) -> Vec<&'l [u8]> {
+        let by = |d: u8| -> Vec<&'l [u8]> {
             line.split(move |&b| b == d)
                 .map(|f| f.trim_ascii())
                 .collect()
         };
+        let spaces = || -> Vec<&'l [u8]> {
+            line.split(|b| b.is_ascii_whitespace())
+                .filter(|f| !f.is_empty())
+                .collect()
+        };
         match self.delimiter {
-            Some(b' ') => line
-                .split(|b| b.is_ascii_whitespace())
-                .filter(|f| !f.is_empty())
-                .collect(),
+            Some(b' ') => spaces(),
             Some(d) => by(d),
-            None if line.contains(&b'\t') => by(b'\t'),
-            None if line.contains(&b',') => by(b','),
-            None => line
-                .split(|b| b.is_ascii_whitespace())
-                .filter(|f| !f.is_empty())
-                .collect(),
+            None => [b'\t', b',']
+                .into_iter()
+                .filter(|d| line.contains(d))
+                .map(by)
+                .find(|f| f.len() >= need)
+                .unwrap_or_else(spaces),
         }
     }
 }
@@ -574,7 +577,7 @@ impl Embeddings {
                 continue;
             }
             seen += 1;
-            let fields = fmt.fields(line);
+            let fields = fmt.fields(line, c1.max(c2).max(c3) + 1);
             let score = match fields.get(c3) {
                 Some(s) if fields.len() > c1.max(c2) => std::str::from_utf8(s)
                     .ok()

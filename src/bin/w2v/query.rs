@@ -133,8 +133,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "A,B,S", value_parser = parse_columns)]
     columns: Option<[usize; 3]>,
     /// Word-pair files: the field separator: tab, comma, space (runs of whitespace) or one
-    /// character [default: per line, a tab if there is one, else a comma if there is one,
-    /// else whitespace].
+    /// character [default: per line, tabs if that gives enough fields, else commas, else
+    /// whitespace].
     #[arg(long, value_name = "SEP", value_parser = parse_delimiter)]
     delimiter: Option<u8>,
     /// Word-pair files: skip the first line [default: skipped, and reported, when its score
