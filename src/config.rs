@@ -375,11 +375,8 @@ impl TrainConfig {
     /// The tokenizer these settings describe (`--lowercase` resolved).
     pub fn tokenizer_spec(&self) -> TokenizerSpec {
         TokenizerSpec {
-            kind: self.tokenizer,
-            lowercase: self
-                .lowercase
-                .unwrap_or(self.tokenizer == TokenizerKind::Unicode),
             chinese: self.chinese_segmenter,
+            ..TokenizerSpec::of(self.tokenizer, self.lowercase)
         }
     }
 

@@ -2,6 +2,7 @@
 //! way the vectors' words were cut (the binary, end to end).
 
 use std::path::Path;
+use std::process::Output;
 
 use w2v::Embeddings;
 
@@ -43,6 +44,23 @@ fn raw_corpus(dir: &Path) -> std::path::PathBuf {
     p
 }
 
+/// `w2v train CORPUS -o OUT --tokenizer unicode --threads 2 EXTRA...` with its temporary
+/// directory at `tmp`.
+fn train_unicode(corpus: &Path, out: &Path, tmp: &Path, extra: &[&str]) -> Output {
+    w2v()
+        .env("TMPDIR", tmp)
+        .args([
+            "train",
+            corpus.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--tokenizer", "unicode", "--threads", "2"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn raw_text_trains_with_the_unicode_tokenizer_and_queries_cut_alike() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,27 +68,8 @@ fn raw_text_trains_with_the_unicode_tokenizer_and_queries_cut_alike() {
     let corpus = raw_corpus(dir.path());
     let vec_path = dir.path().join("v.bin");
     let train = |extra: &[&str]| {
-        let o = w2v()
-            .env("TMPDIR", tmp.path())
-            .args([
-                "train",
-                corpus.to_str().unwrap(),
-                "-o",
-                vec_path.to_str().unwrap(),
-            ])
-            .args([
-                "--tokenizer",
-                "unicode",
-                "--threads",
-                "2",
-                "--dim",
-                "30",
-                "--epochs",
-                "3",
-            ])
-            .args(extra)
-            .output()
-            .unwrap();
+        let args = [&["--dim", "30", "--epochs", "3"], extra].concat();
+        let o = train_unicode(&corpus, &vec_path, tmp.path(), &args);
         assert!(o.status.success(), "{}", stderr(&o));
         stderr(&o)
     };
@@ -252,27 +251,12 @@ fn an_interrupted_unicode_run_keeps_its_copy_for_resume() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = raw_corpus(dir.path());
     let out = dir.path().join("v.bin");
-    let o = w2v()
-        .env("TMPDIR", tmp.path())
-        .args([
-            "train",
-            corpus.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .args([
-            "--tokenizer",
-            "unicode",
-            "--threads",
-            "2",
-            "--dim",
-            "20",
-            "--epochs",
-            "2",
-        ])
-        .args(["--stop-after-epoch", "1"])
-        .output()
-        .unwrap();
+    let o = train_unicode(
+        &corpus,
+        &out,
+        tmp.path(),
+        &["--dim", "20", "--epochs", "2", "--stop-after-epoch", "1"],
+    );
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let kept: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()

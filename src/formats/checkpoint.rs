@@ -341,16 +341,12 @@ impl<T> Hashing<T> {
     fn new(inner: T) -> Self {
         Hashing {
             inner,
-            hash: 0xcbf2_9ce4_8422_2325,
+            hash: crate::text::corpus::FNV1A_START,
         }
     }
 
     fn update(&mut self, bytes: &[u8]) {
-        let mut h = self.hash;
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.hash = h;
+        self.hash = crate::text::corpus::fnv1a(self.hash, bytes);
     }
 }
 

@@ -825,11 +825,10 @@ mod tests {
             2,
             vec![1.0, 0.0, 1.0, 0.1, 0.0, 1.0, 0.1, 1.0],
         );
-        let tok = Arc::new(Tokenizer::new(TokenizerSpec {
-            kind: TokenizerKind::Unicode,
-            lowercase: true,
-            ..TokenizerSpec::default()
-        }));
+        let tok = Arc::new(Tokenizer::new(TokenizerSpec::of(
+            TokenizerKind::Unicode,
+            None,
+        )));
         let opts = SimilarityOptions {
             tokenizer: Some(tok),
             case_insensitive: false,

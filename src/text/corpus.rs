@@ -39,6 +39,16 @@ pub fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
+/// FNV-1a (64-bit)'s starting state.
+pub(crate) const FNV1A_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a (64-bit) of `bytes`, continued from `hash` ([`FNV1A_START`] for a new hash).
+pub(crate) fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// A corpus file's identity beyond its size (see [`Corpus::fingerprint`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint {
@@ -104,16 +114,14 @@ impl Corpus {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos() as u64);
-        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        let mut hash = FNV1A_START;
         let mut buf = Vec::new();
         let len = meta.len();
         for start in [0, len.saturating_sub(SPAN).max(SPAN.min(len))] {
             f.seek(SeekFrom::Start(start)).map_err(err)?;
             buf.clear();
             (&mut f).take(SPAN).read_to_end(&mut buf).map_err(err)?;
-            for &b in &buf {
-                hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-            }
+            hash = fnv1a(hash, &buf);
         }
         Ok(Fingerprint {
             modified_ns,

@@ -17,7 +17,7 @@ use std::sync::{Mutex, mpsc};
 
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
-use crate::text::corpus::{Corpus, Fingerprint, is_space};
+use crate::text::corpus::{Corpus, FNV1A_START, Fingerprint, fnv1a, is_space};
 use crate::text::tokenize::{LineStats, Tokenizer, TokenizerSpec};
 
 /// Bytes of input per block handed to a tokenising thread.
@@ -385,9 +385,7 @@ fn key(corpus: &Corpus, fp: &Fingerprint, spec: TokenizerSpec) -> u64 {
         "w2v": env!("CARGO_PKG_VERSION"),
     })
     .to_string();
-    ident.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    fnv1a(FNV1A_START, ident.as_bytes())
 }
 
 #[cfg(test)]
@@ -396,11 +394,7 @@ mod tests {
     use crate::text::tokenize::TokenizerKind;
 
     fn unicode() -> Tokenizer {
-        Tokenizer::new(TokenizerSpec {
-            kind: TokenizerKind::Unicode,
-            lowercase: true,
-            ..TokenizerSpec::default()
-        })
+        Tokenizer::new(TokenizerSpec::of(TokenizerKind::Unicode, None))
     }
 
     fn run(input: &[u8], threads: usize) -> (String, TokenizeStats) {

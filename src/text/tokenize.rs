@@ -65,6 +65,16 @@ pub struct TokenizerSpec {
 }
 
 impl TokenizerSpec {
+    /// `kind` with `lowercase` resolved (default: fold with `unicode`, keep case with
+    /// `whitespace`) and jieba for Chinese.
+    pub fn of(kind: TokenizerKind, lowercase: Option<bool>) -> Self {
+        TokenizerSpec {
+            kind,
+            lowercase: lowercase.unwrap_or(kind == TokenizerKind::Unicode),
+            chinese: ChineseSegmenter::Jieba,
+        }
+    }
+
     /// Whether this tokenizer changes the corpus's words (anything but plain whitespace
     /// splitting), so that the text must be tokenised before training.
     pub fn rewrites(&self) -> bool {
@@ -300,11 +310,7 @@ mod tests {
     use super::*;
 
     fn unicode() -> Tokenizer {
-        Tokenizer::new(TokenizerSpec {
-            kind: TokenizerKind::Unicode,
-            lowercase: true,
-            chinese: ChineseSegmenter::Jieba,
-        })
+        Tokenizer::new(TokenizerSpec::of(TokenizerKind::Unicode, None))
     }
 
     fn words(t: &Tokenizer, s: &str) -> Vec<String> {

@@ -43,11 +43,7 @@ impl VectorsArgs {
     /// The tokenizer that query words go through (`None`: words are looked up as given).
     pub fn tokenizer(&self) -> anyhow::Result<Option<Arc<Tokenizer>>> {
         let spec = match self.tokenizer {
-            Some(kind) => Some(TokenizerSpec {
-                kind,
-                lowercase: kind == TokenizerKind::Unicode,
-                ..TokenizerSpec::default()
-            }),
+            Some(kind) => Some(TokenizerSpec::of(kind, None)),
             None => w2v::formats::card::card_tokenizer(&self.vectors)?,
         };
         Ok(spec

@@ -37,9 +37,8 @@ pub struct TokenizeArgs {
 pub fn tokenize(a: TokenizeArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let spec = TokenizerSpec {
-        kind: a.tokenizer,
-        lowercase: a.lowercase.unwrap_or(a.tokenizer == TokenizerKind::Unicode),
         chinese: a.chinese_segmenter,
+        ..TokenizerSpec::of(a.tokenizer, a.lowercase)
     };
     let input: Box<dyn std::io::Read + Send> = if a.corpus.as_os_str() == "-" {
         Box::new(std::io::stdin())
