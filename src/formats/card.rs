@@ -4,8 +4,62 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{RunConfig, TrainConfig};
 use crate::error::{Error, Result};
+use crate::formats::word2vec::Format;
 use crate::text::tokenize::TokenizerSpec;
+use crate::train::TrainOutput;
+
+/// Where a model card's vectors came from and went to.
+pub struct CardSource<'a> {
+    /// The corpus as given (`None`: sentences given in memory, e.g. from Python).
+    pub corpus: Option<&'a Path>,
+    /// The vectors file (`None`: not written yet).
+    pub vectors: Option<&'a Path>,
+    /// The vectors' file format.
+    pub format: Format,
+}
+
+/// The model card of a finished run: how the vectors were trained (every setting and what it
+/// resolved to, per-epoch losses, counts, speed). Written beside the vectors by `w2v train`
+/// and given to Python as `stats`.
+pub fn model_card(
+    source: &CardSource,
+    config: &TrainConfig,
+    run: &RunConfig,
+    trained: &TrainOutput,
+) -> serde_json::Value {
+    let s = &trained.stats;
+    let path = |p: Option<&Path>| p.map(|p| p.display().to_string());
+    serde_json::json!({
+        "w2v_version": env!("CARGO_PKG_VERSION"),
+        "corpus": path(source.corpus),
+        "vectors": path(source.vectors),
+        "format": source.format,
+        "words": trained.embeddings.len(),
+        "dim": trained.embeddings.dim(),
+        "config": config,
+        "run": run,
+        "resolved": {
+            "lr": config.effective_lr(),
+            "lr_hold": config.effective_lr_hold(),
+            "rare_pair_threshold": config.effective_rare_pair_threshold(),
+            "rare_centre_count": config.rare_centre_below(trained.vocab.total()),
+            "rare_centre_radius": config.effective_rare_centre_radius(),
+            "threads": run.effective_threads(),
+            "output_init": config.effective_output_init(),
+            "shared_negatives": config.effective_shared_negatives(),
+            "sentence_tokens": config.effective_sentence_tokens(),
+            "tokenizer": config.tokenizer_spec(),
+        },
+        "epoch_losses": s.epoch_losses,
+        "tokens_read": s.tokens_read,
+        "oov": s.oov,
+        "subsampled": s.subsampled,
+        "train_seconds": s.train_seconds,
+        "words_per_sec": s.words_per_sec,
+    })
+}
 
 /// The model card's path for the vectors at `vectors` (`VECTORS.json`).
 pub fn card_path(vectors: &Path) -> PathBuf {

@@ -39,6 +39,9 @@ pub struct AnalogyOptions {
     /// `Москва` is looked up as `москва`); a question with a word that this cuts into several
     /// is skipped and counted in [`AnalogyReport::split`].
     pub tokenizer: Option<Arc<Tokenizer>>,
+    /// Keep every answered question and whether it was answered right
+    /// ([`AnalogyReport::outcomes`]), as gensim's `evaluate_word_analogies` lists them.
+    pub record: bool,
 }
 
 impl Default for AnalogyOptions {
@@ -49,6 +52,7 @@ impl Default for AnalogyOptions {
             case_insensitive: true,
             strict: false,
             tokenizer: None,
+            record: false,
         }
     }
 }
@@ -181,6 +185,19 @@ pub struct AnalogyReport {
     /// Questions skipped because the vectors' tokenizer cuts one of their words into several
     /// (counted in the sections' `skipped` too).
     pub split: usize,
+    /// Every answered question in file order, with [`AnalogyOptions::record`] (else empty).
+    pub outcomes: Vec<AnalogyOutcome>,
+}
+
+/// One answered analogy question (see [`AnalogyOptions::record`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalogyOutcome {
+    /// Index into [`AnalogyReport::sections`].
+    pub section: usize,
+    /// `a b c d` as written in the file ("a is to b as c is to d").
+    pub words: [String; 4],
+    /// Whether the best answer was `d`.
+    pub correct: bool,
 }
 
 impl AnalogyReport {
@@ -359,6 +376,7 @@ impl Embeddings {
         let mut sections: Vec<SectionScore> = Vec::new();
         let mut malformed = Vec::new();
         let mut questions = Vec::new();
+        let mut asked: Vec<[String; 4]> = Vec::new();
         for (n, line) in text.split(|&b| b == b'\n').enumerate() {
             let line = line.trim_ascii();
             if line.is_empty() {
@@ -400,6 +418,11 @@ impl Embeddings {
                         abc: [a, b, c],
                         d,
                     });
+                    if opts.record {
+                        asked.push(std::array::from_fn(|i| {
+                            String::from_utf8_lossy(fields[i]).into_owned()
+                        }));
+                    }
                 }
                 _ => {
                     sections[section].skipped += 1;
@@ -418,9 +441,17 @@ impl Embeddings {
             (0..limit).collect()
         };
         let answers = self.answer_batched(&questions, limit, &canon, opts.method);
+        let mut outcomes = Vec::with_capacity(asked.len());
+        let mut asked = asked.into_iter();
         for (q, a) in questions.iter().zip(answers) {
-            if a == Some(q.d) {
-                sections[q.section].correct += 1;
+            let correct = a == Some(q.d);
+            sections[q.section].correct += correct as usize;
+            if let Some(words) = asked.next() {
+                outcomes.push(AnalogyOutcome {
+                    section: q.section,
+                    words,
+                    correct,
+                });
             }
         }
         Ok(AnalogyReport {
@@ -428,6 +459,7 @@ impl Embeddings {
             sections,
             malformed,
             split,
+            outcomes,
         })
     }
 
@@ -679,6 +711,89 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&ranks(x), &ranks(y))
 }
 
+/// Two-sided p-value of a correlation coefficient `r` over `n` pairs, against the hypothesis of
+/// no correlation: Student's t with `n − 2` degrees of freedom, as `scipy.stats.pearsonr` and
+/// `spearmanr` report it (and so gensim's `evaluate_word_pairs`). NaN for `n < 3` or a NaN `r`.
+pub fn correlation_p_value(r: f64, n: usize) -> f64 {
+    if n < 3 || r.is_nan() {
+        return f64::NAN;
+    }
+    // P(|T| ≥ t) = I_x(df/2, 1/2) with x = df / (df + t²), and t² = r²·df / (1 − r²) makes
+    // x = 1 − r².
+    let x = (1.0 - r * r).clamp(0.0, 1.0);
+    regularized_beta(x, (n - 2) as f64 / 2.0, 0.5)
+}
+
+/// The regularised incomplete beta function `I_x(a, b)`, by its continued fraction (modified
+/// Lentz), on the side of `x` where the fraction converges fast.
+fn regularized_beta(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(x, a, b) / a
+    } else {
+        1.0 - front * beta_fraction(1.0 - x, b, a) / b
+    }
+}
+
+fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut c = 1.0;
+    let mut d = 1.0 - (a + b) * x / (a + 1.0);
+    d = 1.0 / if d.abs() < TINY { TINY } else { d };
+    let mut h = d;
+    for m in 1..500 {
+        let m = m as f64;
+        for num in [
+            m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+        ] {
+            d = 1.0 + num * d;
+            d = 1.0 / if d.abs() < TINY { TINY } else { d };
+            c = 1.0 + num / c;
+            c = if c.abs() < TINY { TINY } else { c };
+            h *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, nine terms: about 15 significant digits).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x)Γ(1 − x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let sum = G[1..]
+        .iter()
+        .enumerate()
+        .fold(G[0], |acc, (i, g)| acc + g / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
 /// 1-based ranks, ties given the mean of the ranks they span.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..x.len()).collect();
@@ -701,6 +816,49 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn recorded_outcomes_list_every_answered_question() {
+        let e = planted();
+        let text = b": family\nman woman king queen\nman woman zebra queen\nboy girl man woman\n";
+        let opts = AnalogyOptions {
+            record: true,
+            ..Default::default()
+        };
+        let r = e
+            .evaluate_analogies_text(Path::new("q"), text, &opts)
+            .unwrap();
+        assert_eq!(r.outcomes.len(), r.answered());
+        assert_eq!(r.outcomes.len(), 2);
+        assert_eq!(
+            r.outcomes[0].words,
+            ["man", "woman", "king", "queen"].map(String::from)
+        );
+        let right = r.outcomes.iter().filter(|o| o.correct).count();
+        assert_eq!(right, r.correct());
+        let plain = e.evaluate_analogies_text(Path::new("q"), text, &AnalogyOptions::default());
+        assert!(plain.unwrap().outcomes.is_empty());
+    }
+
+    #[test]
+    fn correlation_p_values_equal_scipys() {
+        // scipy 1.x: 2 * stats.t.sf(|t|, n - 2) with t = r * sqrt((n - 2) / (1 - r²)), which
+        // is what pearsonr and spearmanr report (benchsuite has no scipy; values pasted).
+        for (r, n, p) in [
+            (0.5, 10, 0.14111328125000006),
+            (0.1, 999, 0.0015525649356587143),
+            (0.3, 353, 8.952860489744351e-09),
+            (-0.7, 5, 0.1881204043741873),
+            (0.05, 3, 0.9681557335266794),
+            (0.99, 20, 9.159623478939178e-17),
+        ] {
+            let got = correlation_p_value(r, n);
+            assert!((got - p).abs() <= 1e-9 * p.max(1e-300) + 1e-15, "{r} {n}: {got} vs {p}");
+        }
+        assert!(correlation_p_value(0.5, 2).is_nan());
+        assert_eq!(correlation_p_value(1.0, 10), 0.0);
+        assert_eq!(correlation_p_value(0.0, 10), 1.0);
+    }
+
     use super::*;
     use crate::query::embeddings::tests::emb;
 

@@ -272,7 +272,12 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     out.commit(|w| {
         w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
     })?;
-    let info = model_card(&job, (&config, &run), &trained);
+    let source = w2v::formats::card::CardSource {
+        corpus: Some(&job.corpus),
+        vectors: Some(&job.output),
+        format: job.format,
+    };
+    let info = w2v::formats::card::model_card(&source, &config, &run, &trained);
     card.commit(|w| {
         serde_json::to_writer_pretty(&mut *w, &info)?;
         w.write_all(b"\n")
@@ -286,44 +291,6 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     }
     rep.line(&summary(&job, &config, &trained, t0));
     Ok(())
-}
-
-/// The model card written beside the vectors: how they were trained (every setting and what
-/// it resolved to, per-epoch losses, counts, speed).
-fn model_card(
-    job: &Job,
-    (config, run): (&TrainConfig, &RunConfig),
-    trained: &w2v::TrainOutput,
-) -> serde_json::Value {
-    let s = &trained.stats;
-    serde_json::json!({
-        "w2v_version": env!("CARGO_PKG_VERSION"),
-        "corpus": job.corpus.display().to_string(),
-        "vectors": job.output.display().to_string(),
-        "format": job.format,
-        "words": trained.embeddings.len(),
-        "dim": trained.embeddings.dim(),
-        "config": config,
-        "run": run,
-        "resolved": {
-            "lr": config.effective_lr(),
-            "lr_hold": config.effective_lr_hold(),
-            "rare_pair_threshold": config.effective_rare_pair_threshold(),
-            "rare_centre_count": config.rare_centre_below(trained.vocab.total()),
-            "rare_centre_radius": config.effective_rare_centre_radius(),
-            "threads": run.effective_threads(),
-            "output_init": config.effective_output_init(),
-            "shared_negatives": config.effective_shared_negatives(),
-            "sentence_tokens": config.effective_sentence_tokens(),
-            "tokenizer": config.tokenizer_spec(),
-        },
-        "epoch_losses": s.epoch_losses,
-        "tokens_read": s.tokens_read,
-        "oov": s.oov,
-        "subsampled": s.subsampled,
-        "train_seconds": s.train_seconds,
-        "words_per_sec": s.words_per_sec,
-    })
 }
 
 /// The last line of a finished run.
