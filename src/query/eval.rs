@@ -852,7 +852,10 @@ mod tests {
             (0.99, 20, 9.159623478939178e-17),
         ] {
             let got = correlation_p_value(r, n);
-            assert!((got - p).abs() <= 1e-9 * p.max(1e-300) + 1e-15, "{r} {n}: {got} vs {p}");
+            assert!(
+                (got - p).abs() <= 1e-9 * p.max(1e-300) + 1e-15,
+                "{r} {n}: {got} vs {p}"
+            );
         }
         assert!(correlation_p_value(0.5, 2).is_nan());
         assert_eq!(correlation_p_value(1.0, 10), 0.0);

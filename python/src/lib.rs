@@ -1,0 +1,484 @@
+//! `w2v._w2v`: the native half of the Python package. Python's `w2v/__init__.py` is the API
+//! (gensim's names and return shapes); this module gives it the library's training, file
+//! formats, nearest-neighbour scan and evaluations, with the GIL released while they run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use numpy::ndarray::{ArrayView1, ArrayView2};
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
+use pyo3::exceptions::{
+    PyKeyError, PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyTypeError,
+    PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use w2v::formats::card::{CardSource, model_card};
+use w2v::{
+    AnalogyMethod, AnalogyOptions, Checkpoint, CheckpointPlan, Embeddings, Error, Format,
+    LoadOptions, Progress, RunConfig, SimilarityOptions, TrainConfig, TrainOptions,
+};
+
+/// The library's error as the Python exception gensim users expect: `OSError` for files,
+/// `KeyError` for unknown words, `KeyboardInterrupt` for an interrupted run, `MemoryError`,
+/// `ValueError` for everything the caller gave (settings, malformed files).
+fn py_err(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::Io { .. } => PyOSError::new_err(msg),
+        Error::UnknownWord(_) => PyKeyError::new_err(msg),
+        Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(msg),
+        Error::OutOfMemory { .. } => PyMemoryError::new_err(msg),
+        Error::Diverged { .. } => PyRuntimeError::new_err(msg),
+        _ => PyValueError::new_err(msg),
+    }
+}
+
+/// Word vectors, read-only once built: the matrix handed to numpy is borrowed, not copied.
+#[pyclass(frozen, module = "w2v._w2v")]
+struct Vectors {
+    emb: Embeddings,
+    /// The model card (JSON) of a run trained in this process.
+    card: Option<String>,
+}
+
+#[pymethods]
+impl Vectors {
+    /// Loads a word2vec file (binary if `binary`, else text; `None`: binary for `.bin`).
+    #[staticmethod]
+    #[pyo3(signature = (path, binary=None, limit=None, lossy_utf8=false))]
+    fn load(
+        py: Python<'_>,
+        path: PathBuf,
+        binary: Option<bool>,
+        limit: Option<usize>,
+        lossy_utf8: bool,
+    ) -> PyResult<Vectors> {
+        let opts = LoadOptions {
+            format: binary.map(|b| if b { Format::Bin } else { Format::Text }),
+            limit,
+            lossy_utf8,
+        };
+        let emb = py
+            .detach(|| Embeddings::load_with(&path, &opts))
+            .map_err(py_err)?;
+        Ok(Vectors { emb, card: None })
+    }
+
+    fn __len__(&self) -> usize {
+        self.emb.len()
+    }
+
+    /// Floats per vector.
+    #[getter]
+    fn dim(&self) -> usize {
+        self.emb.dim()
+    }
+
+    /// The model card of a run trained in this process (JSON), else `None`.
+    #[getter]
+    fn card(&self) -> Option<String> {
+        self.card.clone()
+    }
+
+    /// The words in row order (invalid UTF-8 shown as U+FFFD).
+    fn words(&self) -> Vec<String> {
+        self.emb
+            .words()
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect()
+    }
+
+    /// The `len × dim` matrix as a read-only numpy array over this object's memory.
+    fn matrix<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let v = slf.get();
+        let view = ArrayView2::from_shape((v.emb.len(), v.emb.dim()), v.emb.matrix())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        // SAFETY: the array points into `emb`'s matrix, which lives as long as `slf` (made the
+        // array's base, so Python keeps it alive while the array exists) and never moves or
+        // changes: `Vectors` is frozen and no method takes `emb` mutably. The array is made
+        // read-only below, so Python cannot write to memory that Rust reads with the GIL
+        // released (queries run detached).
+        let arr = unsafe { PyArray2::borrow_from_array(&view, slf.clone().into_any()) };
+        read_only(arr.as_any())?;
+        Ok(arr)
+    }
+
+    /// The vectors' Euclidean norms as a read-only numpy array (computed once).
+    fn norms<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let v = slf.get();
+        let view = ArrayView1::from(v.emb.norms());
+        // SAFETY: as for `matrix`: the norms are computed once into a `OnceLock` inside `emb`
+        // and never change or move afterwards; the array keeps `slf` alive and is read-only.
+        let arr = unsafe { PyArray1::borrow_from_array(&view, slf.clone().into_any()) };
+        read_only(arr.as_any())?;
+        Ok(arr)
+    }
+
+    /// The `topn` rows closest by cosine to `query` among the first `restrict` rows, rows in
+    /// `exclude` left out: `[(row, cosine)]`, best first.
+    #[pyo3(signature = (query, topn, exclude, restrict=None))]
+    fn nearest(
+        &self,
+        py: Python<'_>,
+        query: PyReadonlyArray1<'_, f32>,
+        topn: usize,
+        exclude: Vec<usize>,
+        restrict: Option<usize>,
+    ) -> PyResult<Vec<(usize, f32)>> {
+        let q = query.as_slice()?.to_vec();
+        if q.len() != self.emb.dim() {
+            return Err(PyValueError::new_err(format!(
+                "the query has {} floats, the vectors {}",
+                q.len(),
+                self.emb.dim()
+            )));
+        }
+        Ok(py.detach(|| self.emb.nearest_to_vector(&q, topn, &exclude, restrict)))
+    }
+
+    /// Scores analogy questions (3CosAdd, or 3CosMul): the section names in file order and
+    /// every answered question as `(section, (a, b, c, d), correct)`.
+    #[pyo3(signature = (path, restrict=None, case_insensitive=true, cosmul=false))]
+    fn evaluate_analogies(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        restrict: Option<usize>,
+        case_insensitive: bool,
+        cosmul: bool,
+    ) -> PyResult<AnalogyResult> {
+        let opts = AnalogyOptions {
+            restrict,
+            case_insensitive,
+            method: if cosmul {
+                AnalogyMethod::CosMul
+            } else {
+                AnalogyMethod::CosAdd
+            },
+            record: true,
+            ..Default::default()
+        };
+        let report = py
+            .detach(|| self.emb.evaluate_analogies(&path, &opts))
+            .map_err(py_err)?;
+        let names = report.sections.iter().map(|s| s.name.clone()).collect();
+        let outcomes = report
+            .outcomes
+            .into_iter()
+            .map(|o| {
+                let [a, b, c, d] = o.words;
+                (o.section, (a, b, c, d), o.correct)
+            })
+            .collect();
+        Ok((names, outcomes))
+    }
+
+    /// Scores a word-pair file: `(pearson, its p-value, spearman, its p-value, pairs scored,
+    /// pairs with an unknown word)`.
+    #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None))]
+    fn evaluate_pairs(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        restrict: Option<usize>,
+        case_insensitive: bool,
+        delimiter: Option<char>,
+    ) -> PyResult<(f64, f64, f64, f64, usize, usize)> {
+        let mut opts = SimilarityOptions {
+            restrict,
+            case_insensitive,
+            ..Default::default()
+        };
+        opts.format.delimiter = match delimiter {
+            Some(c) if c.is_ascii() => Some(c as u8),
+            Some(c) => {
+                return Err(PyValueError::new_err(format!(
+                    "the delimiter must be one ASCII character, not {c:?}"
+                )));
+            }
+            None => None,
+        };
+        let r = py
+            .detach(|| self.emb.evaluate_similarity(&path, &opts))
+            .map_err(py_err)?;
+        let p = |x: f64| w2v::query::eval::correlation_p_value(x, r.pairs);
+        Ok((
+            r.pearson,
+            p(r.pearson),
+            r.spearman,
+            p(r.spearman),
+            r.pairs,
+            r.oov,
+        ))
+    }
+
+    /// Writes the vectors in word2vec format (binary or text), atomically.
+    fn save(&self, py: Python<'_>, path: PathBuf, binary: bool) -> PyResult<()> {
+        let format = if binary { Format::Bin } else { Format::Text };
+        py.detach(|| self.emb.save(&path, format)).map_err(py_err)
+    }
+}
+
+/// Section names, then `(section, (a, b, c, d), correct)` per answered question.
+type AnalogyResult = (
+    Vec<String>,
+    Vec<(usize, (String, String, String, String), bool)>,
+);
+
+fn read_only(arr: &Bound<'_, PyAny>) -> PyResult<()> {
+    arr.getattr("flags")?.setattr("writeable", false)
+}
+
+/// The settings from `w2v.train`'s keywords (JSON: the library's field names and values),
+/// each given one laid over the defaults: model settings in `TrainConfig`, run options
+/// (threads, deterministic, …) in `RunConfig`. Unknown names are errors.
+fn settings(json: &str) -> PyResult<(TrainConfig, RunConfig)> {
+    let given: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
+    let mut config = defaults(&TrainConfig::default())?;
+    let mut run = serde_json::Map::new();
+    // Every run option's name: serialised with all of them set (a field added to RunConfig
+    // breaks this literal, so it cannot be forgotten here).
+    let run_names = defaults(&RunConfig {
+        threads: Some(1),
+        deterministic: true,
+        eval_analogies: Some(PathBuf::new()),
+        tokens_dir: Some(PathBuf::new()),
+    })?;
+    for (k, v) in given {
+        if run_names.contains_key(&k) {
+            run.insert(k, v);
+        } else {
+            // Unknown names land here and are refused by the config's `deny_unknown_fields`.
+            config.insert(k, v);
+        }
+    }
+    let bad = |e: serde_json::Error| PyValueError::new_err(format!("invalid setting: {e}"));
+    let config: TrainConfig = serde_json::from_value(config.into()).map_err(bad)?;
+    let run: RunConfig = serde_json::from_value(run.into()).map_err(bad)?;
+    config.validate().map_err(py_err)?;
+    run.validate().map_err(py_err)?;
+    Ok((config, run))
+}
+
+/// Default settings as a JSON object, to lay the given ones over.
+fn defaults<T: serde::Serialize>(v: &T) -> PyResult<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(PyRuntimeError::new_err(
+            "the default settings do not serialise",
+        )),
+    }
+}
+
+/// A progress event as the dict handed to the Python callback.
+fn event<'py>(py: Python<'py>, p: &Progress) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match p {
+        Progress::Tokenizing { corpus } => {
+            d.set_item("event", "tokenizing")?;
+            d.set_item("corpus", corpus)?;
+        }
+        Progress::Tokenized { path, seconds, .. } => {
+            d.set_item("event", "tokenized")?;
+            d.set_item("path", path)?;
+            d.set_item("seconds", seconds)?;
+        }
+        Progress::VocabReady {
+            words,
+            tokens_per_epoch,
+            seconds,
+            ..
+        } => {
+            d.set_item("event", "vocab")?;
+            d.set_item("words", words)?;
+            d.set_item("tokens_per_epoch", tokens_per_epoch)?;
+            d.set_item("seconds", seconds)?;
+        }
+        Progress::Tick {
+            fraction,
+            epoch,
+            words_per_sec,
+            lr,
+            recent_loss,
+        } => {
+            d.set_item("event", "tick")?;
+            d.set_item("fraction", fraction)?;
+            d.set_item("epoch", epoch)?;
+            d.set_item("words_per_sec", words_per_sec)?;
+            d.set_item("lr", lr)?;
+            d.set_item("loss", recent_loss)?;
+        }
+        Progress::EpochEnd {
+            epoch,
+            loss,
+            predictions,
+            elapsed,
+            ..
+        } => {
+            d.set_item("event", "epoch_end")?;
+            d.set_item("epoch", epoch)?;
+            d.set_item("loss", loss)?;
+            d.set_item("predictions", predictions)?;
+            d.set_item("elapsed", elapsed)?;
+        }
+        _ => d.set_item("event", "other")?,
+    }
+    Ok(d)
+}
+
+/// Trains on the corpus file `corpus` with the GIL released. `callback(event)` is called
+/// with each progress event (a dict); pending Python signals are checked at each event, about
+/// every 200 ms: Ctrl-C stops the run within a second and raises `KeyboardInterrupt`, after
+/// writing a checkpoint when `checkpoint` names one. `resume` continues a checkpoint (its
+/// settings; `settings` must then be `{}`). `in_memory`: the corpus is a temporary spool of
+/// Python sentences, not named in the model card.
+#[pyfunction]
+#[pyo3(signature = (corpus, settings_json, callback=None, checkpoint=None, resume=None, in_memory=false))]
+fn train(
+    py: Python<'_>,
+    corpus: PathBuf,
+    settings_json: &str,
+    callback: Option<Py<PyAny>>,
+    checkpoint: Option<PathBuf>,
+    resume: Option<PathBuf>,
+    in_memory: bool,
+) -> PyResult<Vectors> {
+    let (mut config, mut run) = settings(settings_json)?;
+    let resume = match resume {
+        Some(path) => {
+            if settings_json.trim() != "{}" {
+                return Err(PyValueError::new_err(
+                    "resume takes every setting from the checkpoint: give no other settings",
+                ));
+            }
+            let ck = py.detach(|| Checkpoint::load(&path)).map_err(py_err)?;
+            config = ck.config().clone();
+            run = ck.options().clone();
+            Some(ck)
+        }
+        None => None,
+    };
+    let plan = checkpoint.map(|path| CheckpointPlan {
+        path,
+        every: None,
+        at_epoch_end: true,
+        job: serde_json::json!({ "corpus": corpus, "python": true }),
+    });
+    let stop = AtomicBool::new(false);
+    let (result, raised) = py.detach(|| {
+        let mut raised: Option<PyErr> = None;
+        let opts = TrainOptions {
+            run: run.clone(),
+            checkpoint: plan,
+            resume,
+            interrupt: Some(&stop),
+            ..Default::default()
+        };
+        let result = w2v::train_with(&corpus, &config, opts, &mut |p| {
+            if raised.is_some() {
+                return;
+            }
+            let outcome = Python::attach(|py| -> PyResult<()> {
+                if let Some(cb) = &callback {
+                    cb.call1(py, (event(py, p)?,))?;
+                }
+                py.check_signals()
+            });
+            if let Err(e) = outcome {
+                raised = Some(e);
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        (result, raised)
+    });
+    let trained = match (result, raised) {
+        (Ok(t), None) => t,
+        // The callback raised, or a signal handler did (Ctrl-C: KeyboardInterrupt). An
+        // interrupted run's message names its checkpoint: keep it on KeyboardInterrupt.
+        (Err(e @ Error::Interrupted { .. }), Some(err)) => {
+            if err.is_instance_of::<PyKeyboardInterrupt>(py) {
+                return Err(PyKeyboardInterrupt::new_err(e.to_string()));
+            }
+            return Err(err);
+        }
+        (_, Some(err)) => return Err(err),
+        (Err(e), None) => return Err(py_err(e)),
+    };
+    let source = CardSource {
+        corpus: (!in_memory).then_some(corpus.as_path()),
+        vectors: None,
+        format: Format::Bin,
+    };
+    let card = model_card(&source, &config, &run, &trained).to_string();
+    Ok(Vectors {
+        emb: trained.embeddings,
+        card: Some(card),
+    })
+}
+
+/// Writes `sentences` (an iterable of lists of str or int tokens) to `path`, one line per
+/// sentence, tokens separated by spaces: the corpus `train` then reads. Returns `(sentences,
+/// tokens)`. A sentence given as a string, a token that is neither str nor int, and a token
+/// containing whitespace are errors (the first would train on its characters, the last would
+/// be cut into several words).
+#[pyfunction]
+fn spool_sentences(sentences: &Bound<'_, PyAny>, path: PathBuf) -> PyResult<(u64, u64)> {
+    let io = |e: std::io::Error, p: &Path| PyOSError::new_err(format!("{}: {e}", p.display()));
+    let file = std::fs::File::create(&path).map_err(|e| io(e, &path))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let (mut n_sentences, mut n_tokens) = (0u64, 0u64);
+    for sentence in sentences.try_iter()? {
+        let sentence = sentence?;
+        if sentence.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(format!(
+                "sentence {n_sentences} is a str: give each sentence as a list of tokens \
+                 (e.g. text.split())"
+            )));
+        }
+        let mut first = true;
+        for token in sentence.try_iter()? {
+            let token = token?;
+            let text: String = if let Ok(s) = token.cast::<PyString>() {
+                s.to_cow()?.into_owned()
+            } else if let Ok(i) = token.extract::<i64>() {
+                i.to_string()
+            } else {
+                return Err(PyTypeError::new_err(format!(
+                    "sentence {n_sentences}: tokens must be str or int, not {}",
+                    token.get_type().name()?
+                )));
+            };
+            if text.is_empty() {
+                continue;
+            }
+            if text.chars().any(char::is_whitespace) {
+                return Err(PyValueError::new_err(format!(
+                    "sentence {n_sentences}: the token {text:?} contains whitespace"
+                )));
+            }
+            if !first {
+                out.write_all(b" ").map_err(|e| io(e, &path))?;
+            }
+            out.write_all(text.as_bytes()).map_err(|e| io(e, &path))?;
+            first = false;
+            n_tokens += 1;
+        }
+        out.write_all(b"\n").map_err(|e| io(e, &path))?;
+        n_sentences += 1;
+    }
+    out.flush().map_err(|e| io(e, &path))?;
+    Ok((n_sentences, n_tokens))
+}
+
+#[pymodule]
+fn _w2v(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Vectors>()?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(spool_sentences, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,235 @@
+"""The Python package: every call of the API on the bundled sample, gensim's answers on the same
+vectors, the zero-copy matrix, sentences against a file, errors and Ctrl-C."""
+
+import gzip
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import w2v
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLE = os.path.join(ROOT, "data", "sample.txt.gz")
+ANALOGIES = os.path.join(ROOT, "data", "eval", "questions-words.txt")
+WORDSIM = os.path.join(ROOT, "data", "eval", "wordsim353.tsv")
+SHARED_EVAL = os.path.join(ROOT, "..", "shared", "data", "eval")
+
+SMALL = dict(dim=32, epochs=2, min_count=5, sample=1e-4, seed=7)
+
+
+def sentences_of(tokens, length=1000):
+    return [tokens[i:i + length] for i in range(0, len(tokens), length)]
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    with gzip.open(SAMPLE, "rt") as f:
+        return f.read().split()[:400_000]
+
+
+@pytest.fixture(scope="module")
+def corpus(tokens, tmp_path_factory):
+    """The first 400k tokens of the sample, one 1,000-token sentence per line."""
+    path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in sentences_of(tokens)) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def vecs(corpus):
+    return w2v.train(corpus, threads=2, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def gensim_kv(vecs):
+    pytest.importorskip("gensim")
+    return vecs.to_gensim()
+
+
+def test_train_returns_vectors_with_lookups_and_stats(vecs):
+    assert len(vecs) == len(vecs.index_to_key) > 1000
+    assert vecs.vector_size == 32
+    assert vecs.vectors.shape == (len(vecs), 32) and vecs.vectors.dtype == np.float32
+    assert "the" in vecs and "zzqqxx" not in vecs
+    assert vecs.index_to_key[0] == "the"
+    assert all(vecs.key_to_index[k] == i for i, k in enumerate(vecs.index_to_key[:100]))
+    assert np.array_equal(vecs["king"], vecs.vectors[vecs.key_to_index["king"]])
+    assert vecs[["king", "queen"]].shape == (2, 32)
+    assert len(vecs.losses) == 2 and all(np.isfinite(vecs.losses))
+    stats = vecs.stats
+    assert stats["config"]["dim"] == 32 and stats["resolved"]["threads"] == 2
+    assert stats["words"] == len(vecs) and stats["words_per_sec"] > 0
+
+
+def test_vectors_is_a_read_only_view_not_a_copy(vecs):
+    a, b = vecs.vectors, vecs.vectors
+    ptr = a.__array_interface__["data"][0]
+    assert ptr == b.__array_interface__["data"][0]
+    assert not a.flags.owndata and not a.flags.writeable
+    # Each access returns the same object: no copy is made on access.
+    assert vecs.vectors is a
+    assert np.shares_memory(vecs["the"], a)
+    with pytest.raises(ValueError):
+        a[0, 0] = 1.0
+
+
+def test_most_similar_equals_gensim(vecs, gensim_kv):
+    for query in [dict(positive=["king"]), dict(positive=["paris", "italy"], negative=["france"]),
+                  dict(positive=["war"], negative=["peace"], topn=20),
+                  dict(positive=["city"], restrict_vocab=2000)]:
+        ours = vecs.most_similar(**query)
+        theirs = gensim_kv.most_similar(**query)
+        assert [w for w, _ in ours] == [w for w, _ in theirs], query
+        assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5), query
+    vec = vecs["king"]
+    assert [w for w, _ in vecs.most_similar(positive=[vec], topn=5)] == \
+        [w for w, _ in gensim_kv.most_similar(positive=[vec], topn=5)]
+
+
+def test_cosmul_similarity_and_doesnt_match_equal_gensim(vecs, gensim_kv):
+    q = dict(positive=["king", "woman"], negative=["man"], topn=10)
+    ours, theirs = vecs.most_similar_cosmul(**q), gensim_kv.most_similar_cosmul(**q)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
+    for a, b in [("king", "queen"), ("war", "peace"), ("one", "two")]:
+        assert abs(vecs.similarity(a, b) - gensim_kv.similarity(a, b)) < 1e-5
+    assert abs(vecs.n_similarity(["king", "man"], ["queen", "woman"])
+               - gensim_kv.n_similarity(["king", "man"], ["queen", "woman"])) < 1e-5
+    words = ["king", "queen", "prince", "car"]
+    assert vecs.doesnt_match(words) == gensim_kv.doesnt_match(words)
+
+
+def test_evaluate_word_analogies_equals_gensim(vecs, gensim_kv):
+    ours = vecs.evaluate_word_analogies(ANALOGIES, restrict_vocab=30000)
+    theirs = gensim_kv.evaluate_word_analogies(ANALOGIES, restrict_vocab=30000)
+    assert ours[0] == pytest.approx(theirs[0], abs=1e-12)
+    assert [s["section"] for s in ours[1]] == [s["section"] for s in theirs[1]]
+    for a, b in zip(ours[1], theirs[1]):
+        assert sorted(a["correct"]) == sorted(b["correct"]), a["section"]
+        assert sorted(a["incorrect"]) == sorted(b["incorrect"]), a["section"]
+    assert len(ours[1][-1]["correct"]) > 0
+
+
+def test_evaluate_word_pairs_equals_gensim(vecs, gensim_kv):
+    files = [WORDSIM] + [os.path.join(SHARED_EVAL, "simlex999.txt")] * os.path.exists(
+        os.path.join(SHARED_EVAL, "simlex999.txt"))
+    for path in files:
+        (pr, pp), (sr, sp), oov = vecs.evaluate_word_pairs(path)
+        (gpr, gpp), (gsr, gsp), goov = gensim_kv.evaluate_word_pairs(path)
+        assert abs(pr - gpr) < 1e-5 and abs(sr - gsr) < 1e-5, path
+        assert pp == pytest.approx(gpp, rel=1e-3) and sp == pytest.approx(gsp, rel=1e-3), path
+        assert oov == pytest.approx(goov), path
+
+
+def test_save_and_load_round_trip_and_gensim_reads_them(vecs, tmp_path):
+    gensim = pytest.importorskip("gensim")
+    for binary, name in [(True, "v.bin"), (False, "v.txt")]:
+        path = str(tmp_path / name)
+        vecs.save_word2vec_format(path, binary=binary)
+        back = w2v.load(path)
+        assert back.index_to_key == vecs.index_to_key
+        if binary:
+            assert np.array_equal(back.vectors, vecs.vectors)
+        else:
+            assert np.allclose(back.vectors, vecs.vectors, atol=1e-6)
+        assert back.stats is None and back.losses == []
+        g = gensim.models.KeyedVectors.load_word2vec_format(path, binary=binary)
+        assert g.index_to_key == vecs.index_to_key
+        assert np.allclose(g.vectors, vecs.vectors, atol=1e-6)
+    # And a file gensim wrote.
+    path = str(tmp_path / "g.bin")
+    vecs.to_gensim().save_word2vec_format(path, binary=True)
+    assert np.array_equal(w2v.KeyedVectors.load_word2vec_format(path, binary=True).vectors, vecs.vectors)
+    assert len(w2v.load(path, limit=10)) == 10
+
+
+def test_sentences_and_file_give_the_same_vocabulary_and_vectors(tokens, corpus):
+    settings = dict(SMALL, threads=1, deterministic=True)
+    from_file = w2v.train(corpus, **settings)
+    # A generator: read once, as gensim users pass them.
+    from_sentences = w2v.train(sentences=(s for s in sentences_of(tokens)), **settings)
+    assert from_sentences.index_to_key == from_file.index_to_key
+    assert np.array_equal(from_sentences.vectors, from_file.vectors)
+    assert from_sentences.stats["corpus"] is None
+
+
+def test_sentences_of_int_ids():
+    ids = [[i % 50, (i * 7) % 50, (i * 13) % 50] for i in range(2000)]
+    v = w2v.train(sentences=ids, dim=8, epochs=1, min_count=1, threads=1)
+    assert set(v.index_to_key) <= {str(i) for i in range(50)} and "7" in v
+
+
+def test_gensim_names_are_accepted(corpus):
+    v = w2v.train(corpus_file=corpus, vector_size=16, workers=1, sg=0, epochs=1, alpha=0.05, seed=3)
+    assert v.vector_size == 16
+    assert v.stats["config"]["model"] == "cbow" and v.stats["resolved"]["threads"] == 1
+
+
+def test_errors_are_the_python_exceptions_gensim_raises(vecs, corpus, tmp_path):
+    with pytest.raises(KeyError):
+        vecs["zzqqxx"]
+    with pytest.raises(KeyError):
+        vecs.most_similar("zzqqxx")
+    with pytest.raises(OSError):
+        w2v.train(str(tmp_path / "missing.txt"))
+    with pytest.raises(OSError):
+        w2v.load(str(tmp_path / "missing.bin"))
+    with pytest.raises(ValueError, match="dim"):
+        w2v.train(corpus, dim=0)
+    with pytest.raises(ValueError, match="unknown field"):
+        w2v.train(corpus, no_such_setting=1)
+    with pytest.raises(ValueError, match="model"):
+        w2v.train(corpus, model="glove")
+    with pytest.raises(ValueError):
+        w2v.train(corpus, sentences=[["a"]])
+    with pytest.raises(TypeError, match="list of tokens"):
+        w2v.train(sentences=["a sentence given as one string"])
+    with pytest.raises(ValueError, match="whitespace"):
+        w2v.train(sentences=[["new york"]])
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"3 2\nnot a vector file")
+    with pytest.raises(ValueError):
+        w2v.load(str(bad))
+
+
+def test_progress_events_reach_the_callback(corpus):
+    events = []
+    v = w2v.train(corpus, callback=events.append, threads=1, **SMALL)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "vocab" and events[0]["words"] == len(v)
+    ends = [e for e in events if e["event"] == "epoch_end"]
+    assert [e["epoch"] for e in ends] == [1, 2]
+    assert [e["loss"] for e in ends] == pytest.approx(v.losses)
+
+
+def test_progress_bar(corpus, capsys):
+    w2v.train(corpus, progress=True, threads=1, **SMALL)
+    assert "100" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_training_with_keyboard_interrupt_and_a_checkpoint(corpus, tmp_path):
+    # SIGINT to this process as soon as training starts (the vocabulary event comes before
+    # any training): Python's handler raises KeyboardInterrupt at the trainer's next check,
+    # the workers stop, and the checkpoint is written. No timing is involved.
+    def interrupt(event):
+        if event["event"] == "vocab":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(KeyboardInterrupt) as err:
+        w2v.train(corpus, callback=interrupt, checkpoint=str(ckpt), threads=2, **SMALL)
+    assert str(ckpt) in str(err.value)
+    assert ckpt.exists()
+    # The run continues from the checkpoint to the end.
+    resumed = w2v.train(corpus, resume=str(ckpt))
+    assert len(resumed.losses) == SMALL["epochs"]
+
+
+def test_an_exception_in_the_callback_stops_training_and_propagates(corpus):
+    def boom(event):
+        raise RuntimeError("from the callback")
+
+    with pytest.raises(RuntimeError, match="from the callback"):
+        w2v.train(corpus, callback=boom, threads=1, **SMALL)
