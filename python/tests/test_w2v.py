@@ -73,6 +73,8 @@ def test_vectors_is_a_read_only_view_not_a_copy(vecs):
     assert np.shares_memory(vecs["the"], a)
     with pytest.raises(ValueError):
         a[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        a.setflags(write=True)
 
 
 def test_most_similar_equals_gensim(vecs, gensim_kv):
