@@ -7,6 +7,9 @@ and gensim installed (e.g. `pip install ./python gensim`).
   sentences  w2v.train(sentences=it) against gensim's Word2Vec(sentences=it), the same
              re-iterable Python iterable over the same tokens (lists of 1,000), same settings,
              2 workers: wall time of the call, and the quality of both on the eval sets.
+  spool      what reading `sentences` costs: one pure-Python pass over the iterable (what
+             gensim pays once per epoch and once for the vocabulary) against w2v's one pass
+             that also writes the tokens to the temporary file every epoch then reads.
   load       w2v.load against gensim's load_word2vec_format on a 1M x 300 binary file of
              random vectors (written once to --scratch), alternating runs, medians.
 
@@ -15,7 +18,7 @@ Settings: the reference configuration (dim 100, window 5, negative 5, min-count 
 decompressed once into --scratch. Every run is appended to --log as JSON; the table is printed
 at the end.
 
-  python benchsuite/python_api.py --parts file,sentences,load --runs 3
+  python benchsuite/python_api.py --parts file,sentences,spool,load --runs 3
 """
 
 import argparse
@@ -129,6 +132,22 @@ def part_sentences(a, corpus, w2v):
             log(a.log, dict({"part": "sentences", "tool": tool, "run": run + 1, "wall_s": wall}, **quality(kv)))
 
 
+def part_spool(a, corpus, w2v):
+    from w2v import _w2v
+
+    it = Sentences(corpus)
+    for run in range(a.runs):
+        for tool in ("iterate", "spool"):
+            t0 = time.perf_counter()
+            if tool == "iterate":
+                n = sum(len(s) for s in it)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    n = _w2v.spool_sentences(it, os.path.join(tmp, "s.txt"))[1]
+            log(a.log, {"part": "spool", "tool": tool, "run": run + 1, "wall_s": time.perf_counter() - t0,
+                        "tokens": n})
+
+
 def part_load(a, w2v):
     import numpy as np
     import gensim
@@ -163,7 +182,8 @@ def table(path):
     med = lambda xs: statistics.median(xs) if xs else float("nan")
     print("\n| part | tool | runs | wall s (median) | train s (median) | analogy | SimLex-999 | WS-353 |")
     print("|---|---|---|---|---|---|---|---|")
-    for part, tools in (("file", ("cli", "python")), ("sentences", ("w2v", "gensim")), ("load", ("w2v", "gensim"))):
+    for part, tools in (("file", ("cli", "python")), ("sentences", ("w2v", "gensim")), ("spool", ("iterate", "spool")),
+                        ("load", ("w2v", "gensim"))):
         walls = {}
         for tool in tools:
             rs = [r for r in runs if r["part"] == part and r["tool"] == tool]
@@ -194,12 +214,14 @@ def main():
 
         os.makedirs(a.scratch, exist_ok=True)
         parts = a.parts.split(",")
-        corpus = plain_corpus(a.scratch) if {"file", "sentences"} & set(parts) else None
+        corpus = plain_corpus(a.scratch) if {"file", "sentences", "spool"} & set(parts) else None
         for part in parts:
             if part == "file":
                 part_file(a, corpus, w2v)
             elif part == "sentences":
                 part_sentences(a, corpus, w2v)
+            elif part == "spool":
+                part_spool(a, corpus, w2v)
             elif part == "load":
                 part_load(a, w2v)
             else:

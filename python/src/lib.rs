@@ -82,6 +82,19 @@ impl Vectors {
         self.card.clone()
     }
 
+    /// Whether unknown words get vectors from character n-grams (a fastText model).
+    #[getter]
+    fn has_subwords(&self) -> bool {
+        self.emb.subwords().is_some()
+    }
+
+    /// The n-gram vector of a word outside the vocabulary (a subword model), else `None`.
+    fn oov_vector<'py>(&self, py: Python<'py>, word: &str) -> Option<Bound<'py, PyArray1<f32>>> {
+        let rows = self.emb.subwords()?;
+        rows.vector(word.as_bytes())
+            .map(|v| PyArray1::from_vec(py, v))
+    }
+
     /// The words in row order (invalid UTF-8 shown as U+FFFD).
     fn words(&self) -> Vec<String> {
         self.emb

@@ -235,3 +235,27 @@ def test_an_exception_in_the_callback_stops_training_and_propagates(corpus):
 
     with pytest.raises(RuntimeError, match="from the callback"):
         w2v.train(corpus, callback=boom, threads=1, **SMALL)
+
+
+FT_MODEL = os.path.join(ROOT, "tests", "fixtures", "fasttext_small.bin")
+FT_GOLDEN = os.path.join(ROOT, "tests", "fixtures", "fasttext_small.json")
+
+
+def test_a_fasttext_model_gives_fasttexts_vectors_for_known_and_unknown_words():
+    import json
+
+    golden = json.load(open(FT_GOLDEN, encoding="utf-8"))
+    v = w2v.load(FT_MODEL)
+    assert v.index_to_key == golden["words"]
+    for word, want in golden["vectors"].items():
+        assert (word in v.key_to_index) == golden["known"][word]
+        assert word in v
+        assert np.allclose(v[word], want, atol=1e-6), word
+    assert "" not in v or len(v[""]) == v.vector_size
+    gensim = pytest.importorskip("gensim")
+    g = gensim.models.fasttext.load_facebook_vectors(FT_MODEL)
+    for word in golden["vectors"]:
+        # gensim gives </s> n-grams; fastText (and w2v, equal to fastText above) does not.
+        if word != "</s>":
+            assert np.allclose(v[word], g[word], atol=1e-5), word
+    assert [w for w, _ in v.most_similar("catsat", topn=3)] == [w for w, _ in g.most_similar("catsat", topn=3)]

@@ -143,9 +143,10 @@ def train(
 
 def load(path: Union[str, os.PathLike], binary: Optional[bool] = None, limit: Optional[int] = None,
          unicode_errors: str = "strict") -> "KeyedVectors":
-    """Loads word2vec vectors (binary or text, optionally .gz); `binary=None` picks binary for
-    ``.bin`` files. `limit`: the first N vectors only. ``unicode_errors="replace"`` accepts
-    words that are not valid UTF-8 (as gensim's option of that name)."""
+    """Loads word2vec vectors (binary or text, optionally .gz; `binary=None` picks binary for
+    ``.bin`` files), or a fastText ``.bin`` model (found by its magic number), whose unknown
+    words then get vectors from their character n-grams. `limit`: the first N vectors only.
+    ``unicode_errors="replace"`` accepts words that are not valid UTF-8 (gensim's option)."""
     return KeyedVectors.load_word2vec_format(path, binary=binary, limit=limit, unicode_errors=unicode_errors)
 
 
@@ -212,7 +213,11 @@ class KeyedVectors:
         return len(self.index_to_key)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.key_to_index
+        """Whether `key` has a vector: in the vocabulary, or (a subword model) any word with
+        a character n-gram, as gensim's FastTextKeyedVectors."""
+        if key in self.key_to_index:
+            return True
+        return bool(self._inner.has_subwords) and isinstance(key, str) and self._inner.oov_vector(key) is not None
 
     def has_index_for(self, key: str) -> bool:
         return key in self.key_to_index
@@ -233,6 +238,16 @@ class KeyedVectors:
         return self._inner.norms()
 
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
+        """The vector of `key`; for a subword model (a fastText .bin), an unknown word's
+        vector from its character n-grams, as gensim's FastTextKeyedVectors."""
+        if isinstance(key, str) and key not in self.key_to_index and self._inner.has_subwords:
+            v = self._inner.oov_vector(key)
+            if v is None:
+                raise KeyError(f"cannot calculate vector for OOV word without ngrams: '{key}'")
+            if norm:
+                n = np.linalg.norm(v)
+                return v / n if n > 0 else v
+            return v
         i = self.get_index(key)
         if norm:
             return self.vectors[i] / self.norms[i]
@@ -256,7 +271,7 @@ class KeyedVectors:
                     terms.append((item[0], float(item[1])))
                 else:
                     terms.append((item, weight))
-        keys = [self.get_index(k) for k, _ in terms if not isinstance(k, np.ndarray)]
+        keys = [self.key_to_index[k] for k, _ in terms if not isinstance(k, np.ndarray) and k in self.key_to_index]
         return terms, keys
 
     def most_similar(self, positive=None, negative=None, topn: Optional[int] = 10,
@@ -294,7 +309,8 @@ class KeyedVectors:
         positive, negative = list(positive or []), list(negative or [])
         if not positive and not negative:
             raise ValueError("cannot compute similarity with no input")
-        used = {self.get_index(w) for w in positive + negative if not isinstance(w, np.ndarray)}
+        used = {self.key_to_index[w] for w in positive + negative
+                if not isinstance(w, np.ndarray) and w in self.key_to_index}
         unit = lambda w: self.get_vector(w, norm=True) if not isinstance(w, np.ndarray) else w
         norms = self.norms
         shifted = lambda term: (1 + (self.vectors @ unit(term)) / norms) / 2

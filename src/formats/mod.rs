@@ -4,4 +4,5 @@
 pub mod atomic;
 pub mod card;
 pub mod checkpoint;
+pub mod fasttext;
 pub mod word2vec;

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::formats::word2vec::{self, Format};
 use crate::objective::kernels;
 use crate::query::search::{self, QUANTIZED_MIN_FLOATS, Quantized};
+use crate::text::subword::NgramSpec;
 
 /// Word vectors: `len()` words, each with a `dim()`-float vector, most frequent first when
 /// produced by the trainer (and in every word2vec file by convention).
@@ -28,6 +29,67 @@ pub struct Embeddings {
     norms: OnceLock<Vec<f32>>,
     folded: OnceLock<FxHashMap<Box<[u8]>, u32>>,
     quantized: OnceLock<Quantized>,
+    subwords: Option<Arc<SubwordRows>>,
+}
+
+/// What gives words outside the vocabulary a vector: a subword model's character n-gram
+/// rows. An unknown word's vector is the mean of its n-grams' rows (fastText's rule).
+#[derive(Debug)]
+pub struct SubwordRows {
+    spec: NgramSpec,
+    /// The model's input matrix: `skip` word rows, then one row per bucket.
+    input: Vec<f32>,
+    skip: usize,
+    dim: usize,
+}
+
+impl SubwordRows {
+    /// The n-gram rows of a model whose input matrix holds `skip` word rows first, then
+    /// `spec.buckets` bucket rows, each `dim` floats.
+    ///
+    /// # Panics
+    /// When `input` is not `(skip + spec.buckets) × dim` floats.
+    pub fn new(spec: NgramSpec, input: Vec<f32>, skip: usize, dim: usize) -> Self {
+        assert_eq!(
+            input.len(),
+            (skip + spec.buckets) * dim,
+            "subword matrix shape"
+        );
+        SubwordRows {
+            spec,
+            input,
+            skip,
+            dim,
+        }
+    }
+
+    /// The n-gram settings.
+    pub fn spec(&self) -> NgramSpec {
+        self.spec
+    }
+
+    /// The mean of `word`'s n-gram rows; `None` when it has no n-grams.
+    pub fn vector(&self, word: &[u8]) -> Option<Vec<f32>> {
+        let mut v = vec![0.0f32; self.dim];
+        let mut n = 0usize;
+        self.spec.for_each(word, |_, b| {
+            let row = (self.skip + b as usize) * self.dim;
+            kernels::axpy(1.0, &self.input[row..row + self.dim], &mut v);
+            n += 1;
+        });
+        if n == 0 {
+            return None;
+        }
+        let inv = 1.0 / n as f32;
+        v.iter_mut().for_each(|x| *x *= inv);
+        Some(v)
+    }
+}
+
+/// A query word: a row of the matrix, or (a subword model's unknown word) a vector.
+pub(crate) enum QueryWord {
+    Row(usize),
+    Vector(Vec<f32>),
 }
 
 impl PartialEq for Embeddings {
@@ -89,6 +151,57 @@ impl Embeddings {
             norms: OnceLock::new(),
             folded: OnceLock::new(),
             quantized: OnceLock::new(),
+            subwords: None,
+        }
+    }
+
+    /// These embeddings with `rows` giving unknown words vectors from their n-grams (queries
+    /// and evaluations then accept words outside the vocabulary).
+    pub fn with_subwords(mut self, rows: SubwordRows) -> Self {
+        assert_eq!(rows.dim, self.dim, "subword rows of another dimension");
+        self.subwords = Some(Arc::new(rows));
+        self
+    }
+
+    /// The n-gram rows, for a subword model.
+    pub fn subwords(&self) -> Option<&SubwordRows> {
+        self.subwords.as_deref()
+    }
+
+    /// A word's vector: its row, else (a subword model) the mean of its n-gram rows.
+    pub fn vector_for(&self, word: &[u8]) -> Option<Cow<'_, [f32]>> {
+        match self.resolve(word).ok()? {
+            QueryWord::Row(i) => Some(Cow::Borrowed(self.row(i))),
+            QueryWord::Vector(v) => Some(Cow::Owned(v)),
+        }
+    }
+
+    /// A query word: its row (as by [`Embeddings::lookup`]), else its n-gram vector.
+    pub(crate) fn resolve(&self, word: &[u8]) -> Result<QueryWord> {
+        if let Some(i) = self.lookup(word) {
+            return Ok(QueryWord::Row(i));
+        }
+        self.subwords
+            .as_ref()
+            .and_then(|s| s.vector(word))
+            .map(QueryWord::Vector)
+            .ok_or_else(|| unknown(word))
+    }
+
+    /// `word`'s unit vector added `weight` times into `acc`; its row, if it has one.
+    fn add_unit_word(&self, w: &QueryWord, weight: f32, acc: &mut [f32]) -> Option<usize> {
+        match w {
+            QueryWord::Row(i) => {
+                self.add_unit(*i, weight, acc);
+                Some(*i)
+            }
+            QueryWord::Vector(v) => {
+                let n = kernels::dot(v, v).sqrt();
+                if n > 0.0 {
+                    kernels::axpy(weight / n, v, acc);
+                }
+                None
+            }
         }
     }
 
@@ -103,9 +216,22 @@ impl Embeddings {
         )
     }
 
-    /// Loads a word2vec file with [`LoadOptions`].
+    /// Loads a word2vec file with [`LoadOptions`], or a fastText `.bin` model (found by its
+    /// magic number), whose unknown words then get vectors from their n-grams.
     pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
+        if crate::formats::fasttext::is_fasttext(path) {
+            let model = crate::formats::fasttext::read_fasttext(path, false)?;
+            let mut e = Embeddings::from_fasttext(model);
+            if let Some(limit) = opts.limit.filter(|&l| l < e.len()) {
+                e.words.truncate(limit);
+                e.data.truncate(limit * e.dim);
+                let sub = e.subwords.take();
+                e = Embeddings::new(e.words, e.dim, e.data);
+                e.subwords = sub;
+            }
+            return Ok(e);
+        }
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
         let mut e = word2vec::read_word2vec(path, format, opts.limit)?;
         if opts.lossy_utf8 {
@@ -119,6 +245,35 @@ impl Embeddings {
             e = Embeddings::new(words, e.dim, e.data);
         }
         Ok(e)
+    }
+
+    /// A fastText model's word vectors (each the mean of the word's row and its n-grams'
+    /// rows, as fastText's `getWordVector`), keeping the n-gram rows for unknown words. The
+    /// model's input matrix is moved, not copied.
+    pub fn from_fasttext(model: crate::formats::fasttext::FastTextModel) -> Embeddings {
+        let dim = model.dim();
+        let n = model.words.len();
+        let mut data = vec![0.0f32; n * dim];
+        let threads = if n * dim < (1 << 20) {
+            1
+        } else {
+            available_threads()
+        };
+        let per = n.div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            for (t, out) in data.chunks_mut(per * dim).enumerate() {
+                let model = &model;
+                s.spawn(move || {
+                    for (k, row) in out.chunks_exact_mut(dim).enumerate() {
+                        let i = t * per + k;
+                        let _ = model.word_vector(&model.words[i], Some(i), row);
+                    }
+                });
+            }
+        });
+        let spec = model.ngram_spec();
+        let e = Embeddings::new(model.words, dim, data);
+        e.with_subwords(SubwordRows::new(spec, model.input, n, dim))
     }
 
     /// Saves in word2vec format, atomically (temp file + rename).
@@ -240,11 +395,12 @@ impl Embeddings {
         }
     }
 
-    /// Cosine similarity of two words (looked up as by [`Embeddings::lookup`]).
+    /// Cosine similarity of two words (looked up as by [`Embeddings::lookup`]; a subword
+    /// model's unknown words by their n-grams).
     pub fn similarity(&self, a: &[u8], b: &[u8]) -> Result<f32> {
-        let ia = self.lookup(a).ok_or_else(|| unknown(a))?;
-        let ib = self.lookup(b).ok_or_else(|| unknown(b))?;
-        Ok(cosine(self.row(ia), self.row(ib)))
+        let va = self.vector_for(a).ok_or_else(|| unknown(a))?;
+        let vb = self.vector_for(b).ok_or_else(|| unknown(b))?;
+        Ok(cosine(&va, &vb))
     }
 
     /// The `k` words closest to `word` by cosine similarity, the word itself excluded.
@@ -261,19 +417,17 @@ impl Embeddings {
         negative: &[&[u8]],
         k: usize,
     ) -> Result<Vec<(&[u8], f32)>> {
-        let pos = self.lookup_all(positive)?;
-        let neg = self.lookup_all(negative)?;
-        if pos.is_empty() && neg.is_empty() {
+        if positive.is_empty() && negative.is_empty() {
             return Err(Error::config("query", "give at least one word"));
         }
         let mut q = vec![0.0f32; self.dim];
-        for &i in &pos {
-            self.add_unit(i, 1.0, &mut q);
+        let mut exclude = Vec::new();
+        for (words, weight) in [(positive, 1.0), (negative, -1.0)] {
+            for w in words {
+                let w = self.resolve(w)?;
+                exclude.extend(self.add_unit_word(&w, weight, &mut q));
+            }
         }
-        for &i in &neg {
-            self.add_unit(i, -1.0, &mut q);
-        }
-        let exclude: Vec<usize> = pos.iter().chain(&neg).copied().collect();
         Ok(self.named(self.nearest_to_vector(&q, k, &exclude, None)))
     }
 
@@ -290,17 +444,15 @@ impl Embeddings {
         match method {
             AnalogyMethod::CosAdd => self.most_similar_to(&[b, c], &[a], k),
             AnalogyMethod::CosMul => {
-                let idx = self.lookup_all(&[a, b, c])?;
+                let mut idx = Vec::new();
+                let mut units: Vec<Vec<f32>> = Vec::new();
+                for w in [a, b, c] {
+                    let mut u = vec![0.0f32; self.dim];
+                    idx.extend(self.add_unit_word(&self.resolve(w)?, 1.0, &mut u));
+                    units.push(u);
+                }
                 let mut scores = vec![0.0f32; self.len()];
                 let norms = self.norms();
-                let units: Vec<Vec<f32>> = idx
-                    .iter()
-                    .map(|&i| {
-                        let mut u = vec![0.0f32; self.dim];
-                        self.add_unit(i, 1.0, &mut u);
-                        u
-                    })
-                    .collect();
                 for (j, s) in scores.iter_mut().enumerate() {
                     let v = self.row(j);
                     let cos = |u: &[f32]| {
@@ -386,13 +538,6 @@ impl Embeddings {
         let mut v = top.into_sorted();
         v.truncate(k);
         v
-    }
-
-    fn lookup_all(&self, words: &[&[u8]]) -> Result<Vec<usize>> {
-        words
-            .iter()
-            .map(|w| self.lookup(w).ok_or_else(|| unknown(w)))
-            .collect()
     }
 
     fn named(&self, v: Vec<(usize, f32)>) -> Vec<(&[u8], f32)> {

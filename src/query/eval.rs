@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::objective::kernels;
-use crate::query::embeddings::{AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads};
+use crate::query::embeddings::{
+    AnalogyMethod, COSMUL_EPSILON, Embeddings, available_threads, cosine,
+};
 use crate::text::tokenize::{Tokenizer, WordForm};
 use std::sync::Arc;
 
@@ -114,6 +116,9 @@ pub struct SimilarityOptions {
     /// Cut each word as the vectors' words were cut (see [`AnalogyOptions::tokenizer`]); a
     /// pair with a word that this cuts into several is counted in [`SimilarityReport::split`].
     pub tokenizer: Option<Arc<Tokenizer>>,
+    /// With a subword model, score pairs with unknown words by their n-gram vectors (counted
+    /// in [`SimilarityReport::oov_scored`]) instead of skipping them.
+    pub subword_oov: bool,
 }
 
 impl Default for SimilarityOptions {
@@ -124,6 +129,7 @@ impl Default for SimilarityOptions {
             strict: false,
             format: PairFormat::default(),
             tokenizer: None,
+            subword_oov: true,
         }
     }
 }
@@ -282,6 +288,9 @@ pub struct SimilarityReport {
     pub pairs: usize,
     /// Pairs skipped because a word is unknown.
     pub oov: usize,
+    /// Pairs with an unknown word scored by its n-gram vector (a subword model; counted in
+    /// `pairs`, not in `oov`).
+    pub oov_scored: usize,
     /// Pairs skipped because the vectors' tokenizer cuts a word into several.
     pub split: usize,
     /// The header line skipped, if one was.
@@ -301,6 +310,7 @@ impl SimilarityReport {
             "pearson": num(self.pearson),
             "pairs": self.pairs,
             "oov": self.oov,
+            "oov_scored": self.oov_scored,
             "split": self.split,
             "header": self.header,
             "malformed": self.malformed.len(),
@@ -332,6 +342,24 @@ impl Embeddings {
             self.index_of(word)
         }?;
         (i < limit).then_some(i)
+    }
+
+    /// The vector of an evaluation word: its row, else its n-gram vector (subword models).
+    fn found_vector(&self, found: Found, w: &[u8], tok: Option<&Tokenizer>) -> Option<Vec<f32>> {
+        match found {
+            Found::Row(i) => Some(self.row(i).to_vec()),
+            Found::Split => None,
+            Found::Missing => {
+                let rows = self.subwords()?;
+                match tok {
+                    None => rows.vector(w),
+                    Some(t) => match t.word(&String::from_utf8_lossy(w)) {
+                        WordForm::One(x) => rows.vector(x.as_bytes()),
+                        _ => None,
+                    },
+                }
+            }
+        }
     }
 
     /// A word of an evaluation file, cut by `tok` first when given.
@@ -595,7 +623,7 @@ impl Embeddings {
         let fmt = &opts.format;
         let [c1, c2, c3] = fmt.columns.unwrap_or([1, 2, 3]).map(|c| c.max(1) - 1);
         let (mut gold, mut model) = (Vec::new(), Vec::new());
-        let (mut oov, mut split) = (0, 0);
+        let (mut oov, mut split, mut oov_scored) = (0, 0, 0);
         let mut header = None;
         let mut malformed = Vec::new();
         let mut seen = 0;
@@ -643,6 +671,18 @@ impl Embeddings {
                     model.push(unit_cosine(self, a, b) as f64);
                 }
                 (a, b) if a == Found::Split || b == Found::Split => split += 1,
+                (a, b) if opts.subword_oov && self.subwords().is_some() => {
+                    let va = self.found_vector(a, fields[c1], tok);
+                    let vb = self.found_vector(b, fields[c2], tok);
+                    match (va, vb) {
+                        (Some(va), Some(vb)) => {
+                            gold.push(score);
+                            model.push(cosine(&va, &vb) as f64);
+                            oov_scored += 1;
+                        }
+                        _ => oov += 1,
+                    }
+                }
                 _ => oov += 1,
             }
         }
@@ -652,6 +692,7 @@ impl Embeddings {
             pearson: pearson(&gold, &model),
             pairs: gold.len(),
             oov,
+            oov_scored,
             split,
             header,
             malformed,

@@ -3,5 +3,6 @@
 
 pub mod corpus;
 pub mod spool;
+pub mod subword;
 pub mod tokenize;
 pub mod vocab;

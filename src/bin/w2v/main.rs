@@ -35,6 +35,9 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Cut raw text into words as `train --tokenizer unicode` does: one line out per line in.
     Tokenize(tokenize::TokenizeArgs),
+    /// Print the vector of every word read from standard input (fastText's
+    /// print-word-vectors): a subword model's unknown words get vectors from their n-grams.
+    Vectors(query::PrintVectorsArgs),
 }
 
 /// A parser for a count flag that accepts `min..=max`: a value out of range is one line
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => query::eval(a),
         Command::Plot(a) => plot::plot(a),
         Command::Tokenize(a) => tokenize::tokenize(a),
+        Command::Vectors(a) => query::print_vectors(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

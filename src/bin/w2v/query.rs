@@ -223,6 +223,43 @@ pub fn cut_word(tok: Option<&Tokenizer>, w: &str) -> Result<String, String> {
     }
 }
 
+#[derive(clap::Args)]
+pub struct PrintVectorsArgs {
+    #[command(flatten)]
+    pub vectors: VectorsArgs,
+}
+
+/// `w2v vectors`: one line per word read from standard input (words separated by whitespace),
+/// `word v1 v2 ...`, as fastText's `print-word-vectors`. A word with no vector (unknown, and no
+/// n-grams to build one from) prints as zeros, as in fastText, and is counted on stderr.
+pub fn print_vectors(a: PrintVectorsArgs) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let emb = a.vectors.load()?;
+    let tok = a.vectors.tokenizer()?;
+    let zeros = vec![0.0f32; emb.dim()];
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut missing = 0usize;
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+        for w in line.split_whitespace() {
+            let key = cut_word(tok.as_deref(), w).unwrap_or_else(|_| w.to_string());
+            let v = emb.vector_for(key.as_bytes());
+            missing += v.is_none() as usize;
+            write!(out, "{w}")?;
+            for x in v.as_deref().unwrap_or(&zeros) {
+                write!(out, " {x}")?;
+            }
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    if missing > 0 {
+        eprintln!("{missing} words had no vector and were printed as zeros");
+    }
+    Ok(())
+}
+
 /// Every word cut by `tok` (see [`cut_word`]), or the first word's error.
 pub fn cut_words(tok: Option<&Tokenizer>, words: &[&str]) -> Result<Vec<String>, String> {
     words.iter().map(|w| cut_word(tok, w)).collect()

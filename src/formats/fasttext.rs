@@ -1,0 +1,482 @@
+//! fastText's binary model format, version 12 (`src/fasttext.cc` `saveModel`/`loadModel`,
+//! `src/args.cc`, `src/dictionary.cc`, `src/densematrix.cc`), little-endian:
+//!
+//! ```text
+//! i32 magic 793712314, i32 version 12
+//! args:  i32 dim, ws, epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn,
+//!        lrUpdateRate; f64 t
+//! dict:  i32 size, nwords, nlabels; i64 ntokens, pruneidx_size (-1: not pruned);
+//!        size × (word bytes, NUL, i64 count, i8 type 0 word / 1 label);
+//!        pruneidx_size × (i32, i32)
+//! u8 quantised input (0), input matrix: i64 rows (nwords + bucket), i64 cols (dim), f32 data
+//! u8 quantised output (0), output matrix: i64 rows, i64 cols, f32 data
+//! ```
+//!
+//! fastText's word vector is the mean of the word's own input row and the rows of its
+//! n-grams (`getWordVector`); an unknown word's is the mean of its n-gram rows.
+
+use std::fs::File;
+use std::io::{self as stdio, BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::formats::atomic::AtomicFile;
+use crate::text::subword::NgramSpec;
+
+/// The file's first four bytes, as a little-endian `i32`.
+pub const MAGIC: i32 = 793_712_314;
+/// The version written (and the newest read).
+pub const VERSION: i32 = 12;
+/// Longest word accepted in a dictionary (fastText has no limit; this bounds a damaged file).
+const MAX_WORD_BYTES: usize = 1 << 16;
+
+/// fastText's `model` field.
+pub const MODEL_CBOW: i32 = 1;
+/// fastText's `model` field.
+pub const MODEL_SKIPGRAM: i32 = 2;
+/// fastText's `model` field for supervised (classification) models.
+pub const MODEL_SUPERVISED: i32 = 3;
+/// fastText's `loss` field.
+pub const LOSS_HS: i32 = 1;
+/// fastText's `loss` field.
+pub const LOSS_NS: i32 = 2;
+
+/// The training arguments stored in a model (fastText's `Args::save` fields).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FastTextArgs {
+    /// Vector size.
+    pub dim: i32,
+    /// Window size.
+    pub ws: i32,
+    /// Epochs.
+    pub epoch: i32,
+    /// Minimum count.
+    pub min_count: i32,
+    /// Negatives.
+    pub neg: i32,
+    /// Word n-grams (supervised models).
+    pub word_ngrams: i32,
+    /// 1 hs, 2 ns, 3 softmax, 4 one-vs-all.
+    pub loss: i32,
+    /// 1 cbow, 2 skip-gram, 3 supervised.
+    pub model: i32,
+    /// Hash buckets.
+    pub bucket: i32,
+    /// Shortest character n-gram.
+    pub minn: i32,
+    /// Longest character n-gram (0: none).
+    pub maxn: i32,
+    /// Words between learning-rate updates.
+    pub lr_update_rate: i32,
+    /// Subsampling threshold.
+    pub t: f64,
+}
+
+/// A fastText model: its arguments, dictionary and matrices.
+#[derive(Clone, Debug)]
+pub struct FastTextModel {
+    /// The stored arguments.
+    pub args: FastTextArgs,
+    /// Dictionary words (labels excluded), most frequent first.
+    pub words: Vec<Box<[u8]>>,
+    /// Each word's count.
+    pub counts: Vec<i64>,
+    /// Tokens the dictionary was counted over.
+    pub ntokens: i64,
+    /// Input rows: one per word, then one per bucket; row-major, `args.dim` floats each.
+    pub input: Vec<f32>,
+    /// Output rows (one per word), when read with [`read_fasttext`]'s `with_output`.
+    pub output: Option<Vec<f32>>,
+}
+
+impl FastTextModel {
+    /// Floats per row.
+    pub fn dim(&self) -> usize {
+        self.args.dim as usize
+    }
+
+    /// The n-gram settings.
+    pub fn ngram_spec(&self) -> NgramSpec {
+        NgramSpec {
+            minn: self.args.minn as usize,
+            maxn: self.args.maxn as usize,
+            buckets: self.args.bucket as usize,
+        }
+    }
+
+    /// fastText's vector for `word`: the mean of its own row (when it is in the dictionary,
+    /// `index`) and its n-grams' rows; `None` when it has neither.
+    pub fn word_vector(&self, word: &[u8], index: Option<usize>, out: &mut [f32]) -> Option<()> {
+        let dim = self.dim();
+        let nwords = self.words.len();
+        out.fill(0.0);
+        let mut rows = 0usize;
+        let mut add = |row: usize| {
+            for (o, x) in out.iter_mut().zip(&self.input[row * dim..(row + 1) * dim]) {
+                *o += x;
+            }
+            rows += 1;
+        };
+        if let Some(i) = index {
+            add(i);
+        }
+        self.ngram_spec()
+            .for_each(word, |_, b| add(nwords + b as usize));
+        if rows == 0 {
+            return None;
+        }
+        let inv = 1.0 / rows as f32;
+        out.iter_mut().for_each(|o| *o *= inv);
+        Some(())
+    }
+}
+
+/// What a reader's errors name.
+struct Ctx<'p> {
+    path: &'p Path,
+}
+
+impl Ctx<'_> {
+    fn bad(&self, reason: impl Into<String>) -> Error {
+        Error::Format {
+            path: self.path.to_path_buf(),
+            format: "fastText",
+            reason: reason.into(),
+        }
+    }
+
+    fn io(&self, e: stdio::Error) -> Error {
+        if e.kind() == stdio::ErrorKind::UnexpectedEof {
+            return self.bad("the file ends early");
+        }
+        Error::io("cannot read the fastText model", self.path, e)
+    }
+}
+
+fn read_array<const N: usize>(r: &mut impl Read, c: &Ctx) -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    r.read_exact(&mut b).map_err(|e| c.io(e))?;
+    Ok(b)
+}
+
+fn i32_(r: &mut impl Read, c: &Ctx) -> Result<i32> {
+    read_array::<4>(r, c).map(i32::from_le_bytes)
+}
+
+fn i64_(r: &mut impl Read, c: &Ctx) -> Result<i64> {
+    read_array::<8>(r, c).map(i64::from_le_bytes)
+}
+
+/// Whether the file at `path` starts with fastText's magic number.
+pub fn is_fasttext(path: &Path) -> bool {
+    let mut b = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+        && i32::from_le_bytes(b) == MAGIC
+}
+
+/// Reads a fastText `.bin` model. The input matrix is read straight into its final vector
+/// (no second copy), sized from the header only after the header is checked against the
+/// file's length; the output matrix is read when `with_output`, else skipped.
+pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
+    let c = Ctx { path };
+    let f = File::open(path).map_err(|e| Error::io("cannot read the fastText model", path, e))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+    let mut r = BufReader::with_capacity(1 << 20, f);
+    if i32_(&mut r, &c)? != MAGIC {
+        return Err(c.bad("not a fastText model (wrong magic number)"));
+    }
+    let version = i32_(&mut r, &c)?;
+    if !(11..=VERSION).contains(&version) {
+        return Err(c.bad(format!("version {version} is not supported (11 or 12)")));
+    }
+    let mut a = [0i32; 12];
+    for x in &mut a {
+        *x = i32_(&mut r, &c)?;
+    }
+    let t = f64::from_le_bytes(read_array::<8>(&mut r, &c)?);
+    let [
+        dim,
+        ws,
+        epoch,
+        min_count,
+        neg,
+        word_ngrams,
+        loss,
+        model,
+        bucket,
+        minn,
+        maxn,
+        lru,
+    ] = a;
+    let args = FastTextArgs {
+        dim,
+        ws,
+        epoch,
+        min_count,
+        neg,
+        word_ngrams,
+        loss,
+        model,
+        bucket,
+        minn,
+        maxn: if version == 11 && model == MODEL_SUPERVISED {
+            0
+        } else {
+            maxn
+        },
+        lr_update_rate: lru,
+        t,
+    };
+    if dim <= 0 || bucket < 0 || minn < 0 || maxn < 0 {
+        return Err(c.bad(format!(
+            "impossible arguments (dim {dim}, bucket {bucket}, minn {minn}, maxn {maxn})"
+        )));
+    }
+    let size = i32_(&mut r, &c)?;
+    let nwords = i32_(&mut r, &c)?;
+    let nlabels = i32_(&mut r, &c)?;
+    let ntokens = i64_(&mut r, &c)?;
+    let pruned = i64_(&mut r, &c)?;
+    if size < 0 || nwords < 0 || nlabels < 0 || nwords.checked_add(nlabels) != Some(size) {
+        return Err(c.bad(format!(
+            "impossible dictionary sizes ({size} entries, {nwords} words, {nlabels} labels)"
+        )));
+    }
+    // Each entry takes at least 10 bytes: a bound on what the file can hold.
+    if size as u64 * 10 > len {
+        return Err(c.bad(format!("{size} dictionary entries cannot fit in the file")));
+    }
+    let mut words = Vec::with_capacity(nwords as usize);
+    let mut counts = Vec::with_capacity(nwords as usize);
+    let mut buf = Vec::new();
+    for i in 0..size as usize {
+        buf.clear();
+        r.by_ref()
+            .take(MAX_WORD_BYTES as u64 + 1)
+            .read_until(0, &mut buf)
+            .map_err(|e| c.io(e))?;
+        if buf.pop() != Some(0) {
+            return Err(c.bad(format!("dictionary entry {i} is not terminated")));
+        }
+        let count = i64_(&mut r, &c)?;
+        let kind = read_array::<1>(&mut r, &c)?[0];
+        match kind {
+            0 if i < nwords as usize => {
+                words.push(buf.as_slice().into());
+                counts.push(count);
+            }
+            1 if i >= nwords as usize => {}
+            _ => return Err(c.bad(format!("dictionary entry {i} has type {kind}"))),
+        }
+    }
+    if pruned > 0 {
+        return Err(
+            c.bad("pruned (quantised) dictionaries are not supported: use the full .bin model")
+        );
+    }
+    if read_array::<1>(&mut r, &c)?[0] != 0 {
+        return Err(c.bad("quantised models (.ftz) are not supported: use the full .bin model"));
+    }
+    let rows = nwords as u64 + bucket as u64;
+    let input = read_matrix(&mut r, &c, rows, dim as u64, len)?;
+    let qout = read_array::<1>(&mut r, &c)?[0];
+    if qout != 0 {
+        return Err(c.bad("quantised output matrices are not supported"));
+    }
+    let output = if with_output {
+        let out_rows = if model == MODEL_SUPERVISED {
+            nlabels
+        } else {
+            nwords
+        } as u64;
+        Some(read_matrix(&mut r, &c, out_rows, dim as u64, len)?)
+    } else {
+        None
+    };
+    Ok(FastTextModel {
+        args,
+        words,
+        counts,
+        ntokens,
+        input,
+        output,
+    })
+}
+
+/// One dense matrix: its shape (checked against `rows × cols` and the file's length), then
+/// its floats read into a vector allocated once.
+fn read_matrix(r: &mut impl Read, c: &Ctx, rows: u64, cols: u64, len: u64) -> Result<Vec<f32>> {
+    let (m, n) = (i64_(r, c)?, i64_(r, c)?);
+    if m < 0 || n < 0 || m as u64 != rows || n as u64 != cols {
+        return Err(c.bad(format!(
+            "a matrix of {m} × {n} where {rows} × {cols} was expected"
+        )));
+    }
+    let floats = rows
+        .checked_mul(cols)
+        .filter(|f| f.saturating_mul(4) <= len)
+        .ok_or_else(|| c.bad(format!("a {rows} × {cols} matrix cannot fit in the file")))?;
+    let mut data: Vec<f32> = Vec::new();
+    data.try_reserve_exact(floats as usize)
+        .map_err(|_| Error::OutOfMemory {
+            what: "the fastText input matrix",
+            bytes: floats as u128 * 4,
+        })?;
+    data.resize(floats as usize, 0.0);
+    r.read_exact(bytemuck::cast_slice_mut(&mut data))
+        .map_err(|e| c.io(e))?;
+    if cfg!(target_endian = "big") {
+        for x in &mut data {
+            *x = f32::from_bits(u32::from_le(x.to_bits()));
+        }
+    }
+    Ok(data)
+}
+
+/// Writes `model` as a fastText version-12 `.bin`, atomically (fastText and gensim's
+/// `load_facebook_model` read it). The output matrix is required.
+pub fn write_fasttext(path: &Path, model: &FastTextModel) -> Result<()> {
+    AtomicFile::create(path)?.commit(|w| write_to(w, model))
+}
+
+fn write_to(w: &mut impl Write, m: &FastTextModel) -> stdio::Result<()> {
+    let a = &m.args;
+    let mut w = stdio::BufWriter::with_capacity(1 << 20, w);
+    for x in [MAGIC, VERSION] {
+        w.write_all(&x.to_le_bytes())?;
+    }
+    for x in [
+        a.dim,
+        a.ws,
+        a.epoch,
+        a.min_count,
+        a.neg,
+        a.word_ngrams,
+        a.loss,
+        a.model,
+        a.bucket,
+        a.minn,
+        a.maxn,
+        a.lr_update_rate,
+    ] {
+        w.write_all(&x.to_le_bytes())?;
+    }
+    w.write_all(&a.t.to_le_bytes())?;
+    let n = m.words.len() as i32;
+    for x in [n, n, 0] {
+        w.write_all(&x.to_le_bytes())?;
+    }
+    w.write_all(&m.ntokens.to_le_bytes())?;
+    w.write_all(&(-1i64).to_le_bytes())?;
+    for (word, count) in m.words.iter().zip(&m.counts) {
+        w.write_all(word)?;
+        w.write_all(&[0])?;
+        w.write_all(&count.to_le_bytes())?;
+        w.write_all(&[0])?;
+    }
+    let dim = m.dim() as i64;
+    let output = m.output.as_deref().unwrap_or(&[]);
+    for (quant, data) in [(0u8, m.input.as_slice()), (0u8, output)] {
+        w.write_all(&[quant])?;
+        w.write_all(&(data.len() as i64 / dim).to_le_bytes())?;
+        w.write_all(&dim.to_le_bytes())?;
+        for x in data {
+            w.write_all(&x.to_le_bytes())?;
+        }
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> FastTextModel {
+        let dim = 3;
+        let words: Vec<Box<[u8]>> = vec![b"</s>".as_slice().into(), b"cat".as_slice().into()];
+        let bucket = 11;
+        let rows = words.len() + bucket;
+        FastTextModel {
+            args: FastTextArgs {
+                dim: dim as i32,
+                ws: 5,
+                epoch: 5,
+                min_count: 1,
+                neg: 5,
+                word_ngrams: 1,
+                loss: LOSS_NS,
+                model: MODEL_SKIPGRAM,
+                bucket: bucket as i32,
+                minn: 3,
+                maxn: 6,
+                lr_update_rate: 100,
+                t: 1e-4,
+            },
+            counts: vec![7, 3],
+            words,
+            ntokens: 10,
+            input: (0..rows * dim).map(|i| i as f32 * 0.5).collect(),
+            output: Some(vec![0.25; 2 * dim]),
+        }
+    }
+
+    #[test]
+    fn a_written_model_reads_back_equal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.bin");
+        let m = model();
+        write_fasttext(&path, &m).unwrap();
+        assert!(is_fasttext(&path));
+        let back = read_fasttext(&path, true).unwrap();
+        assert_eq!(back.args, m.args);
+        assert_eq!(back.words, m.words);
+        assert_eq!(back.counts, m.counts);
+        assert_eq!(back.input, m.input);
+        assert_eq!(back.output, m.output);
+        assert!(read_fasttext(&path, false).unwrap().output.is_none());
+    }
+
+    #[test]
+    fn word_vectors_are_the_mean_of_the_word_and_ngram_rows() {
+        let m = model();
+        let mut v = [0.0f32; 3];
+        m.word_vector(b"cat", Some(1), &mut v).unwrap();
+        let mut rows = vec![1usize];
+        m.ngram_spec()
+            .for_each(b"cat", |_, b| rows.push(2 + b as usize));
+        let want: Vec<f32> = (0..3)
+            .map(|j| rows.iter().map(|r| m.input[r * 3 + j]).sum::<f32>() / rows.len() as f32)
+            .collect();
+        assert_eq!(v.to_vec(), want);
+        // EOS has no n-grams: its own row only; an unknown word its n-grams only.
+        m.word_vector(b"</s>", Some(0), &mut v).unwrap();
+        assert_eq!(v, [0.0, 0.5, 1.0]);
+        assert!(m.word_vector(b"dog", None, &mut v).is_some());
+        let mut m2 = m.clone();
+        m2.args.maxn = 0;
+        assert!(m2.word_vector(b"dog", None, &mut v).is_none());
+    }
+
+    #[test]
+    fn damaged_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.bin");
+        write_fasttext(&path, &model()).unwrap();
+        let full = std::fs::read(&path).unwrap();
+        // Every truncation, and a flipped byte in every header position.
+        for cut in 0..full.len() {
+            let p = dir.path().join("cut.bin");
+            std::fs::write(&p, &full[..cut]).unwrap();
+            assert!(read_fasttext(&p, true).is_err(), "cut at {cut}");
+        }
+        for i in 0..120.min(full.len()) {
+            let mut bad = full.clone();
+            bad[i] ^= 0x80;
+            let p = dir.path().join("flip.bin");
+            std::fs::write(&p, &bad).unwrap();
+            let _ = read_fasttext(&p, true);
+        }
+    }
+}
