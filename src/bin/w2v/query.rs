@@ -20,7 +20,8 @@ const MAX_K: usize = 1_000_000;
 #[derive(clap::Args)]
 pub struct VectorsArgs {
     /// A word2vec file: binary if it ends in .bin (or .bin.gz), else text (see --format);
-    /// gzip-compressed files are read directly.
+    /// gzip-compressed files are read directly. Or a fastText .bin model (found by its magic
+    /// number), whose unknown words get vectors from their character n-grams.
     pub vectors: PathBuf,
     /// Format of the vector file.
     #[arg(long, value_enum)]
