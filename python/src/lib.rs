@@ -5,20 +5,24 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 
 use numpy::ndarray::{ArrayView1, ArrayView2};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::{
-    PyKeyError, PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyTypeError,
-    PyValueError,
+    PyKeyError, PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use w2v::formats::card::{CardSource, model_card};
 use w2v::{
     AnalogyMethod, AnalogyOptions, Checkpoint, CheckpointPlan, Embeddings, Error, Format,
     LoadOptions, Progress, RunConfig, SimilarityOptions, TrainConfig, TrainOptions,
 };
+
+/// How often the caller's thread looks at Python's pending signals while the library trains.
+const POLL: Duration = Duration::from_millis(100);
 
 /// The library's error as the Python exception gensim users expect: `OSError` for files,
 /// `KeyError` for unknown words, `KeyboardInterrupt` for an interrupted run, `MemoryError`,
@@ -26,7 +30,8 @@ use w2v::{
 fn py_err(e: Error) -> PyErr {
     let msg = e.to_string();
     match e {
-        Error::Io { .. } => PyOSError::new_err(msg),
+        // The io::Error's kind picks the subclass (FileNotFoundError, PermissionError, ...).
+        Error::Io { source, .. } => PyErr::from(std::io::Error::new(source.kind(), msg)),
         Error::UnknownWord(_) => PyKeyError::new_err(msg),
         Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(msg),
         Error::OutOfMemory { .. } => PyMemoryError::new_err(msg),
@@ -191,7 +196,7 @@ impl Vectors {
 
     /// Scores a word-pair file: `(pearson, its p-value, spearman, its p-value, pairs scored,
     /// pairs with an unknown word)`.
-    #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None))]
+    #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None, subword_oov=false))]
     fn evaluate_pairs(
         &self,
         py: Python<'_>,
@@ -199,10 +204,12 @@ impl Vectors {
         restrict: Option<usize>,
         case_insensitive: bool,
         delimiter: Option<char>,
+        subword_oov: bool,
     ) -> PyResult<(f64, f64, f64, f64, usize, usize)> {
         let mut opts = SimilarityOptions {
             restrict,
             case_insensitive,
+            subword_oov,
             ..Default::default()
         };
         opts.format.delimiter = match delimiter {
@@ -330,25 +337,28 @@ fn event<'py>(py: Python<'py>, p: &Progress) -> PyResult<Bound<'py, PyDict>> {
             loss,
             predictions,
             elapsed,
-            ..
+            analogy,
         } => {
             d.set_item("event", "epoch_end")?;
             d.set_item("epoch", epoch)?;
             d.set_item("loss", loss)?;
             d.set_item("predictions", predictions)?;
             d.set_item("elapsed", elapsed)?;
+            d.set_item("analogy", analogy)?;
         }
         _ => d.set_item("event", "other")?,
     }
     Ok(d)
 }
 
-/// Trains on the corpus file `corpus` with the GIL released. `callback(event)` is called
-/// with each progress event (a dict); pending Python signals are checked at each event, about
-/// every 200 ms: Ctrl-C stops the run within a second and raises `KeyboardInterrupt`, after
-/// writing a checkpoint when `checkpoint` names one. `resume` continues a checkpoint (its
-/// settings; `settings` must then be `{}`). `in_memory`: the corpus is a temporary spool of
-/// Python sentences, not named in the model card.
+/// Trains on the corpus file `corpus` with the GIL released. The library trains on a thread
+/// of its own; this thread waits for its progress events and, at each one and at least every
+/// 100 ms in every phase (tokenising, counting, training), takes the GIL to call
+/// `callback(event)` (a dict) and to run pending signal handlers: Ctrl-C stops the run within
+/// a second and raises `KeyboardInterrupt`, after writing a checkpoint when `checkpoint` names
+/// one; an exception from the callback stops it too and propagates. `resume` continues a
+/// checkpoint (its settings; `settings` must then be `{}`). `in_memory`: the corpus is a
+/// temporary spool of Python sentences, not named in the model card.
 #[pyfunction]
 #[pyo3(signature = (corpus, settings_json, callback=None, checkpoint=None, resume=None, in_memory=false))]
 fn train(
@@ -379,44 +389,73 @@ fn train(
         path,
         every: None,
         at_epoch_end: true,
-        job: serde_json::json!({ "corpus": corpus, "python": true }),
+        job: serde_json::json!({
+            "corpus": corpus.to_string_lossy(),
+            "python": true,
+        }),
     });
     let stop = AtomicBool::new(false);
     let (result, raised) = py.detach(|| {
-        let mut raised: Option<PyErr> = None;
-        let opts = TrainOptions {
-            run: run.clone(),
-            checkpoint: plan,
-            resume,
-            interrupt: Some(&stop),
-            ..Default::default()
-        };
-        let result = w2v::train_with(&corpus, &config, opts, &mut |p| {
-            if raised.is_some() {
-                return;
-            }
-            let outcome = Python::attach(|py| -> PyResult<()> {
-                if let Some(cb) = &callback {
-                    cb.call1(py, (event(py, p)?,))?;
-                }
-                py.check_signals()
+        let (tx, rx) = std::sync::mpsc::channel::<Progress>();
+        std::thread::scope(|s| {
+            let trainer = s.spawn(|| {
+                // Moved in, so that the channel closes when training ends.
+                let tx = tx;
+                let opts = TrainOptions {
+                    run: run.clone(),
+                    checkpoint: plan,
+                    resume,
+                    interrupt: Some(&stop),
+                    ..Default::default()
+                };
+                // A closed channel only means the caller stopped listening after an error.
+                w2v::train_with(&corpus, &config, opts, &mut |p| {
+                    let _ = tx.send(p.clone());
+                })
             });
-            if let Err(e) = outcome {
-                raised = Some(e);
-                stop.store(true, Ordering::Relaxed);
+            let mut raised: Option<PyErr> = None;
+            loop {
+                let next = rx.recv_timeout(POLL);
+                if matches!(next, Err(RecvTimeoutError::Disconnected)) {
+                    break;
+                }
+                if raised.is_some() {
+                    continue;
+                }
+                let outcome = Python::attach(|py| -> PyResult<()> {
+                    if let (Ok(p), Some(cb)) = (&next, &callback) {
+                        cb.call1(py, (event(py, p)?,))?;
+                    }
+                    py.check_signals()
+                });
+                if let Err(e) = outcome {
+                    raised = Some(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
             }
-        });
-        (result, raised)
+            // A panic in the library is a bug: re-raised here, PyO3 turns it into an exception.
+            let result = trainer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (result, raised)
+        })
     });
     let trained = match (result, raised) {
         (Ok(t), None) => t,
-        // The callback raised, or a signal handler did (Ctrl-C: KeyboardInterrupt). An
-        // interrupted run's message names its checkpoint: keep it on KeyboardInterrupt.
-        (Err(e @ Error::Interrupted { .. }), Some(err)) => {
-            if err.is_instance_of::<PyKeyboardInterrupt>(py) {
-                return Err(PyKeyboardInterrupt::new_err(e.to_string()));
+        // The callback raised, or a signal handler did (Ctrl-C: KeyboardInterrupt). Say where
+        // the checkpoint is and how to continue from Python.
+        (Err(Error::Interrupted { checkpoint }), Some(err)) => {
+            if !err.is_instance_of::<PyKeyboardInterrupt>(py) {
+                return Err(err);
             }
-            return Err(err);
+            return Err(PyKeyboardInterrupt::new_err(match checkpoint {
+                Some(p) => format!(
+                    "training interrupted; its state is saved in {p}: continue with \
+                     w2v.train(corpus, resume={p:?})",
+                    p = p.display()
+                ),
+                None => "training interrupted".to_string(),
+            }));
         }
         (_, Some(err)) => return Err(err),
         (Err(e), None) => return Err(py_err(e)),
@@ -440,16 +479,25 @@ fn train(
 /// be cut into several words).
 #[pyfunction]
 fn spool_sentences(sentences: &Bound<'_, PyAny>, path: PathBuf) -> PyResult<(u64, u64)> {
-    let io = |e: std::io::Error, p: &Path| PyOSError::new_err(format!("{}: {e}", p.display()));
+    let io = |e: std::io::Error, p: &Path| {
+        PyErr::from(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", p.display()),
+        ))
+    };
     let file = std::fs::File::create(&path).map_err(|e| io(e, &path))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let (mut n_sentences, mut n_tokens) = (0u64, 0u64);
     for sentence in sentences.try_iter()? {
         let sentence = sentence?;
-        if sentence.is_instance_of::<PyString>() {
+        if sentence.is_instance_of::<PyString>()
+            || sentence.is_instance_of::<PyBytes>()
+            || sentence.is_instance_of::<PyByteArray>()
+        {
             return Err(PyTypeError::new_err(format!(
-                "sentence {n_sentences} is a str: give each sentence as a list of tokens \
-                 (e.g. text.split())"
+                "sentence {n_sentences} is a {}: give each sentence as a list of tokens \
+                 (e.g. text.split())",
+                sentence.get_type().name()?
             )));
         }
         let mut first = true;
@@ -468,7 +516,9 @@ fn spool_sentences(sentences: &Bound<'_, PyAny>, path: PathBuf) -> PyResult<(u64
             if text.is_empty() {
                 continue;
             }
-            if text.chars().any(char::is_whitespace) {
+            // The corpus reader splits at ASCII whitespace (word2vec's rule); other spaces
+            // (no-break, ideographic) stay inside a token.
+            if text.bytes().any(|b| b.is_ascii_whitespace()) {
                 return Err(PyValueError::new_err(format!(
                     "sentence {n_sentences}: the token {text:?} contains whitespace"
                 )));

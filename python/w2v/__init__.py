@@ -45,6 +45,8 @@ def _settings(settings: Dict[str, Any]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for key, value in settings.items():
         key = _ALIASES.get(key, key)
+        if isinstance(value, np.generic):
+            value = value.item()
         if key == "sg":
             key, value = "model", "skipgram" if value else "cbow"
         elif key == "hs":
@@ -90,7 +92,7 @@ def _progress(progress: bool, callback: Optional[Callable[[dict], Any]]):
 
 
 def train(
-    corpus: Union[str, os.PathLike, None] = None,
+    corpus: Union[str, os.PathLike, Iterable[Sequence[Union[str, int]]], None] = None,
     *,
     sentences: Optional[Iterable[Sequence[Union[str, int]]]] = None,
     corpus_file: Union[str, os.PathLike, None] = None,
@@ -102,9 +104,11 @@ def train(
 ) -> "KeyedVectors":
     """Trains word vectors on a corpus file, or on `sentences` (gensim's ``Word2Vec(sentences)``).
 
-    corpus / corpus_file: a text file (or .gz) of space-separated tokens, lines as sentences.
+    corpus / corpus_file: a text file (or .gz) of space-separated tokens, lines as sentences
+        (an iterable given as `corpus` is taken as `sentences`, as gensim's first argument).
     sentences: an iterable of token lists (str, or int ids, which become their decimal
-        strings); it is read once, into a temporary file that every epoch reads.
+        strings); it is read once, into a temporary file that every epoch reads. Tokens may not
+        contain ASCII whitespace; tokens over 1,000 bytes are skipped, as in a corpus file.
     progress: show a tqdm bar. callback: called with each progress event (a dict with
         ``event`` = "vocab", "tick", "epoch_end", ...).
     checkpoint: write a checkpoint here at each epoch's end and on Ctrl-C; resume: continue
@@ -117,9 +121,14 @@ def train(
     Returns the vectors (`KeyedVectors`) with the run's ``stats`` and ``losses``.
     Ctrl-C raises ``KeyboardInterrupt`` within a second.
     """
+    if corpus is not None and not isinstance(corpus, (str, bytes, os.PathLike)):
+        corpus, sentences = None, corpus if sentences is None else sentences
     given = [x is not None for x in (corpus, corpus_file, sentences)]
     if sum(given) != 1:
         raise ValueError("give exactly one of corpus, corpus_file and sentences")
+    if sentences is not None and (checkpoint is not None or resume is not None):
+        raise ValueError("checkpoint and resume need a corpus file: write the sentences to a "
+                         "file (one per line, tokens separated by spaces) and train on it")
     config = json.dumps(_settings(settings))
     handle, bar = _progress(progress, callback)
     ckpt = os.fspath(checkpoint) if checkpoint is not None else None
@@ -135,6 +144,9 @@ def train(
                 path = os.path.join(tmp, "sentences.txt")
                 _w2v.spool_sentences(sentences, path)
                 inner = _w2v.train(path, config, handle, ckpt, again, in_memory=True)
+        if bar is not None:
+            bar.n = 100
+            bar.refresh()
     finally:
         if bar is not None:
             bar.close()
@@ -212,18 +224,19 @@ class KeyedVectors:
     def __len__(self) -> int:
         return len(self.index_to_key)
 
-    def __contains__(self, key: str) -> bool:
-        """Whether `key` has a vector: in the vocabulary, or (a subword model) any word with
-        a character n-gram, as gensim's FastTextKeyedVectors."""
-        if key in self.key_to_index:
+    def __contains__(self, key) -> bool:
+        """Whether `key` (a word, or a row number) has a vector: in the vocabulary, or (a
+        subword model) any word with a character n-gram, as gensim's FastTextKeyedVectors."""
+        if self.has_index_for(key):
             return True
         return bool(self._inner.has_subwords) and isinstance(key, str) and self._inner.oov_vector(key) is not None
 
-    def has_index_for(self, key: str) -> bool:
-        return key in self.key_to_index
+    def has_index_for(self, key) -> bool:
+        """Whether `key` is a word of the vocabulary or a valid row number (gensim's rule)."""
+        return self.get_index(key, -1) >= 0
 
     def get_index(self, key: str, default: Optional[int] = None) -> int:
-        i = self.key_to_index.get(key)
+        i = self.key_to_index.get(key) if isinstance(key, str) else None
         if i is not None:
             return i
         if isinstance(key, (int, np.integer)) and 0 <= key < len(self):
@@ -259,11 +272,26 @@ class KeyedVectors:
         return np.vstack([self.get_vector(k) for k in key_or_keys])
 
     # --- queries (gensim's definitions) -------------------------------------------------
+    @staticmethod
+    def _ensure_list(value) -> list:
+        """gensim's rule: a key or a 1-D vector is one term; a 2-D array is one term per row."""
+        if value is None:
+            return []
+        if isinstance(value, (str, int, np.integer)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+            return [value]
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            return list(value)
+        return list(value)
+
+    def _row_of(self, key) -> Optional[int]:
+        """The row of a key given as a word or a row number, else None (vectors, OOV words)."""
+        if isinstance(key, np.ndarray):
+            return None
+        i = self.get_index(key, -1)
+        return i if i >= 0 else None
+
     def _weighted(self, positive, negative) -> Tuple[List[Tuple[Any, float]], List[int]]:
-        if isinstance(positive, (str, np.ndarray)):
-            positive = [positive]
-        if isinstance(negative, (str, np.ndarray)):
-            negative = [negative]
+        positive, negative = self._ensure_list(positive), self._ensure_list(negative)
         terms = []
         for items, weight in ((positive or [], 1.0), (negative or [], -1.0)):
             for item in items:
@@ -271,7 +299,7 @@ class KeyedVectors:
                     terms.append((item[0], float(item[1])))
                 else:
                     terms.append((item, weight))
-        keys = [self.key_to_index[k] for k, _ in terms if not isinstance(k, np.ndarray) and k in self.key_to_index]
+        keys = [i for i in (self._row_of(k) for k, _ in terms) if i is not None]
         return terms, keys
 
     def most_similar(self, positive=None, negative=None, topn: Optional[int] = 10,
@@ -282,6 +310,7 @@ class KeyedVectors:
         terms, keys = self._weighted(positive, negative)
         if not terms:
             raise ValueError("cannot compute similarity with no input")
+        restrict_vocab = restrict_vocab or None
         mean = [w * (self.get_vector(k, norm=True) if not isinstance(k, np.ndarray) else np.asarray(k, dtype=np.float32))
                 for k, w in terms]
         query = _unitvec(np.array(mean, dtype=np.float32).mean(axis=0)).astype(np.float32)
@@ -299,21 +328,18 @@ class KeyedVectors:
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, restrict_vocab: Optional[int] = None):
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn: Optional[int] = 10) -> List[Tuple[str, float]]:
+    def most_similar_cosmul(self, positive=None, negative=None, topn: Optional[int] = 10,
+                            restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
         """3CosMul (Levy and Goldberg 2014), as gensim's ``most_similar_cosmul``: the product
         of shifted cosines to `positive` over the product of those to `negative` (+1e-6)."""
-        if isinstance(positive, str):
-            positive = [positive]
-        if isinstance(negative, str):
-            negative = [negative]
-        positive, negative = list(positive or []), list(negative or [])
+        positive, negative = self._ensure_list(positive), self._ensure_list(negative)
         if not positive and not negative:
             raise ValueError("cannot compute similarity with no input")
-        used = {self.key_to_index[w] for w in positive + negative
-                if not isinstance(w, np.ndarray) and w in self.key_to_index}
+        used = {i for i in (self._row_of(w) for w in positive + negative) if i is not None}
         unit = lambda w: self.get_vector(w, norm=True) if not isinstance(w, np.ndarray) else w
-        norms = self.norms
-        shifted = lambda term: (1 + (self.vectors @ unit(term)) / norms) / 2
+        n = min(restrict_vocab, len(self)) if restrict_vocab else len(self)
+        vectors, norms = self.vectors[:n], self.norms[:n]
+        shifted = lambda term: (1 + (vectors @ unit(term)) / norms) / 2
         pos = [shifted(t) for t in positive]
         neg = [shifted(t) for t in negative]
         dists = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 0.000001)
@@ -330,9 +356,14 @@ class KeyedVectors:
         """Cosine similarity of the means of two word sets' vectors (gensim's definition)."""
         if not ws1 or not ws2:
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        a = np.array([self[w] for w in ws1]).mean(axis=0)
-        b = np.array([self[w] for w in ws2]).mean(axis=0)
-        return float(np.dot(_unitvec(a), _unitvec(b)))
+
+        def mean(words):
+            known = [self[w] for w in words if w in self]
+            if not known:
+                raise ValueError("cannot compute mean with no input")
+            return np.array(known).mean(axis=0)
+
+        return float(np.dot(_unitvec(mean(ws1)), _unitvec(mean(ws2))))
 
     def doesnt_match(self, words: Sequence[str]) -> str:
         """The word furthest from the mean of the others' unit vectors (unknown words ignored)."""
@@ -346,12 +377,19 @@ class KeyedVectors:
 
     # --- evaluation (gensim's return shapes) -------------------------------------------
     def evaluate_word_analogies(self, analogies: Union[str, os.PathLike], restrict_vocab: int = 300000,
-                                case_insensitive: bool = True) -> Tuple[float, List[dict]]:
+                                case_insensitive: bool = True, dummy4unknown: bool = False,
+                                similarity_function: str = "most_similar") -> Tuple[float, List[dict]]:
         """Accuracy on analogy questions (``: section`` lines, then ``a b c d``), as gensim's:
         ``(score, sections)``, each section ``{"section", "correct", "incorrect"}`` listing the
         questions (upper-cased when case-insensitive), and a last "Total accuracy" section.
-        Questions with a word outside the first `restrict_vocab` words are skipped."""
-        names, outcomes = self._inner.evaluate_analogies(os.fspath(analogies), restrict_vocab, case_insensitive)
+        Questions with a word outside the first `restrict_vocab` words are skipped.
+        `similarity_function`: "most_similar" (3CosAdd) or "most_similar_cosmul" (3CosMul)."""
+        if dummy4unknown:
+            raise NotImplementedError("dummy4unknown=True is not supported: questions with unknown words are skipped")
+        if similarity_function not in ("most_similar", "most_similar_cosmul"):
+            raise ValueError("similarity_function must be 'most_similar' or 'most_similar_cosmul'")
+        names, outcomes = self._inner.evaluate_analogies(os.fspath(analogies), restrict_vocab or None, case_insensitive,
+                                                         similarity_function == "most_similar_cosmul")
         sections = [{"section": name, "correct": [], "incorrect": []} for name in names]
         for section, words, correct in outcomes:
             if case_insensitive:
@@ -367,12 +405,21 @@ class KeyedVectors:
         return score, sections + [total]
 
     def evaluate_word_pairs(self, pairs: Union[str, os.PathLike], delimiter: Optional[str] = None,
-                            restrict_vocab: int = 300000, case_insensitive: bool = True
+                            encoding: str = "utf8", restrict_vocab: int = 300000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False
                             ) -> Tuple[Tuple[float, float], Tuple[float, float], float]:
         """Correlation with human similarity scores (``word1 word2 score`` lines), as gensim's:
         ``((pearson, p-value), (spearman, p-value), oov_percent)``. `delimiter`: None detects
-        tabs, commas or spaces."""
-        pr, pp, sr, sp, scored, oov = self._inner.evaluate_pairs(os.fspath(pairs), restrict_vocab, case_insensitive, delimiter)
+        tabs, commas or spaces. As in gensim, pairs with a word outside the first
+        `restrict_vocab` words are skipped, also for a subword model."""
+        if encoding.replace("-", "").lower() != "utf8":
+            raise ValueError("only UTF-8 pair files are read")
+        if dummy4unknown:
+            raise NotImplementedError("dummy4unknown=True is not supported: pairs with unknown words are skipped")
+        pr, pp, sr, sp, scored, oov = self._inner.evaluate_pairs(os.fspath(pairs), restrict_vocab or None,
+                                                                 case_insensitive, delimiter)
+        if scored == 0:
+            raise ValueError(f"no pair of {os.fspath(pairs)} could be scored (all have unknown words)")
         ratio = 100.0 * oov / (scored + oov) if scored + oov else 0.0
         return (pr, pp), (sr, sp), ratio
 
