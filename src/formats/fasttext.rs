@@ -107,28 +107,41 @@ impl FastTextModel {
     /// fastText's vector for `word`: the mean of its own row (when it is in the dictionary,
     /// `index`) and its n-grams' rows; `None` when it has neither.
     pub fn word_vector(&self, word: &[u8], index: Option<usize>, out: &mut [f32]) -> Option<()> {
-        let dim = self.dim();
-        let nwords = self.words.len();
-        out.fill(0.0);
-        let mut rows = 0usize;
-        let mut add = |row: usize| {
-            for (o, x) in out.iter_mut().zip(&self.input[row * dim..(row + 1) * dim]) {
-                *o += x;
-            }
-            rows += 1;
-        };
-        if let Some(i) = index {
-            add(i);
-        }
-        self.ngram_spec()
-            .for_each(word, |_, b| add(nwords + b as usize));
-        if rows == 0 {
-            return None;
-        }
-        let inv = 1.0 / rows as f32;
-        out.iter_mut().for_each(|o| *o *= inv);
-        Some(())
+        let spec = self.ngram_spec();
+        mean_of_rows(&self.input, self.words.len(), spec, index, word, out)
     }
+}
+
+/// fastText's `getWordVector` over an input matrix of `skip` word rows then bucket rows: the
+/// mean of row `own` (if any) and the rows of `word`'s n-grams, into `out`; `None` when there
+/// is no row to average.
+pub fn mean_of_rows(
+    input: &[f32],
+    skip: usize,
+    spec: NgramSpec,
+    own: Option<usize>,
+    word: &[u8],
+    out: &mut [f32],
+) -> Option<()> {
+    let dim = out.len();
+    out.fill(0.0);
+    let mut rows = 0usize;
+    let mut add = |row: usize| {
+        for (o, x) in out.iter_mut().zip(&input[row * dim..(row + 1) * dim]) {
+            *o += x;
+        }
+        rows += 1;
+    };
+    if let Some(i) = own {
+        add(i);
+    }
+    spec.for_each(word, |_, b| add(skip + b as usize));
+    if rows == 0 {
+        return None;
+    }
+    let inv = 1.0 / rows as f32;
+    out.iter_mut().for_each(|o| *o *= inv);
+    Some(())
 }
 
 /// What a reader's errors name.
@@ -191,44 +204,35 @@ pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
     if !(11..=VERSION).contains(&version) {
         return Err(c.bad(format!("version {version} is not supported (11 or 12)")));
     }
-    let mut a = [0i32; 12];
-    for x in &mut a {
-        *x = i32_(&mut r, &c)?;
+    let mut int = || i32_(&mut r, &c);
+    // Struct fields are evaluated in the order written: fastText's order.
+    let mut args = FastTextArgs {
+        dim: int()?,
+        ws: int()?,
+        epoch: int()?,
+        min_count: int()?,
+        neg: int()?,
+        word_ngrams: int()?,
+        loss: int()?,
+        model: int()?,
+        bucket: int()?,
+        minn: int()?,
+        maxn: int()?,
+        lr_update_rate: int()?,
+        t: 0.0,
+    };
+    args.t = f64::from_le_bytes(read_array::<8>(&mut r, &c)?);
+    if version == 11 && args.model == MODEL_SUPERVISED {
+        args.maxn = 0;
     }
-    let t = f64::from_le_bytes(read_array::<8>(&mut r, &c)?);
-    let [
+    let FastTextArgs {
         dim,
-        ws,
-        epoch,
-        min_count,
-        neg,
-        word_ngrams,
-        loss,
-        model,
         bucket,
         minn,
         maxn,
-        lru,
-    ] = a;
-    let args = FastTextArgs {
-        dim,
-        ws,
-        epoch,
-        min_count,
-        neg,
-        word_ngrams,
-        loss,
         model,
-        bucket,
-        minn,
-        maxn: if version == 11 && model == MODEL_SUPERVISED {
-            0
-        } else {
-            maxn
-        },
-        lr_update_rate: lru,
-        t,
-    };
+        ..
+    } = args;
     if dim <= 0 || bucket < 0 || minn < 0 || maxn < 0 {
         return Err(c.bad(format!(
             "impossible arguments (dim {dim}, bucket {bucket}, minn {minn}, maxn {maxn})"

@@ -71,17 +71,14 @@ impl SubwordRows {
     /// The mean of `word`'s n-gram rows; `None` when it has no n-grams.
     pub fn vector(&self, word: &[u8]) -> Option<Vec<f32>> {
         let mut v = vec![0.0f32; self.dim];
-        let mut n = 0usize;
-        self.spec.for_each(word, |_, b| {
-            let row = (self.skip + b as usize) * self.dim;
-            kernels::axpy(1.0, &self.input[row..row + self.dim], &mut v);
-            n += 1;
-        });
-        if n == 0 {
-            return None;
-        }
-        let inv = 1.0 / n as f32;
-        v.iter_mut().for_each(|x| *x *= inv);
+        crate::formats::fasttext::mean_of_rows(
+            &self.input,
+            self.skip,
+            self.spec,
+            None,
+            word,
+            &mut v,
+        )?;
         Some(v)
     }
 }
