@@ -134,7 +134,7 @@ fn step(c: &mut Criterion) {
     let output = SharedMatrix::zeros(v, dim);
     let sig = Sigmoid::new();
     let m = Model {
-        input: &input,
+        input: w2v::objective::Input::plain(&input),
         output: &output,
         noise: &noise,
         sigmoid: &sig,

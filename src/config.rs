@@ -59,6 +59,13 @@ pub mod defaults {
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
     /// word2vec.c's cut (`MAX_SENTENCE_LENGTH`), restored by `--preset word2vec`.
     pub const WORD2VEC_SENTENCE_TOKENS: usize = 1_000;
+    /// Shortest character n-gram of a subword model (fastText's default).
+    pub const MINN: usize = 3;
+    /// Longest character n-gram of a subword model (fastText's default).
+    pub const MAXN: usize = 6;
+    /// Hash buckets of a subword model's n-gram rows (fastText's default): `BUCKETS × dim`
+    /// floats, 800 MB at dim 100.
+    pub const BUCKETS: usize = 2_000_000;
 }
 
 /// The largest value each size-like setting accepts: beyond these a run could only fail
@@ -76,6 +83,10 @@ pub mod limits {
     pub const THREADS: usize = 1_024;
     /// `--max-vocab`: word ids are 32-bit.
     pub const MAX_VOCAB: usize = u32::MAX as usize;
+    /// Hash buckets of a subword model (rows are numbered in 32 bits, words first).
+    pub const BUCKETS: usize = 1 << 31;
+    /// The longest character n-gram.
+    pub const MAXN: usize = 100;
 }
 
 /// Which word2vec architecture to train.
@@ -304,6 +315,39 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba))]
     #[serde(skip_serializing_if = "is_default_chinese")]
     pub chinese_segmenter: ChineseSegmenter,
+    /// Subword vectors (fastText's model): a word's input vector is the mean of its own row
+    /// and the rows of its character n-grams (--minn..--maxn characters, hashed into
+    /// --buckets rows), so that rare and unseen words get vectors. Writes OUTPUT.bin in
+    /// fastText's model format (fastText and gensim load it) and OUTPUT.vec. The n-gram rows
+    /// take --buckets × --dim floats: 800 MB at the defaults.
+    #[cfg_attr(feature = "cli", arg(long))]
+    #[serde(skip_serializing_if = "is_false")]
+    pub subwords: bool,
+    /// With --subwords: the shortest character n-gram.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N", default_value_t = defaults::MINN))]
+    #[serde(skip_serializing_if = "is_default_minn")]
+    pub minn: usize,
+    /// With --subwords: the longest character n-gram (0: none, word rows only).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N", default_value_t = defaults::MAXN))]
+    #[serde(skip_serializing_if = "is_default_maxn")]
+    pub maxn: usize,
+    /// With --subwords: the hash buckets, rows shared by all n-grams (each --dim floats; fewer
+    /// buckets, less memory and more collisions).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N", default_value_t = defaults::BUCKETS))]
+    #[serde(skip_serializing_if = "is_default_buckets")]
+    pub buckets: usize,
+}
+
+fn is_default_minn(n: &usize) -> bool {
+    *n == defaults::MINN
+}
+
+fn is_default_maxn(n: &usize) -> bool {
+    *n == defaults::MAXN
+}
+
+fn is_default_buckets(n: &usize) -> bool {
+    *n == defaults::BUCKETS
 }
 
 fn is_default_tokenizer(t: &TokenizerKind) -> bool {
@@ -367,6 +411,10 @@ impl Default for TrainConfig {
             tokenizer: TokenizerKind::Whitespace,
             lowercase: None,
             chinese_segmenter: ChineseSegmenter::Jieba,
+            subwords: false,
+            minn: defaults::MINN,
+            maxn: defaults::MAXN,
+            buckets: defaults::BUCKETS,
         }
     }
 }
@@ -463,7 +511,57 @@ impl TrainConfig {
                  hierarchical softmax's output vectors belong to tree nodes",
             ));
         }
+        self.validate_subwords()
+    }
+
+    /// The n-gram settings (with `--subwords`; ignored without).
+    fn validate_subwords(&self) -> Result<()> {
+        if !self.subwords {
+            return Ok(());
+        }
+        if self.vectors_from == VectorsFrom::InputPlusOutput {
+            return Err(Error::config(
+                "vectors-from",
+                "input+output is not defined for --subwords (a word's vector is the mean of \
+                 its n-gram rows)",
+            ));
+        }
+        if self.maxn > 0 {
+            if self.minn == 0 {
+                return Err(Error::config("minn", "must be at least 1"));
+            }
+            if self.maxn < self.minn {
+                return Err(Error::config(
+                    "maxn",
+                    format!("must be at least --minn ({}), or 0 for none", self.minn),
+                ));
+            }
+            if self.maxn > limits::MAXN {
+                return Err(Error::config(
+                    "maxn",
+                    format!("must be at most {}", limits::MAXN),
+                ));
+            }
+            if self.buckets == 0 {
+                return Err(Error::config("buckets", "must be at least 1"));
+            }
+        }
+        if self.buckets > limits::BUCKETS {
+            return Err(Error::config(
+                "buckets",
+                format!("must be at most {}", limits::BUCKETS),
+            ));
+        }
         Ok(())
+    }
+
+    /// The n-gram settings of a subword model (`None` without `--subwords`).
+    pub fn ngram_spec(&self) -> Option<crate::text::subword::NgramSpec> {
+        self.subwords.then_some(crate::text::subword::NgramSpec {
+            minn: self.minn,
+            maxn: self.maxn,
+            buckets: if self.maxn == 0 { 0 } else { self.buckets },
+        })
     }
 
     /// The starting learning rate: `--lr`, else 0.025 for skip-gram and 0.05 for CBOW.

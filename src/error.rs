@@ -92,6 +92,25 @@ pub enum Error {
         /// Bytes asked for.
         bytes: u128,
     },
+    /// A subword model's matrices need more memory than the machine has available.
+    #[error(
+        "--subwords needs {need:.1} GiB for its matrices (--buckets {buckets} n-gram rows of \
+         --dim {dim} floats, and the word rows) but {free:.1} GiB of memory is available; \
+         lower --buckets (e.g. --buckets {fewer}) or --dim",
+        need = *.bytes as f64 / (1u64 << 30) as f64,
+        free = *.available as f64 / (1u64 << 30) as f64,
+        fewer = (*.buckets / 4).max(1)
+    )]
+    SubwordMemory {
+        /// Bytes the matrices need.
+        bytes: u128,
+        /// Bytes available.
+        available: u64,
+        /// The buckets asked for.
+        buckets: usize,
+        /// The dimension asked for.
+        dim: usize,
+    },
     /// Training produced a non-finite loss.
     #[error("training diverged in epoch {epoch} (loss is not finite); try a lower --lr")]
     Diverged {

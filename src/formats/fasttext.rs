@@ -19,8 +19,10 @@ use std::fs::File;
 use std::io::{self as stdio, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
+use crate::config::{Loss, ModelKind, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
+use crate::train::TrainOutput;
 use crate::text::subword::NgramSpec;
 
 /// The file's first four bytes, as a little-endian `i32`.
@@ -40,6 +42,8 @@ pub const MODEL_SUPERVISED: i32 = 3;
 pub const LOSS_HS: i32 = 1;
 /// fastText's `loss` field.
 pub const LOSS_NS: i32 = 2;
+/// fastText's `loss` field.
+pub const LOSS_SOFTMAX: i32 = 3;
 
 /// The training arguments stored in a model (fastText's `Args::save` fields).
 #[derive(Clone, Debug, PartialEq)]
@@ -342,11 +346,116 @@ fn read_matrix(r: &mut impl Read, c: &Ctx, rows: u64, cols: u64, len: u64) -> Re
 /// Writes `model` as a fastText version-12 `.bin`, atomically (fastText and gensim's
 /// `load_facebook_model` read it). The output matrix is required.
 pub fn write_fasttext(path: &Path, model: &FastTextModel) -> Result<()> {
-    AtomicFile::create(path)?.commit(|w| write_to(w, model))
+    let parts = Parts {
+        args: &model.args,
+        words: &model.words,
+        counts: &mut model.counts.iter().copied(),
+        ntokens: model.ntokens,
+        input: &model.input,
+        output: &[model.output.as_deref().unwrap_or(&[])],
+    };
+    AtomicFile::create(path)?.commit(|w| write_parts(w, parts))
 }
 
-fn write_to(w: &mut impl Write, m: &FastTextModel) -> stdio::Result<()> {
-    let a = &m.args;
+/// Writes a subword model that w2v trained as a fastText `.bin` (its arguments from `config`,
+/// its dictionary from the vocabulary, its matrices as trained), atomically, without copying
+/// the matrices. Hierarchical softmax's tree is fastText's (the same construction as
+/// word2vec.c's, inner node `a` in output row `a`); its rows are negated, because fastText
+/// labels the branch coded 1 as the positive class where word2vec.c labels it 0, and padded to
+/// one row per word as fastText sizes its output matrix.
+///
+/// # Errors
+/// [`Error::Config`] when `trained` is not a subword model.
+pub fn write_trained(path: &Path, config: &TrainConfig, trained: &TrainOutput) -> Result<()> {
+    if !is_subword_model(config, trained) {
+        return Err(Error::config(
+            "subwords",
+            "only a model trained with --subwords can be written in fastText's format",
+        ));
+    }
+    AtomicFile::create(path)?.commit(|w| write_trained_to(w, config, trained))
+}
+
+/// Whether `trained` (trained with `config`) is a subword model that [`write_trained`] can write.
+pub fn is_subword_model(config: &TrainConfig, trained: &TrainOutput) -> bool {
+    trained.embeddings.subwords().is_some()
+        && config.ngram_spec().is_some()
+        && trained.output.is_some()
+}
+
+/// [`write_trained`] to any writer (an `InvalidInput` error for a model without subwords).
+pub fn write_trained_to(
+    w: &mut impl Write,
+    config: &TrainConfig,
+    trained: &TrainOutput,
+) -> stdio::Result<()> {
+    let (Some(sub), Some(spec), Some(output)) = (
+        trained.embeddings.subwords(),
+        config.ngram_spec(),
+        trained.output.as_deref(),
+    ) else {
+        return Err(stdio::Error::new(
+            stdio::ErrorKind::InvalidInput,
+            "not a subword model",
+        ));
+    };
+    let clamp = |x: u64| i32::try_from(x).unwrap_or(i32::MAX);
+    let args = FastTextArgs {
+        dim: clamp(config.dim as u64),
+        ws: clamp(config.window as u64),
+        epoch: clamp(config.epochs as u64),
+        min_count: clamp(config.min_count),
+        neg: clamp(config.negative as u64),
+        word_ngrams: 1,
+        loss: match config.loss {
+            Loss::Hs => LOSS_HS,
+            Loss::Ns => LOSS_NS,
+            Loss::Softmax => LOSS_SOFTMAX,
+        },
+        model: match config.model {
+            ModelKind::Cbow => MODEL_CBOW,
+            ModelKind::SkipGram => MODEL_SKIPGRAM,
+        },
+        bucket: clamp(spec.buckets as u64),
+        minn: clamp(spec.minn as u64),
+        maxn: clamp(spec.maxn as u64),
+        lr_update_rate: 100,
+        t: config.sample,
+    };
+    let vocab = &trained.vocab;
+    let dim = config.dim;
+    let negated: Vec<f32>;
+    let padding = vec![0.0f32; dim];
+    let out: [&[f32]; 2] = if config.loss == Loss::Hs {
+        negated = output.iter().map(|x| -x).collect();
+        [&negated, &padding]
+    } else {
+        [output, &[]]
+    };
+    let parts = Parts {
+        args: &args,
+        words: vocab.words(),
+        counts: &mut vocab.counts().iter().map(|&c| c.min(i64::MAX as u64) as i64),
+        ntokens: vocab.total().min(i64::MAX as u64) as i64,
+        input: sub.matrix(),
+        output: &out,
+    };
+    write_parts(w, parts)
+}
+
+/// What a fastText file holds, borrowed (the output matrix in pieces, written one after the
+/// other).
+struct Parts<'a> {
+    args: &'a FastTextArgs,
+    words: &'a [Box<[u8]>],
+    counts: &'a mut dyn Iterator<Item = i64>,
+    ntokens: i64,
+    input: &'a [f32],
+    output: &'a [&'a [f32]],
+}
+
+fn write_parts(w: &mut impl Write, m: Parts) -> stdio::Result<()> {
+    let a = m.args;
     let mut w = stdio::BufWriter::with_capacity(1 << 20, w);
     for x in [MAGIC, VERSION] {
         w.write_all(&x.to_le_bytes())?;
@@ -374,20 +483,29 @@ fn write_to(w: &mut impl Write, m: &FastTextModel) -> stdio::Result<()> {
     }
     w.write_all(&m.ntokens.to_le_bytes())?;
     w.write_all(&(-1i64).to_le_bytes())?;
-    for (word, count) in m.words.iter().zip(&m.counts) {
+    for (word, count) in m.words.iter().zip(m.counts) {
         w.write_all(word)?;
         w.write_all(&[0])?;
         w.write_all(&count.to_le_bytes())?;
         w.write_all(&[0])?;
     }
-    let dim = m.dim() as i64;
-    let output = m.output.as_deref().unwrap_or(&[]);
-    for (quant, data) in [(0u8, m.input.as_slice()), (0u8, output)] {
-        w.write_all(&[quant])?;
-        w.write_all(&(data.len() as i64 / dim).to_le_bytes())?;
+    let dim = a.dim as i64;
+    let out_len: usize = m.output.iter().map(|p| p.len()).sum();
+    for (rows, pieces) in [
+        (m.input.len() as i64 / dim, std::slice::from_ref(&m.input)),
+        (out_len as i64 / dim, m.output),
+    ] {
+        w.write_all(&[0u8])?;
+        w.write_all(&rows.to_le_bytes())?;
         w.write_all(&dim.to_le_bytes())?;
-        for x in data {
-            w.write_all(&x.to_le_bytes())?;
+        for data in pieces {
+            if cfg!(target_endian = "little") {
+                w.write_all(bytemuck::cast_slice(data))?;
+            } else {
+                for x in data.iter() {
+                    w.write_all(&x.to_le_bytes())?;
+                }
+            }
         }
     }
     w.flush()

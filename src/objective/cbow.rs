@@ -1,4 +1,5 @@
-//! CBOW: the mean of the context input vectors predicts the centre.
+//! CBOW: the mean of the context input vectors predicts the centre (in a subword model, the
+//! mean of all their rows, as fastText's).
 
 use crate::config::Loss;
 use crate::objective::kernels::axpy;
@@ -32,7 +33,7 @@ impl<M: Rows> Model<'_, M> {
             s.ring = RowRing::new(dim, dim, span);
         }
         for (i, &center) in sentence.iter().enumerate() {
-            s.ring.centre_on(i, sentence, self.input);
+            s.ring.centre_on(i, sentence, &self.input);
             if self.loss == Loss::Ns {
                 self.output.prefetch_row(center as usize);
             }
@@ -53,10 +54,22 @@ impl<M: Rows> Model<'_, M> {
                 continue;
             }
             s.h.fill(0.0);
-            for j in (lo..hi).filter(|&j| j != i) {
-                axpy(1.0, s.ring.row(j), &mut s.h);
-            }
-            let inv = 1.0 / count as f32;
+            let inv = if self.input.subwords.is_none() {
+                for j in (lo..hi).filter(|&j| j != i) {
+                    axpy(1.0, s.ring.row(j), &mut s.h);
+                }
+                1.0 / count as f32
+            } else {
+                // fastText's hidden vector: the mean of every row of every context word, that
+                // is each word's vector weighted by its number of rows.
+                let mut rows = 0.0;
+                for j in (lo..hi).filter(|&j| j != i) {
+                    let w = self.input.weight(sentence[j] as usize);
+                    axpy(w, s.ring.row(j), &mut s.h);
+                    rows += w;
+                }
+                1.0 / rows
+            };
             s.h.iter_mut().for_each(|x| *x *= inv);
             s.grad.fill(0.0);
             let l = match self.loss {
@@ -78,6 +91,6 @@ impl<M: Rows> Model<'_, M> {
                 axpy(1.0, &s.grad, s.ring.row_mut(j));
             }
         }
-        s.ring.finish(self.input);
+        s.ring.finish(&self.input);
     }
 }

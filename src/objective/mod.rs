@@ -44,6 +44,7 @@ pub mod kernels;
 
 mod cbow;
 mod hs;
+mod input;
 mod ns;
 mod scratch;
 mod skipgram;
@@ -51,6 +52,7 @@ mod softmax;
 #[cfg(test)]
 mod tests;
 
+pub use input::{Input, SubwordIndex};
 pub use scratch::{Block, Scratch, Window};
 
 use crate::config::{Loss, ModelKind};
@@ -63,8 +65,8 @@ use crate::train::sampler::NoiseSampler;
 /// Everything an update reads but does not own. `M` is how rows are reached: the shared
 /// Hogwild matrices, or a thread's overlays of them (`--deterministic`).
 pub struct Model<'a, M: Rows = SharedMatrix> {
-    /// Input vectors (the embeddings).
-    pub input: &'a M,
+    /// Input vectors (the embeddings): by word, a row, or the mean of a subword model's rows.
+    pub input: Input<'a, M>,
     /// Output vectors.
     pub output: &'a M,
     /// Noise distribution.
@@ -122,7 +124,10 @@ impl<'a, M: Rows> Model<'a, M> {
         'a: 'b,
     {
         Model {
-            input,
+            input: Input {
+                rows: input,
+                subwords: self.input.subwords,
+            },
             output,
             noise: self.noise,
             sigmoid: self.sigmoid,

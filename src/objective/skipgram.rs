@@ -117,7 +117,7 @@ impl<M: Rows> Model<'_, M> {
         let mut next_b = 1 + rng.below(window as u32) as usize;
         self.draw_outputs(sentence[0], &mut w.next_ids, rng);
         for (i, &center) in sentence.iter().enumerate() {
-            ring.centre_on(i, sentence, self.input);
+            ring.centre_on(i, sentence, &self.input);
             let b = next_b;
             std::mem::swap(&mut w.out_ids, &mut w.next_ids);
             if let Some(&next) = sentence.get(i + 1) {
@@ -178,6 +178,6 @@ impl<M: Rows> Model<'_, M> {
                 axpy(1.0, dh, ring.row_mut(p as usize));
             }
         }
-        ring.finish(self.input);
+        ring.finish(&self.input);
     }
 }

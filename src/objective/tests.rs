@@ -24,7 +24,7 @@ fn negative_sampling_gradient_matches_finite_differences() {
     let noise = NoiseSampler::new(&counts, 0.75);
     let sigmoid = Sigmoid::new();
     let m = Model {
-        input: &input,
+        input: Input::plain(&input),
         output: &output,
         noise: &noise,
         sigmoid: &sigmoid,
@@ -123,7 +123,7 @@ fn cbow_gradient_reaches_every_context_row() {
     let noise = NoiseSampler::new(&[1, 1, 1, 1, 1, 1], 0.75);
     let sigmoid = Sigmoid::new();
     let m = Model {
-        input: &input,
+        input: Input::plain(&input),
         output: &output,
         noise: &noise,
         sigmoid: &sigmoid,
@@ -158,7 +158,7 @@ fn skipgram_moves_only_involved_rows() {
     let noise = NoiseSampler::new(&[0, 0, 0, 0, 1], 1.0); // noise is always word 4
     let sigmoid = Sigmoid::new();
     let m = Model {
-        input: &input,
+        input: Input::plain(&input),
         output: &output,
         noise: &noise,
         sigmoid: &sigmoid,
@@ -519,7 +519,7 @@ fn model<'a>(
     tree: Option<&'a Huffman>,
 ) -> Model<'a> {
     Model {
-        input,
+        input: Input::plain(input),
         output,
         noise,
         sigmoid,

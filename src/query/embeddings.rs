@@ -68,6 +68,16 @@ impl SubwordRows {
         self.spec
     }
 
+    /// The whole input matrix: the word rows, then the bucket rows (row-major).
+    pub fn matrix(&self) -> &[f32] {
+        &self.input
+    }
+
+    /// How many word rows come before the bucket rows.
+    pub fn word_rows(&self) -> usize {
+        self.skip
+    }
+
     /// The mean of `word`'s n-gram rows; `None` when it has no n-grams.
     pub fn vector(&self, word: &[u8]) -> Option<Vec<f32>> {
         let mut v = vec![0.0f32; self.dim];
@@ -248,8 +258,21 @@ impl Embeddings {
     /// rows, as fastText's `getWordVector`), keeping the n-gram rows for unknown words. The
     /// model's input matrix is moved, not copied.
     pub fn from_fasttext(model: crate::formats::fasttext::FastTextModel) -> Embeddings {
-        let dim = model.dim();
-        let n = model.words.len();
+        let (dim, spec) = (model.dim(), model.ngram_spec());
+        Embeddings::from_subword_matrix(model.words, spec, model.input, dim)
+    }
+
+    /// The word vectors of a subword model whose input matrix (`input`, row-major, `dim`
+    /// floats per row) holds one row per word of `words`, then `spec.buckets` n-gram rows:
+    /// each word's vector is the mean of its row and its n-grams' rows; the matrix is kept
+    /// (moved, not copied) for unknown words.
+    pub fn from_subword_matrix(
+        words: Vec<Box<[u8]>>,
+        spec: NgramSpec,
+        input: Vec<f32>,
+        dim: usize,
+    ) -> Embeddings {
+        let n = words.len();
         let mut data = vec![0.0f32; n * dim];
         let threads = if n * dim < (1 << 20) {
             1
@@ -259,18 +282,24 @@ impl Embeddings {
         let per = n.div_ceil(threads).max(1);
         std::thread::scope(|s| {
             for (t, out) in data.chunks_mut(per * dim).enumerate() {
-                let model = &model;
+                let (words, input) = (&words, &input);
                 s.spawn(move || {
                     for (k, row) in out.chunks_exact_mut(dim).enumerate() {
                         let i = t * per + k;
-                        let _ = model.word_vector(&model.words[i], Some(i), row);
+                        let _ = crate::formats::fasttext::mean_of_rows(
+                            input,
+                            n,
+                            spec,
+                            Some(i),
+                            &words[i],
+                            row,
+                        );
                     }
                 });
             }
         });
-        let spec = model.ngram_spec();
-        let e = Embeddings::new(model.words, dim, data);
-        e.with_subwords(SubwordRows::new(spec, model.input, n, dim))
+        let e = Embeddings::new(words, dim, data);
+        e.with_subwords(SubwordRows::new(spec, input, n, dim))
     }
 
     /// Saves in word2vec format, atomically (temp file + rename).

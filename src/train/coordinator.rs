@@ -17,7 +17,7 @@ use crate::text::corpus::Fingerprint;
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::Progress;
 use crate::train::gate::Gate;
-use crate::train::hogwild::SharedMatrix;
+use crate::train::hogwild::{Rows, SharedMatrix};
 use crate::train::rounds::{Rounds, run_worker_rounds};
 use crate::train::worker::{Msg, Shared, run_worker};
 
@@ -262,8 +262,10 @@ impl Coordinator<'_, '_> {
         let (path, text) = self.questions?;
         let dim = self.input.dim();
         let mut data = vec![0.0f32; self.vocab.len() * dim];
+        // By word: a subword model's vectors are the means of their rows.
+        let words = self.sh.model.input;
         for (r, row) in data.chunks_exact_mut(dim).enumerate() {
-            self.input.read_row(r, row);
+            words.read_row(r, row);
         }
         let e = Embeddings::new(self.vocab.words().to_vec(), dim, data);
         Some(

@@ -49,6 +49,8 @@ pub trait Rows {
     fn write_row(&self, r: usize, src: &[f32]);
     /// Adds `src` to row `r` element-wise.
     fn add_to_row(&self, r: usize, src: &[f32]);
+    /// Adds row `r` to `out` element-wise (`out.len() == dim`).
+    fn add_row_into(&self, r: usize, out: &mut [f32]);
     /// Starts loading row `r` into cache (a hint; may do nothing).
     fn prefetch_row(&self, r: usize);
 }
@@ -73,6 +75,10 @@ impl Rows for SharedMatrix {
     #[inline(always)]
     fn add_to_row(&self, r: usize, src: &[f32]) {
         SharedMatrix::add_to_row(self, r, src)
+    }
+    #[inline(always)]
+    fn add_row_into(&self, r: usize, out: &mut [f32]) {
+        SharedMatrix::add_row_into(self, r, out)
     }
     #[inline(always)]
     fn prefetch_row(&self, r: usize) {
@@ -231,6 +237,21 @@ mod sound {
             }
             if let [last] = pairs.into_remainder() {
                 *last = unpack(row[self.words - 1].load(Relaxed)).0;
+            }
+        }
+
+        /// Adds row `r` to `out` (`out.len() == dim`).
+        #[inline]
+        pub fn add_row_into(&self, r: usize, out: &mut [f32]) {
+            let row = self.row(r);
+            let mut pairs = out.chunks_exact_mut(2);
+            for (o, a) in (&mut pairs).zip(row) {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                o[0] += lo;
+                o[1] += hi;
+            }
+            if let [last] = pairs.into_remainder() {
+                *last += unpack(row[self.words - 1].load(Relaxed)).0;
             }
         }
 

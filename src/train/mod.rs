@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::formats::checkpoint::{Checkpoint, CheckpointPlan, Header, RunState};
 use crate::objective::huffman::Huffman;
 use crate::objective::kernels::Sigmoid;
-use crate::objective::{Model, RARE_CENTRE, RARE_PAIR};
+use crate::objective::{Input, Model, RARE_CENTRE, RARE_PAIR, SubwordIndex};
 use crate::query::embeddings::Embeddings;
 use crate::rng::Rng;
 use crate::text::corpus::{Corpus, Fingerprint};
@@ -134,6 +134,9 @@ pub struct TrainOutput {
     pub vocab: Vocab,
     /// Counters.
     pub stats: TrainStats,
+    /// A subword model's output matrix (row-major, `dim` floats per row), kept because its
+    /// fastText `.bin` file holds it ([`TrainOutput::fasttext_model`]); `None` otherwise.
+    pub output: Option<Vec<f32>>,
 }
 
 /// What [`train_with`] takes beyond the settings.
@@ -330,13 +333,19 @@ fn train_vocab(
     let tree = (config.loss == Loss::Hs).then(|| Huffman::new(vocab.counts()));
     // Output rows: one per word, or one per inner node of the Huffman tree.
     let output_rows = tree.as_ref().map_or(vocab.len(), |t| t.inner_nodes());
+    let subwords = config
+        .ngram_spec()
+        .map(|spec| SubwordIndex::new(vocab.words(), spec));
     let (input, output, run) = matrices(config, &vocab, output_rows, resumed)?;
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let rare = rare_flags(config, &vocab);
     let model = model(
         config,
-        &input,
+        Input {
+            rows: &input,
+            subwords: subwords.as_ref(),
+        },
         &output,
         &noise,
         &sigmoid,
@@ -374,10 +383,13 @@ fn train_vocab(
     if config.vectors_from == VectorsFrom::InputPlusOutput {
         add_output_rows(&input, &output, vocab.len());
     }
-    // Free the output matrix before copying the input out, so the copy does not raise the
-    // peak memory above the two training matrices.
-    drop(output);
-    finish(config, vocab, vocab_stats, input, tracker, train_seconds)
+    // A subword model keeps its output matrix (its .bin file holds it); otherwise it is freed
+    // before the input is copied out, so the copy does not raise the peak memory above the
+    // two training matrices.
+    let output = config.subwords.then(|| output.into_vec());
+    let mut trained = finish(config, vocab, vocab_stats, input, tracker, train_seconds)?;
+    trained.output = output;
+    Ok(trained)
 }
 
 /// The analogy questions of `eval_analogies`, read now: a missing file fails before any work.
@@ -486,7 +498,8 @@ fn resume_vocab(
 }
 
 /// The input and output matrices: the resumed run's (checked against the vocabulary and the
-/// settings), or new ones (input uniform in ±0.5/dim; output zero or uniform in ±1/dim).
+/// settings), or new ones (input uniform in ±0.5/dim, a subword model's bucket rows too;
+/// output zero or uniform in ±1/dim).
 fn matrices(
     config: &TrainConfig,
     vocab: &Vocab,
@@ -494,22 +507,26 @@ fn matrices(
     resumed: Option<Resumed>,
 ) -> Result<(SharedMatrix, SharedMatrix, Option<RunState>)> {
     let dim = config.dim;
+    let input_rows = vocab.len() + config.ngram_spec().map_or(0, |s| s.buckets);
     if let Some((header, input, output)) = resumed {
         if header.output_rows != output_rows || header.words != vocab.len() {
             return Err(Error::Resume(
                 "the checkpoint's matrices do not fit its vocabulary".into(),
             ));
         }
-        if input.dim() != dim || output.dim() != dim {
+        if input.dim() != dim || output.dim() != dim || input.rows() != input_rows {
             return Err(Error::Resume(
                 "the checkpoint's matrices do not fit its settings".into(),
             ));
         }
         return Ok((input, output, Some(header.run)));
     }
+    if config.subwords {
+        check_memory(input_rows + output_rows, dim, config)?;
+    }
     let oom = |what| move |e: OutOfMemory| Error::OutOfMemory { what, bytes: e.0 };
     let mut init_rng = Rng::new(config.seed, u64::MAX);
-    let input = SharedMatrix::try_from_fn(vocab.len(), dim, || {
+    let input = SharedMatrix::try_from_fn(input_rows, dim, || {
         (init_rng.next_f32() - 0.5) / dim as f32
     })
     .map_err(oom("the input vectors"))?;
@@ -543,10 +560,35 @@ fn rare_flags(config: &TrainConfig, vocab: &Vocab) -> Option<Vec<u8>> {
     })
 }
 
+/// A subword model's matrices of `rows × dim` floats, checked against the memory available
+/// before anything is allocated (the bucket rows alone are 800 MB at fastText's defaults): an
+/// error that says which setting to lower, not an allocation the system kills later.
+fn check_memory(rows: usize, dim: usize, config: &TrainConfig) -> Result<()> {
+    let bytes = rows as u128 * dim.div_ceil(2) as u128 * 8;
+    match available_memory() {
+        Some(available) if bytes > available as u128 => Err(Error::SubwordMemory {
+            bytes,
+            available,
+            buckets: config.buckets,
+            dim,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The memory the system can give without swapping (`MemAvailable` of `/proc/meminfo`, on
+/// Linux; `None` elsewhere or when it cannot be read).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// The objective over the shared matrices, as the settings describe it.
 fn model<'a>(
     config: &TrainConfig,
-    input: &'a SharedMatrix,
+    input: Input<'a, SharedMatrix>,
     output: &'a SharedMatrix,
     noise: &'a NoiseSampler,
     sigmoid: &'a Sigmoid,
@@ -613,10 +655,14 @@ fn finish(
         words_per_sec: totals.words as f64 / train_seconds.max(1e-9),
         epoch_losses: tracker.epoch_losses,
     };
-    let embeddings = Embeddings::new(vocab.words().to_vec(), config.dim, data);
+    let embeddings = match config.ngram_spec() {
+        None => Embeddings::new(vocab.words().to_vec(), config.dim, data),
+        Some(spec) => Embeddings::from_subword_matrix(vocab.words().to_vec(), spec, data, config.dim),
+    };
     Ok(TrainOutput {
         embeddings,
         vocab,
         stats,
+        output: None,
     })
 }

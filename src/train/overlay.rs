@@ -191,6 +191,13 @@ impl Rows for Overlay<'_> {
         }
     }
     #[inline]
+    fn add_row_into(&self, r: usize, out: &mut [f32]) {
+        let mut layer = self.layer.borrow_mut();
+        for (o, x) in out.iter_mut().zip(layer.row(self.base, r).iter()) {
+            *o += x;
+        }
+    }
+    #[inline]
     fn prefetch_row(&self, r: usize) {
         if self.layer.borrow().slot[r] == 0 {
             self.base.prefetch_row(r);

@@ -77,7 +77,7 @@ pub(super) fn run_worker_rounds(
         }
     };
     let slot = &sh.slots[t];
-    let (input, output) = (sh.model.input, sh.model.output);
+    let (input, output) = (sh.model.input.rows, sh.model.output);
     let mut layers = [
         Layer::new(input.rows(), input.dim()),
         Layer::new(output.rows(), output.dim()),
@@ -147,7 +147,7 @@ fn train_round(
     round: u64,
     tx: &mpsc::Sender<(usize, Msg)>,
 ) -> (u64, Option<Error>) {
-    let (input, output) = (sh.model.input, sh.model.output);
+    let (input, output) = (sh.model.input.rows, sh.model.output);
     let threads = sh.threads as u64;
     let [li, lo] = std::mem::take(layers);
     let (oi, oo) = (Overlay::new(input, li), Overlay::new(output, lo));

@@ -16,7 +16,10 @@ pub struct TrainArgs {
     /// Corpus: whitespace-separated tokens, one sentence per line; may be gzip-compressed.
     #[arg(required_unless_present = "resume")]
     corpus: Option<PathBuf>,
-    /// Where to write the vectors.
+    /// Where to write the vectors. With --subwords, the stem of two files: STEM.bin, the model
+    /// in fastText's format (fastText, gensim and every w2v command read it, unknown words
+    /// included), and STEM.vec, the word vectors as word2vec text (a .bin or .vec extension
+    /// given is replaced).
     #[arg(short, long, required_unless_present = "resume")]
     output: Option<PathBuf>,
     /// Output format [default: bin for a .bin extension, else text].
@@ -63,6 +66,9 @@ struct Job {
     output: PathBuf,
     format: Format,
     save_vocab: Option<PathBuf>,
+    /// A subword model's word vectors as word2vec text (its model goes to `output`).
+    #[serde(default)]
+    vec_output: Option<PathBuf>,
     /// The checkpoint file, and whether the user asked for it (then it is kept and written
     /// periodically; otherwise it is written only on interrupt and removed after success).
     checkpoint: PathBuf,
@@ -168,7 +174,25 @@ fn new_job(a: &TrainArgs) -> anyhow::Result<Job> {
     let (Some(corpus), Some(output)) = (a.corpus.as_deref(), a.output.as_deref()) else {
         anyhow::bail!("a corpus and --output are needed (or --resume FILE)");
     };
-    let (corpus, output) = (absolute(corpus), absolute(output));
+    let (corpus, mut output) = (absolute(corpus), absolute(output));
+    let mut vec_output = None;
+    if a.config.subwords {
+        // fastText's naming: the model STEM.bin and its word vectors STEM.vec.
+        let stem = match output.extension().and_then(|e| e.to_str()) {
+            Some("bin" | "vec") => output.with_extension(""),
+            _ => output.clone(),
+        };
+        output = suffixed(&stem, ".bin");
+        vec_output = Some(suffixed(&stem, ".vec"));
+        if a.format.is_some() {
+            anyhow::bail!(
+                "--format does not apply to --subwords: the model is written in fastText's \
+                 format ({}) and the word vectors as text ({})",
+                output.display(),
+                suffixed(&stem, ".vec").display()
+            );
+        }
+    }
     let format = a.format.unwrap_or_else(|| Format::from_path(&output));
     let checkpoint = a
         .checkpoint
@@ -179,6 +203,7 @@ fn new_job(a: &TrainArgs) -> anyhow::Result<Job> {
         output,
         format,
         save_vocab: a.save_vocab.as_deref().map(absolute),
+        vec_output,
         checkpoint,
         checkpoint_asked: a.checkpoint.is_some(),
         checkpoint_every_secs: a.checkpoint_every.as_secs_f64(),
@@ -218,6 +243,7 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let interrupt = on_interrupt(temp_files(&job, &card_path, tokens.as_deref()))?;
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&job.output)?;
+    let vec_out = job.vec_output.as_deref().map(AtomicFile::create).transpose()?;
     let card = AtomicFile::create(&card_path)?;
     let vocab_out = job
         .save_vocab
@@ -269,9 +295,18 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     });
     rep.finish();
     let trained = result?;
-    out.commit(|w| {
-        w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
-    })?;
+    if config.subwords {
+        out.commit(|w| w2v::formats::fasttext::write_trained_to(w, &config, &trained))?;
+    } else {
+        out.commit(|w| {
+            w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
+        })?;
+    }
+    if let (Some(v), Some(path)) = (vec_out, &job.vec_output) {
+        v.commit(|w| {
+            w2v::formats::word2vec::write_for(path, w, &trained.embeddings, Format::Text)
+        })?;
+    }
     let source = w2v::formats::card::CardSource {
         corpus: Some(&job.corpus),
         vectors: Some(&job.output),
@@ -339,6 +374,7 @@ fn temp_files(job: &Job, card: &std::path::Path, tokens: Option<&std::path::Path
     [job.output.as_path(), card, job.checkpoint.as_path()]
         .into_iter()
         .chain(job.save_vocab.as_deref())
+        .chain(job.vec_output.as_deref())
         .chain(tokens)
         .filter_map(AtomicFile::temp_path_for)
         .collect()
