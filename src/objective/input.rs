@@ -164,7 +164,7 @@ mod tests {
         NgramSpec {
             minn: 3,
             maxn: 4,
-            buckets: 5,
+            buckets: 1009,
         }
     }
 
@@ -177,8 +177,12 @@ mod tests {
         let mut grams = Vec::new();
         spec().buckets_of(b"abc", &mut grams);
         assert_eq!(rows[1..], grams.iter().map(|b| 2 + b).collect::<Vec<_>>()[..]);
+        let mut distinct = grams.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), grams.len(), "no two n-grams share a bucket here");
         let dim = 2;
-        let m = SharedMatrix::from_vec((0..7 * dim).map(|i| i as f32).collect(), dim);
+        let m = SharedMatrix::from_vec((0..1011 * dim).map(|i| i as f32 / 1024.0).collect(), dim);
         let input = Input {
             rows: &m,
             subwords: Some(&idx),
@@ -195,23 +199,28 @@ mod tests {
                 .sum::<f32>()
                 / rows.len() as f32
         };
-        assert_eq!(v, [mean(&m, 0), mean(&m, 1)]);
+        assert!((v[0] - mean(&m, 0)).abs() < 1e-5 && (v[1] - mean(&m, 1)).abs() < 1e-5);
         assert_eq!(input.weight(1), rows.len() as f32);
-        // A step to the word moves its vector by the step (each row gets it whole).
+        // A step to the word moves its vector by the step (each row gets it whole; a row that
+        // two of a word's n-grams share would get it twice, as in fastText).
         input.add_to_row(1, &[1.0, -2.0]);
         let mut after = [0.0; 2];
         input.read_row(1, &mut after);
         assert!((after[0] - v[0] - 1.0).abs() < 1e-5 && (after[1] - v[1] + 2.0).abs() < 1e-5);
         let mut own = [0.0; 2];
         m.read_row(1, &mut own);
-        assert_eq!(own, [3.0, 1.0], "the word's own row got the whole step");
+        assert_eq!(
+            own,
+            [2.0 / 1024.0 + 1.0, 3.0 / 1024.0 - 2.0],
+            "the word's own row got the whole step"
+        );
         input.write_row(1, &[10.0, 20.0]);
         input.read_row(1, &mut after);
         assert!((after[0] - 10.0).abs() < 1e-4 && (after[1] - 20.0).abs() < 1e-4);
         // Without subwords, a plain row.
         let plain = Input::plain(&m);
         plain.read_row(0, &mut v);
-        assert_eq!(v, [0.0, 1.0]);
+        assert_eq!(v, [0.0, 1.0 / 1024.0]);
         assert_eq!(plain.weight(0), 1.0);
     }
 }
