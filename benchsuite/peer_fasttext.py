@@ -1,22 +1,22 @@
 #!/usr/bin/env python3
 """fastText skip-gram/CBOW, vectors of the dictionary's words saved as word2vec text.
-usage: peer_fasttext.py CORPUS OUT.txt sg|cbow LR THREADS [MINN MAXN BUCKET SEED [MODEL.bin]]
-Without the optional arguments: no subwords (minn=maxn=0), seed 0. With MODEL.bin, the model
-is saved there too."""
+usage: peer_fasttext.py CORPUS OUT.txt sg|cbow LR THREADS [MINN MAXN BUCKET [MODEL.bin]]
+Without the optional arguments: no subwords (minn=maxn=0). With MODEL.bin, the model is saved
+there too. (The PyPI module takes no seed: runs differ through the threads' interleaving.)"""
 import json, sys, time
 import fasttext
 
 corpus, out, model, lr, threads = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
-minn, maxn, bucket, seed = (int(x) for x in (sys.argv[6:10] or (0, 0, 2000000, 0)))
+minn, maxn, bucket = (int(x) for x in (sys.argv[6:9] or (0, 0, 2000000)))
 m = fasttext.train_unsupervised(corpus, model="skipgram" if model == "sg" else "cbow", dim=100, ws=5, neg=5,
                                 minCount=5, t=1e-4, epoch=5, lr=lr, thread=threads, minn=minn, maxn=maxn,
-                                bucket=bucket, seed=seed, verbose=2)
+                                bucket=bucket, verbose=2)
 t0 = time.perf_counter()
 words = m.get_words()
 with open(out, "w", encoding="utf-8") as f:
     f.write(f"{len(words)} {m.get_dimension()}\n")
     for w in words:
         f.write(w + " " + " ".join(f"{x:.6g}" for x in m.get_word_vector(w)) + "\n")
-if len(sys.argv) > 10:
-    m.save_model(sys.argv[10])
+if len(sys.argv) > 9:
+    m.save_model(sys.argv[9])
 print(json.dumps({"save_seconds": time.perf_counter() - t0}))

@@ -3,12 +3,19 @@
 
 Standard configuration (dim 100, window 5, negative 5, min-count 5, sample 1e-4, 5 epochs,
 lr 0.025 skip-gram / 0.05 CBOW, 2 threads) plus character n-grams of 3 to 6 characters in
-2,000,000 buckets, on the 100 MB English corpus. Run r uses seed r for both tools. Prints one
+2,000,000 buckets, on the 100 MB English corpus. Run r uses seed r for w2v (fastText's PyPI
+module takes no seed; its runs differ through the threads). Prints one
 markdown table: medians of wall time and training time, training words/s (in-vocabulary tokens
 × epochs / training seconds, the same count for both), the ratio to fastText, the peak RSS, and
 the mean over the runs of the analogy accuracy (3CosAdd, 30,000 most frequent words),
 WordSim-353 and SimLex-999 (Spearman) of each tool's vocabulary vectors (`w2v eval`, gensim's
 numbers). Every run is appended to benchsuite/results/subwords.jsonl.
+
+With --russian: the Russian corpus of ../shared/data/multilingual (raw text, --tokenizer
+unicode), w2v skip-gram at the same settings with and without --subwords, per seed; scored on
+RUSSE hj-test and hj-train (Spearman): the subword model with every pair (unknown words from
+their n-grams) and with its vocabulary's vectors only (pairs with an unknown word skipped), the
+word model with its vocabulary. Appended to benchsuite/results/subwords-ru.jsonl.
 
 Setup: a Python with `fasttext` (e.g. python3 -m venv v && v/bin/pip install fasttext-wheel 'numpy<2')
 Run:   v/bin/python benchsuite/subwords.py --runs 3 --corpus /tmp/enwiki_100M.txt
@@ -41,7 +48,7 @@ def w2v_run(a, model, corpus, stem, seed):
 def fasttext_run(a, model, corpus, stem, seed):
     out = stem + ".vec"
     cmd = [a.python, os.path.join(HERE, "peer_fasttext.py"), corpus, out, model, str(LR[model]),
-           str(a.threads), "3", "6", str(a.buckets), str(seed)]
+           str(a.threads), "3", "6", str(a.buckets)]
     wall, rss, first, text = run_timed(cmd, stream="stderr", marker="Progress")
     info = json.loads([l for l in text.splitlines() if l.startswith("{")][-1])
     return wall, wall - first - info["save_seconds"], rss, out, None
@@ -58,6 +65,46 @@ def scores(a, vectors):
     return got
 
 
+def russian(a):
+    ml = os.path.join(ROOT, "..", "shared", "data", "multilingual")
+    corpus = os.path.join(ml, "corpus", "ru_text.txt.gz")
+    sets = [os.path.join(ml, "eval", "ru", f) for f in ("hj-test.csv", "hj-train.csv")]
+    log = os.path.join(HERE, "results", "subwords-ru.jsonl")
+
+    def ev(vectors):
+        cmd = [a.w2v, "eval", vectors, "--json", "--tokenizer", "unicode"]
+        for p in sets:
+            cmd += ["--similarity", p]
+        out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        got = {}
+        for p, r in zip(sets, out["similarity"]):
+            name = os.path.splitext(os.path.basename(p))[0]
+            got[name], got[name + " pairs"] = round(r["spearman"], 4), r["pairs"]
+        return got
+
+    for r in range(a.runs):
+        seed = a.first_seed + r
+        for sub in (True, False):
+            stem = os.path.join(a.out, "ru_sub" if sub else "ru_words")
+            cmd = [a.w2v, "train", corpus, "-o", stem if sub else stem + ".bin", "--tokenizer", "unicode",
+                   "--model", "skipgram", "--dim", "100", "--window", "5", "--negative", "5",
+                   "--min-count", "5", "--sample", "1e-4", "--epochs", "5", "--threads", str(a.threads),
+                   "--seed", str(seed), "--quiet"]
+            if sub:
+                cmd += ["--subwords", "--buckets", str(a.buckets)]
+            wall, rss, _, _ = run_timed(cmd)
+            rec = {"date": datetime.date.today().isoformat(), "seed": seed, "subwords": sub,
+                   "wall": round(wall, 1), "rss_mib": round(rss)}
+            if sub:
+                rec["with unknown words"] = ev(stem + ".bin")
+                rec["vocabulary only"] = ev(stem + ".vec")
+            else:
+                rec["vocabulary only"] = ev(stem + ".bin")
+            with open(log, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(json.dumps(rec, ensure_ascii=False), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "data", "enwiki_text8style_100M.gz"))
@@ -72,8 +119,11 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="a Python with the fasttext module")
     ap.add_argument("--out", default=os.path.join(HERE, "out-subwords"))
     ap.add_argument("--log", default=os.path.join(HERE, "results", "subwords.jsonl"))
+    ap.add_argument("--russian", action="store_true", help="the Russian comparison (see above)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    if a.russian:
+        return russian(a)
     corpus = a.corpus
     if corpus.endswith(".gz"):
         corpus = os.path.join(a.out, "corpus.txt")

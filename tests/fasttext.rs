@@ -167,3 +167,195 @@ fn query_commands_read_fasttext_models_and_give_unknown_words_vectors() {
     ]);
     assert!(!out.status.success());
 }
+
+/// Reads a word2vec text file into (word, vector) pairs.
+fn read_vec(path: &std::path::Path) -> Vec<(String, Vec<f32>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.split(' ').filter(|x| !x.is_empty());
+            let w = it.next().unwrap().to_string();
+            (w, it.map(|x| x.parse().unwrap()).collect())
+        })
+        .collect()
+}
+
+fn close(a: &[f32], b: &[f32], tol: f32) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol)
+}
+
+#[test]
+fn a_model_written_by_w2v_gives_fasttexts_vectors_in_w2v() {
+    // w2v_small.bin was written by `w2v train --subwords`; w2v_small.json holds the vectors
+    // fastText computed from it (tests/fixtures/fasttext_golden.py).
+    let golden = json("w2v_small.json");
+    let e = w2v::Embeddings::load(fixture("w2v_small.bin")).unwrap();
+    assert!(e.subwords().is_some());
+    for (word, want) in golden["vectors"].as_object().unwrap() {
+        assert_eq!(
+            e.lookup(word.as_bytes()).is_some(),
+            golden["known"][word].as_bool().unwrap(),
+            "{word}"
+        );
+        let got = e.vector_for(word.as_bytes()).unwrap();
+        let want: Vec<f32> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        assert!(close(&got, &want, 1e-6), "{word}: {got:?} vs {want:?}");
+    }
+}
+
+/// The bytes of a fastText file before its input matrix's floats: header, arguments,
+/// dictionary, and the matrix's shape.
+fn header_bytes(path: &std::path::Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let model = read_fasttext(path, true).unwrap();
+    let floats = model.input.len() + model.output.as_ref().unwrap().len();
+    // Two matrices, each: quantised flag (1 byte), rows and cols (16 bytes), floats.
+    let header = bytes.len() - floats * 4 - 2 * 17;
+    bytes[..header].to_vec()
+}
+
+#[test]
+fn training_with_subwords_writes_fasttexts_model_and_word_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    // The text the golden model was trained on (tests/fixtures/fasttext_golden.py).
+    let line = "the cat sat on the mat where a cat sat мир москва что-то 中国 東京都 ελλάδα \
+                مرحبا naïve the dog and the cat went where the mat was\n";
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, line.repeat(40)).unwrap();
+    let out = dir.path().join("small.vec");
+    let o = common::run(&[
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--subwords",
+        "--dim",
+        "8",
+        "--buckets",
+        "1000",
+        "--min-count",
+        "1",
+        "--epochs",
+        "1",
+        "--threads",
+        "1",
+        "--loss",
+        "hs",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    // fastText's naming: STEM.bin (the model) and STEM.vec (the word vectors).
+    let bin = dir.path().join("small.bin");
+    assert!(bin.exists() && out.exists() && dir.path().join("small.bin.json").exists());
+    // The file fastText read in the golden test, up to the floats: same arguments, dictionary
+    // and shapes.
+    assert_eq!(header_bytes(&bin), header_bytes(&fixture("w2v_small.bin")));
+    let model = read_fasttext(&bin, true).unwrap();
+    assert_eq!(model.input.len(), (model.words.len() + 1000) * 8);
+    assert_eq!(model.output.as_ref().unwrap().len(), model.words.len() * 8);
+    // The .vec file holds each word's fastText vector (mean of its rows).
+    let e = w2v::Embeddings::load(&bin).unwrap();
+    let vec = read_vec(&out);
+    assert_eq!(vec.len(), model.words.len());
+    for (w, v) in &vec {
+        let i = e.lookup(w.as_bytes()).unwrap();
+        assert!(close(v, e.row(i), 1e-6), "{w}");
+    }
+    // Unknown words get vectors: the query commands read the model.
+    let o = common::run(&["similar", bin.to_str().unwrap(), "catsat", "-k", "2"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+}
+
+#[test]
+fn subword_training_is_deterministic_and_resumes_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, common::sample_text(60_000)).unwrap();
+    let corpus = corpus.to_str().unwrap();
+    let train = |name: &str, extra: &[&str]| {
+        let stem = dir.path().join(name);
+        let mut args = vec![
+            "train",
+            corpus,
+            "-o",
+            stem.to_str().unwrap(),
+            "--subwords",
+            "--dim",
+            "16",
+            "--buckets",
+            "5000",
+            "--min-count",
+            "2",
+            "--epochs",
+            "3",
+            "--threads",
+            "2",
+            "--deterministic",
+            "--quiet",
+        ];
+        args.extend(extra);
+        let o = common::run(&args);
+        (o, dir.path().join(format!("{name}.bin")))
+    };
+    for model in ["skipgram", "cbow"] {
+        let (o, a) = train(&format!("a-{model}"), &["--model", model]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        let (o, b) = train(&format!("b-{model}"), &["--model", model]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        assert!(
+            std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+            "{model}: two deterministic subword runs differ"
+        );
+        let (o, cut) = train(
+            &format!("cut-{model}"),
+            &["--model", model, "--stop-after-epoch", "1"],
+        );
+        assert_eq!(o.status.code(), Some(130), "{}", common::stderr(&o));
+        assert!(!cut.exists());
+        let ckpt = dir.path().join(format!("cut-{model}.bin.ckpt"));
+        let o = common::run(&["train", "--resume", ckpt.to_str().unwrap(), "--quiet"]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        assert!(
+            std::fs::read(&cut).unwrap() == std::fs::read(&a).unwrap(),
+            "{model}: stop + resume differs from an uninterrupted run"
+        );
+    }
+}
+
+#[test]
+fn bad_subword_settings_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, "a b c a b c\n").unwrap();
+    let out = dir.path().join("m");
+    let base = ["train", corpus.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    for (extra, says) in [
+        (&["--subwords", "--buckets", "0"][..], "--buckets"),
+        (&["--subwords", "--minn", "4", "--maxn", "3"][..], "--maxn"),
+        (&["--subwords", "--minn", "0"][..], "--minn"),
+        (
+            &["--subwords", "--vectors-from", "input+output"][..],
+            "--vectors-from",
+        ),
+        (&["--subwords", "--format", "text"][..], "--format"),
+        // More memory than any machine has: refused before anything is allocated.
+        (
+            &["--subwords", "--buckets", "2000000000", "--dim", "100000"][..],
+            "--buckets",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        let o = common::run(&args);
+        assert!(!o.status.success(), "{extra:?}");
+        let err = common::stderr(&o);
+        assert!(err.contains(says), "{extra:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{extra:?}: {err}");
+    }
+}

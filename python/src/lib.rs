@@ -46,6 +46,9 @@ struct Vectors {
     emb: Embeddings,
     /// The model card (JSON) of a run trained in this process.
     card: Option<String>,
+    /// A subword model trained in this process: what its fastText `.bin` holds beyond the
+    /// vectors (the settings, the vocabulary with its counts, the output matrix).
+    subword_model: Option<(TrainConfig, w2v::Vocab, Vec<f32>)>,
 }
 
 #[pymethods]
@@ -68,7 +71,11 @@ impl Vectors {
         let emb = py
             .detach(|| Embeddings::load_with(&path, &opts))
             .map_err(py_err)?;
-        Ok(Vectors { emb, card: None })
+        Ok(Vectors {
+            emb,
+            card: None,
+            subword_model: None,
+        })
     }
 
     fn __len__(&self) -> usize {
@@ -239,6 +246,22 @@ impl Vectors {
     fn save(&self, py: Python<'_>, path: PathBuf, binary: bool) -> PyResult<()> {
         let format = if binary { Format::Bin } else { Format::Text };
         py.detach(|| self.emb.save(&path, format)).map_err(py_err)
+    }
+
+    /// Writes a subword model trained in this process as a fastText `.bin`, atomically.
+    fn save_fasttext(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let Some((config, vocab, output)) = &self.subword_model else {
+            return Err(PyValueError::new_err(
+                "only a subword model trained in this process (w2v.train(..., subwords=True)) \
+                 can be saved in fastText's format",
+            ));
+        };
+        py.detach(|| {
+            w2v::formats::atomic::AtomicFile::create(&path)?.commit(|w| {
+                w2v::formats::fasttext::write_subword_model(w, config, &self.emb, vocab, output)
+            })
+        })
+        .map_err(py_err)
     }
 }
 
@@ -466,9 +489,14 @@ fn train(
         format: Format::Bin,
     };
     let card = model_card(&source, &config, &run, &trained).to_string();
+    let subword_model = match trained.output {
+        Some(output) if config.subwords => Some((config, trained.vocab, output)),
+        _ => None,
+    };
     Ok(Vectors {
         emb: trained.embeddings,
         card: Some(card),
+        subword_model,
     })
 }
 

@@ -304,3 +304,42 @@ def test_a_fasttext_model_gives_fasttexts_vectors_for_known_and_unknown_words():
             assert np.allclose(v[word], g[word], atol=1e-5), word
     assert [w for w, _ in v.most_similar("catsat", topn=3)] == [w for w, _ in g.most_similar("catsat", topn=3)]
     assert abs(v.similarity("catsat", "cat") - g.similarity("catsat", "cat")) < 1e-5
+
+
+W2V_MODEL = os.path.join(ROOT, "tests", "fixtures", "w2v_small.bin")
+W2V_GOLDEN = os.path.join(ROOT, "tests", "fixtures", "w2v_small.json")
+
+
+def test_a_model_written_by_w2v_reads_in_gensim_as_in_fasttext():
+    import json
+
+    # w2v_small.bin was written by `w2v train --subwords`; the JSON holds fastText's vectors.
+    golden = json.load(open(W2V_GOLDEN, encoding="utf-8"))
+    v = w2v.load(W2V_MODEL)
+    gensim = pytest.importorskip("gensim")
+    g = gensim.models.fasttext.load_facebook_vectors(W2V_MODEL)
+    full = gensim.models.fasttext.load_facebook_model(W2V_MODEL)
+    assert list(g.index_to_key) == golden["words"]
+    for word, want in golden["vectors"].items():
+        assert np.allclose(g[word], want, atol=1e-5), word
+        assert np.allclose(full.wv[word], want, atol=1e-5), word
+        assert np.allclose(v[word], want, atol=1e-6), word
+
+
+def test_subword_training_gives_unknown_words_vectors_and_writes_fasttexts_format(corpus, tmp_path):
+    v = w2v.train(corpus, subwords=True, bucket=50_000, min_n=3, max_n=5, **SMALL)
+    assert "frenchified" not in v.key_to_index and "frenchified" in v
+    assert v.stats["config"]["subwords"] is True
+    path = tmp_path / "m.bin"
+    v.save_facebook_model(path)
+    back = w2v.load(path)
+    assert back.index_to_key == v.index_to_key
+    for word in ["the", "france", "frenchified"]:
+        assert np.allclose(back[word], v[word], atol=1e-6), word
+    gensim = pytest.importorskip("gensim")
+    g = gensim.models.fasttext.load_facebook_vectors(str(path))
+    for word in ["the", "france", "frenchified"]:
+        assert np.allclose(g[word], v[word], atol=1e-5), word
+    plain = w2v.train(corpus, **SMALL)
+    with pytest.raises(ValueError, match="subword"):
+        plain.save_facebook_model(tmp_path / "plain.bin")

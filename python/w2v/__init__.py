@@ -36,6 +36,9 @@ _ALIASES = {
     "ns_exponent": "ns_power",
     "iter": "epochs",
     "max_vocab_size": "max_vocab",
+    "min_n": "minn",
+    "max_n": "maxn",
+    "bucket": "buckets",
 }
 _MODELS = {"skipgram": "skipgram", "skip-gram": "skipgram", "sg": "skipgram", "cbow": "cbow"}
 
@@ -115,8 +118,10 @@ def train(
         from one (its settings are used; give no others).
     settings: every ``w2v train`` setting by its library name (model, loss, dim, window,
         negative, min_count, max_vocab, sample, epochs, lr, ns_power, seed, preset, tokenizer,
-        lowercase, threads, deterministic, ...), or gensim's (vector_size, workers, alpha, sg,
-        hs, ns_exponent).
+        lowercase, threads, deterministic, subwords, minn, maxn, buckets, ...), or gensim's
+        (vector_size, workers, alpha, sg, hs, ns_exponent, min_n, max_n, bucket).
+        ``subwords=True`` trains fastText's model: unknown words get vectors from their
+        character n-grams, and ``save_facebook_model`` writes fastText's ``.bin``.
 
     Returns the vectors (`KeyedVectors`) with the run's ``stats`` and ``losses``.
     Ctrl-C raises ``KeyboardInterrupt`` within a second.
@@ -197,6 +202,12 @@ class KeyedVectors:
     def save_word2vec_format(self, fname: Union[str, os.PathLike], binary: bool = False) -> None:
         """Writes word2vec format, binary or text (gensim's default: text), atomically."""
         self._inner.save(os.fspath(fname), bool(binary))
+
+    def save_facebook_model(self, fname: Union[str, os.PathLike]) -> None:
+        """Writes a subword model trained in this process (``w2v.train(..., subwords=True)``)
+        in fastText's ``.bin`` format (gensim's ``save_facebook_model``): fastText's
+        ``load_model`` and gensim's ``load_facebook_vectors`` read it, and so does ``w2v.load``."""
+        self._inner.save_fasttext(os.fspath(fname))
 
     def to_gensim(self):
         """A gensim ``KeyedVectors`` with the same words and vectors (a copy)."""

@@ -22,6 +22,8 @@ use std::path::Path;
 use crate::config::{Loss, ModelKind, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
+use crate::query::embeddings::Embeddings;
+use crate::text::vocab::Vocab;
 use crate::train::TrainOutput;
 use crate::text::subword::NgramSpec;
 
@@ -389,16 +391,37 @@ pub fn write_trained_to(
     config: &TrainConfig,
     trained: &TrainOutput,
 ) -> stdio::Result<()> {
-    let (Some(sub), Some(spec), Some(output)) = (
-        trained.embeddings.subwords(),
-        config.ngram_spec(),
-        trained.output.as_deref(),
-    ) else {
+    let output = trained.output.as_deref().unwrap_or(&[]);
+    write_subword_model(w, config, &trained.embeddings, &trained.vocab, output)
+}
+
+/// A subword model as fastText's `.bin`: the settings it was trained with, its vectors (whose
+/// n-gram rows hold the whole input matrix), its vocabulary and its output matrix.
+pub fn write_subword_model(
+    w: &mut impl Write,
+    config: &TrainConfig,
+    embeddings: &Embeddings,
+    vocab: &Vocab,
+    output: &[f32],
+) -> stdio::Result<()> {
+    let (Some(sub), Some(spec)) = (embeddings.subwords(), config.ngram_spec()) else {
         return Err(stdio::Error::new(
             stdio::ErrorKind::InvalidInput,
             "not a subword model",
         ));
     };
+    let rows = |floats: usize| floats / config.dim.max(1);
+    let expected = if config.loss == Loss::Hs {
+        vocab.len().saturating_sub(1)
+    } else {
+        vocab.len()
+    };
+    if sub.word_rows() != vocab.len() || rows(output.len()) != expected {
+        return Err(stdio::Error::new(
+            stdio::ErrorKind::InvalidInput,
+            "the model's matrices do not fit its vocabulary",
+        ));
+    }
     let clamp = |x: u64| i32::try_from(x).unwrap_or(i32::MAX);
     let args = FastTextArgs {
         dim: clamp(config.dim as u64),
@@ -422,7 +445,6 @@ pub fn write_trained_to(
         lr_update_rate: 100,
         t: config.sample,
     };
-    let vocab = &trained.vocab;
     let dim = config.dim;
     let negated: Vec<f32>;
     let padding = vec![0.0f32; dim];

@@ -86,6 +86,44 @@ impl Rows for SharedMatrix {
     }
 }
 
+/// Transparent huge pages for the matrices. Training reads rows at random: with 4 KiB pages
+/// nearly every row of a large matrix (a subword model's bucket rows: 800 MB) costs a TLB miss
+/// and a page walk besides its cache misses; with 2 MiB pages the whole matrix fits the TLB.
+/// Linux gives huge pages to anonymous memory only where asked (`madvise` is the common
+/// default of `/sys/kernel/mm/transparent_hugepage/enabled`); asked before the first write,
+/// the pages are huge from the start (measured: benchsuite/NOTES.md, "Huge pages").
+mod huge_pages {
+    /// Matrices smaller than this are left alone (a few TLB entries cover them).
+    const MIN_BYTES: usize = 8 << 20;
+
+    /// Asks for huge pages over the whole 2 MiB pages inside `len` bytes at `ptr` (a hint:
+    /// nothing happens where the kernel cannot or will not).
+    #[cfg(target_os = "linux")]
+    pub(super) fn advise(ptr: *const u8, len: usize) {
+        const HUGE: usize = 2 << 20;
+        if len < MIN_BYTES {
+            return;
+        }
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + len) / HUGE * HUGE;
+        if end <= start {
+            return;
+        }
+        // SAFETY: madvise(MADV_HUGEPAGE) changes only how the kernel backs the range with
+        // physical pages, never its contents or its mapping; the range [start, end) lies
+        // inside one live allocation of `len` bytes that this thread owns (the Vec reserved
+        // just before), so no other memory is affected. A failure (e.g. a kernel without
+        // THP) is ignored: the hint is optional.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn advise(_ptr: *const u8, _len: usize) {}
+}
+
 mod sound {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -143,9 +181,10 @@ mod sound {
         /// size overflows or the memory is not there.
         fn alloc(rows: usize, words: usize) -> Result<Vec<AtomicU64>, OutOfMemory> {
             let bytes = (rows as u128) * (words as u128) * 8;
-            let mut cells = Vec::new();
+            let mut cells: Vec<AtomicU64> = Vec::new();
             let n = rows.checked_mul(words).ok_or(OutOfMemory(bytes))?;
             cells.try_reserve_exact(n).map_err(|_| OutOfMemory(bytes))?;
+            super::huge_pages::advise(cells.as_ptr().cast(), n * 8);
             Ok(cells)
         }
 
