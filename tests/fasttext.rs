@@ -190,7 +190,7 @@ fn a_model_written_by_w2v_gives_fasttexts_vectors_in_w2v() {
     // w2v_small.bin was written by `w2v train --subwords`; w2v_small.json holds the vectors
     // fastText computed from it (tests/fixtures/fasttext_golden.py).
     let golden = json("w2v_small.json");
-    let e = w2v::Embeddings::load(fixture("w2v_small.bin")).unwrap();
+    let e = w2v::Embeddings::load(fixture("w2v_small.bin"), None).unwrap();
     assert!(e.subwords().is_some());
     for (word, want) in golden["vectors"].as_object().unwrap() {
         assert_eq!(
@@ -260,7 +260,7 @@ fn training_with_subwords_writes_fasttexts_model_and_word_vectors() {
     assert_eq!(model.input.len(), (model.words.len() + 1000) * 8);
     assert_eq!(model.output.as_ref().unwrap().len(), model.words.len() * 8);
     // The .vec file holds each word's fastText vector (mean of its rows).
-    let e = w2v::Embeddings::load(&bin).unwrap();
+    let e = w2v::Embeddings::load(&bin, None).unwrap();
     let vec = read_vec(&out);
     assert_eq!(vec.len(), model.words.len());
     for (w, v) in &vec {
@@ -334,7 +334,13 @@ fn bad_subword_settings_are_refused_by_name() {
     let corpus = dir.path().join("c.txt");
     std::fs::write(&corpus, "a b c a b c\n").unwrap();
     let out = dir.path().join("m");
-    let base = ["train", corpus.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let base = [
+        "train",
+        corpus.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
     for (extra, says) in [
         (&["--subwords", "--buckets", "0"][..], "--buckets"),
         (&["--subwords", "--minn", "4", "--maxn", "3"][..], "--maxn"),
@@ -346,7 +352,15 @@ fn bad_subword_settings_are_refused_by_name() {
         (&["--subwords", "--format", "text"][..], "--format"),
         // More memory than any machine has: refused before anything is allocated.
         (
-            &["--subwords", "--buckets", "2000000000", "--dim", "100000"][..],
+            &[
+                "--subwords",
+                "--buckets",
+                "2000000000",
+                "--dim",
+                "100000",
+                "--min-count",
+                "1",
+            ][..],
             "--buckets",
         ),
     ] {

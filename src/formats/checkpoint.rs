@@ -5,7 +5,8 @@
 //! `W2VCKPT\0`; `u32` version; `u64` length of the JSON header, then the header (settings,
 //! corpus, and per thread: epoch, corpus position, random-number state, learning rate and loss
 //! sums); the vocabulary (per word: `u32` length, the bytes, `u64` count); the input matrix
-//! (`words × dim` `f32`); the output matrix (`output_rows × dim` `f32`); and an FNV-1a 64
+//! (`input_rows × dim` `f32`: the words' rows, then a subword model's bucket rows; `input_rows`
+//! absent means `words`); the output matrix (`output_rows × dim` `f32`); and an FNV-1a 64
 //! checksum of every byte before it. Every size is checked against the file's length before
 //! anything is allocated, and the checksum before anything is used.
 
@@ -77,6 +78,10 @@ pub(crate) struct RunState {
     pub vocab_stats: Option<VocabStats>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The JSON header.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Header {
@@ -91,6 +96,10 @@ pub(crate) struct Header {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corpus_fingerprint: Option<Fingerprint>,
     pub words: usize,
+    /// Rows of the input matrix: `words`, plus the bucket rows of a subword model (0 in
+    /// checkpoints written before subwords: `words`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub input_rows: usize,
     pub dim: usize,
     pub output_rows: usize,
     pub run: RunState,
@@ -178,8 +187,9 @@ impl Checkpoint {
         r.read_exact(&mut json).map_err(io_err)?;
         left -= header_len;
         let header = cx.header(&json)?;
+        let input_rows = header.input_rows.max(header.words);
         let matrix_floats =
-            (header.words as u128 + header.output_rows as u128) * header.dim as u128;
+            (input_rows as u128 + header.output_rows as u128) * header.dim as u128;
         // Every vocabulary entry takes at least 12 bytes.
         let need = matrix_floats * 4 + header.words as u128 * 12 + 8;
         if need > left as u128 || header.dim == 0 || header.words == 0 {
@@ -194,7 +204,7 @@ impl Checkpoint {
             return Err(cx.bad("the file is truncated".into()));
         }
         // Straight into the training matrices: no second copy of them is ever held.
-        let input = read_matrix(&mut r, header.words, header.dim).map_err(io_err)?;
+        let input = read_matrix(&mut r, input_rows, header.dim).map_err(io_err)?;
         let output = read_matrix(&mut r, header.output_rows, header.dim).map_err(io_err)?;
         let computed = r.hash;
         let stored = read_u64(&mut r.inner).map_err(io_err)?;
@@ -415,6 +425,7 @@ mod tests {
             corpus_len: 1234,
             corpus_fingerprint: None,
             words: 3,
+            input_rows: 0,
             dim,
             output_rows: 2,
             run: RunState {

@@ -356,6 +356,7 @@ impl Coordinator<'_, '_> {
             corpus_len: self.info.corpus_len,
             corpus_fingerprint: self.info.fingerprint,
             words: self.vocab.len(),
+            input_rows: self.input.rows(),
             dim: self.input.dim(),
             output_rows: self.info.output_rows,
             run: RunState {
