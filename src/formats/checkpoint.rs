@@ -188,8 +188,7 @@ impl Checkpoint {
         left -= header_len;
         let header = cx.header(&json)?;
         let input_rows = header.input_rows.max(header.words);
-        let matrix_floats =
-            (input_rows as u128 + header.output_rows as u128) * header.dim as u128;
+        let matrix_floats = (input_rows as u128 + header.output_rows as u128) * header.dim as u128;
         // Every vocabulary entry takes at least 12 bytes.
         let need = matrix_floats * 4 + header.words as u128 * 12 + 8;
         if need > left as u128 || header.dim == 0 || header.words == 0 {

@@ -23,9 +23,9 @@ use crate::config::{Loss, ModelKind, TrainConfig};
 use crate::error::{Error, Result};
 use crate::formats::atomic::AtomicFile;
 use crate::query::embeddings::Embeddings;
+use crate::text::subword::NgramSpec;
 use crate::text::vocab::Vocab;
 use crate::train::TrainOutput;
-use crate::text::subword::NgramSpec;
 
 /// The file's first four bytes, as a little-endian `i32`.
 pub const MAGIC: i32 = 793_712_314;
@@ -457,7 +457,10 @@ pub fn write_subword_model(
     let parts = Parts {
         args: &args,
         words: vocab.words(),
-        counts: &mut vocab.counts().iter().map(|&c| c.min(i64::MAX as u64) as i64),
+        counts: &mut vocab
+            .counts()
+            .iter()
+            .map(|&c| c.min(i64::MAX as u64) as i64),
         ntokens: vocab.total().min(i64::MAX as u64) as i64,
         input: sub.matrix(),
         output: &out,

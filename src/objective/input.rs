@@ -176,11 +176,18 @@ mod tests {
         assert_eq!(rows[0], 1);
         let mut grams = Vec::new();
         spec().buckets_of(b"abc", &mut grams);
-        assert_eq!(rows[1..], grams.iter().map(|b| 2 + b).collect::<Vec<_>>()[..]);
+        assert_eq!(
+            rows[1..],
+            grams.iter().map(|b| 2 + b).collect::<Vec<_>>()[..]
+        );
         let mut distinct = grams.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        assert_eq!(distinct.len(), grams.len(), "no two n-grams share a bucket here");
+        assert_eq!(
+            distinct.len(),
+            grams.len(),
+            "no two n-grams share a bucket here"
+        );
         let dim = 2;
         let m = SharedMatrix::from_vec((0..1011 * dim).map(|i| i as f32 / 1024.0).collect(), dim);
         let input = Input {

@@ -364,16 +364,34 @@ mod sound {
         }
 
         /// The matrix as plain floats, once no other thread holds a reference.
+        ///
+        /// The floats go into a zeroed allocation (whose pages the system provides only when
+        /// written), filled from the last rows, and the atomic storage is shrunk behind them
+        /// block by block: the peak memory is one matrix and a block, not two matrices (a
+        /// subword model's 800 MB of bucket rows would otherwise be held twice).
         pub fn into_vec(self) -> Vec<f32> {
-            let mut out = Vec::with_capacity(self.rows() * self.dim);
-            for row in self.data.chunks_exact(self.words) {
-                for (i, a) in row.iter().enumerate() {
-                    let (lo, hi) = unpack(a.load(Relaxed));
-                    out.push(lo);
-                    if 2 * i + 1 < self.dim {
-                        out.push(hi);
+            const BLOCK_BYTES: usize = 64 << 20;
+            let (dim, words) = (self.dim, self.words);
+            let rows = self.rows();
+            let mut out = vec![0f32; rows * dim];
+            let mut cells = self.data.into_vec();
+            let block = (BLOCK_BYTES / (words * 8)).max(1);
+            let mut end = rows;
+            while end > 0 {
+                let start = end.saturating_sub(block);
+                let src = cells[start * words..end * words].chunks_exact(words);
+                for (row, dst) in src.zip(out[start * dim..end * dim].chunks_exact_mut(dim)) {
+                    for (i, a) in row.iter().enumerate() {
+                        let (lo, hi) = unpack(a.load(Relaxed));
+                        dst[2 * i] = lo;
+                        if 2 * i + 1 < dim {
+                            dst[2 * i + 1] = hi;
+                        }
                     }
                 }
+                cells.truncate(start * words);
+                cells.shrink_to_fit();
+                end = start;
             }
             out
         }

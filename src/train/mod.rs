@@ -526,10 +526,9 @@ fn matrices(
     }
     let oom = |what| move |e: OutOfMemory| Error::OutOfMemory { what, bytes: e.0 };
     let mut init_rng = Rng::new(config.seed, u64::MAX);
-    let input = SharedMatrix::try_from_fn(input_rows, dim, || {
-        (init_rng.next_f32() - 0.5) / dim as f32
-    })
-    .map_err(oom("the input vectors"))?;
+    let input =
+        SharedMatrix::try_from_fn(input_rows, dim, || (init_rng.next_f32() - 0.5) / dim as f32)
+            .map_err(oom("the input vectors"))?;
     let output = match config.effective_output_init() {
         OutputInit::Zero => SharedMatrix::try_from_fn(output_rows, dim, || 0.0),
         OutputInit::Uniform => SharedMatrix::try_from_fn(output_rows, dim, || {
@@ -657,7 +656,9 @@ fn finish(
     };
     let embeddings = match config.ngram_spec() {
         None => Embeddings::new(vocab.words().to_vec(), config.dim, data),
-        Some(spec) => Embeddings::from_subword_matrix(vocab.words().to_vec(), spec, data, config.dim),
+        Some(spec) => {
+            Embeddings::from_subword_matrix(vocab.words().to_vec(), spec, data, config.dim)
+        }
     };
     Ok(TrainOutput {
         embeddings,

@@ -243,7 +243,11 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let interrupt = on_interrupt(temp_files(&job, &card_path, tokens.as_deref()))?;
     // Claim the output files first: an unwritable path fails now, not after training.
     let out = AtomicFile::create(&job.output)?;
-    let vec_out = job.vec_output.as_deref().map(AtomicFile::create).transpose()?;
+    let vec_out = job
+        .vec_output
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()?;
     let card = AtomicFile::create(&card_path)?;
     let vocab_out = job
         .save_vocab
