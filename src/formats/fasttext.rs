@@ -367,7 +367,7 @@ pub fn write_fasttext(path: &Path, model: &FastTextModel) -> Result<()> {
 /// one row per word as fastText sizes its output matrix.
 ///
 /// # Errors
-/// [`Error::Config`] when `trained` is not a subword model.
+/// [`Error::InvalidConfig`] when `trained` is not a subword model.
 pub fn write_trained(path: &Path, config: &TrainConfig, trained: &TrainOutput) -> Result<()> {
     if !is_subword_model(config, trained) {
         return Err(Error::config(

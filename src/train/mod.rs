@@ -135,7 +135,7 @@ pub struct TrainOutput {
     /// Counters.
     pub stats: TrainStats,
     /// A subword model's output matrix (row-major, `dim` floats per row), kept because its
-    /// fastText `.bin` file holds it ([`TrainOutput::fasttext_model`]); `None` otherwise.
+    /// fastText `.bin` file holds it ([`crate::formats::fasttext::write_trained`]); `None` otherwise.
     pub output: Option<Vec<f32>>,
 }
 
