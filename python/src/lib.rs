@@ -440,6 +440,11 @@ fn train(
             loop {
                 let next = rx.recv_timeout(POLL);
                 if matches!(next, Err(RecvTimeoutError::Disconnected)) {
+                    // Training ended: a signal that arrived since the last check still counts
+                    // (Ctrl-C near the end of a short run raises, as it would in Python).
+                    if raised.is_none() {
+                        raised = Python::attach(|py| py.check_signals()).err();
+                    }
                     break;
                 }
                 if raised.is_some() {
