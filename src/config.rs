@@ -717,11 +717,21 @@ pub struct RunConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens_dir: Option<std::path::PathBuf>,
+    /// Training on several MPI ranks (`mpirun -np N w2v train`, a build with `--features
+    /// mpi`): words each rank trains between two syncs of the model [default: 50000]. Every
+    /// sync averages the ranks' changes to the most frequent words' rows; every row is
+    /// averaged when an epoch ends (docs/cluster.md).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N_WORDS"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_every: Option<u64>,
 }
 
 impl RunConfig {
     /// Checks every option; the error names the offending one.
     pub fn validate(&self) -> Result<()> {
+        if self.sync_every == Some(0) {
+            return Err(Error::config("sync-every", "must be at least 1"));
+        }
         match self.threads {
             Some(0) => Err(Error::config("threads", "must be at least 1")),
             Some(t) if t > limits::THREADS => Err(Error::config(
@@ -730,6 +740,13 @@ impl RunConfig {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Words each MPI rank trains between two syncs: `--sync-every`, else
+    /// [`crate::train::distributed::DEFAULT_SYNC_EVERY`].
+    pub fn effective_sync_every(&self) -> u64 {
+        self.sync_every
+            .unwrap_or(crate::train::distributed::DEFAULT_SYNC_EVERY)
     }
 
     /// The number of worker threads: `--threads`, else the number of cores.

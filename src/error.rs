@@ -74,6 +74,14 @@ pub enum Error {
     /// A checkpoint cannot be resumed as asked.
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// Another MPI rank of a distributed run failed, or disagrees with this one.
+    #[error("MPI rank {rank}: {message}")]
+    Rank {
+        /// The rank concerned.
+        rank: usize,
+        /// What it reported.
+        message: String,
+    },
     /// Training was interrupted (e.g. by Ctrl-C).
     #[error("training interrupted{}", resume_hint(.checkpoint.as_deref()))]
     Interrupted {

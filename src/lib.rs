@@ -57,4 +57,4 @@ pub use formats::word2vec::Format;
 pub use query::embeddings::{AnalogyMethod, Embeddings, LoadOptions};
 pub use query::eval::{AnalogyOptions, AnalogyReport, SimilarityOptions, SimilarityReport};
 pub use text::vocab::Vocab;
-pub use train::{Progress, TrainOptions, TrainOutput, TrainStats, train, train_with};
+pub use train::{Cluster, Progress, TrainOptions, TrainOutput, TrainStats, train, train_with};

@@ -290,6 +290,7 @@ fn settings(json: &str) -> PyResult<(TrainConfig, RunConfig)> {
         deterministic: true,
         eval_analogies: Some(PathBuf::new()),
         tokens_dir: Some(PathBuf::new()),
+        sync_every: Some(1),
     })?;
     for (k, v) in given {
         if run_names.contains_key(&k) {

@@ -99,13 +99,19 @@ impl Counter {
     /// Counts one occurrence of `word`.
     #[inline]
     pub fn add(&mut self, word: &[u8]) {
+        self.add_n(word, 1);
+    }
+
+    /// Counts `n` occurrences of `word`.
+    #[inline]
+    pub fn add_n(&mut self, word: &[u8], n: u64) {
         let hash = hash_word(word);
         let arena = &self.arena;
         let found = self.table.find_mut(hash, |e| {
             e.hash == hash && &arena[e.start..e.start + e.len as usize] == word
         });
         if let Some(e) = found {
-            e.count += 1;
+            e.count += n;
             return;
         }
         let start = self.arena.len();
@@ -115,7 +121,7 @@ impl Counter {
             Entry {
                 start,
                 len: word.len() as u32,
-                count: 1,
+                count: n,
                 hash,
             },
             |e| e.hash,
@@ -162,6 +168,36 @@ impl Counter {
             e.start = start;
         }
         self.arena = arena;
+    }
+
+    /// The counts as bytes, for another process's [`Counter::add_encoded`]: per word its
+    /// count (8 bytes), length (4 bytes, little-endian) and bytes; then the number of words
+    /// evicted by the cap (8 bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.arena.len() + 12 * self.table.len() + 8);
+        for e in self.table.iter() {
+            out.extend_from_slice(&e.count.to_le_bytes());
+            out.extend_from_slice(&e.len.to_le_bytes());
+            out.extend_from_slice(&self.arena[e.start..e.start + e.len as usize]);
+        }
+        out.extend_from_slice(&self.pruned.to_le_bytes());
+        out
+    }
+
+    /// Adds the counts of [`Counter::encode`]'s `bytes`; `None` when they are malformed.
+    pub fn add_encoded(&mut self, bytes: &[u8]) -> Option<()> {
+        let (body, pruned) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+        self.pruned += u64::from_le_bytes(pruned.try_into().ok()?);
+        let mut rest = body;
+        while !rest.is_empty() {
+            let (count, r) = rest.split_at_checked(8)?;
+            let (len, r) = r.split_at_checked(4)?;
+            let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+            let (word, r) = r.split_at_checked(len)?;
+            self.add_n(word, u64::from_le_bytes(count.try_into().ok()?));
+            rest = r;
+        }
+        Some(())
     }
 
     /// Keeps words with `count >= min_count`, ordered by count descending then bytes
@@ -259,11 +295,24 @@ impl Vocab {
         max_vocab: Option<usize>,
         stop: &AtomicBool,
     ) -> Result<(Vocab, VocabStats)> {
+        let (counter, stats) = Self::count_part(corpus, 0, 1, max_vocab, stop)?;
+        Self::from_counter(corpus, counter, stats, min_count, max_vocab)
+    }
+
+    /// Counts the words of part `index` of `count` of `corpus` (the byte ranges of
+    /// [`Corpus::shard`]) into a counter bounded as [`Vocab::build`] says, stopping with
+    /// [`Error::Interrupted`] soon after `stop` becomes true.
+    pub fn count_part(
+        corpus: &Corpus,
+        index: usize,
+        count: usize,
+        max_vocab: Option<usize>,
+        stop: &AtomicBool,
+    ) -> Result<(Counter, ReadStats)> {
         /// Tokens counted between two looks at `stop` (a relaxed load: free at this rate).
         const CHECK_EVERY: u32 = 1 << 12;
-        let cap = max_vocab.map(|n| n.saturating_mul(10).max(1 << 20));
-        let mut counter = Counter::new(cap);
-        let mut shard = corpus.whole()?;
+        let mut counter = Counter::new(Self::counting_cap(max_vocab));
+        let mut shard = corpus.shard(index, count)?;
         let mut until_check = 0u32;
         loop {
             if until_check == 0 {
@@ -279,11 +328,27 @@ impl Vocab {
                 Token::End => break,
             }
         }
+        Ok((counter, shard.stats()))
+    }
+
+    /// The most entries a counter holds for `--max-vocab` (unbounded without it).
+    pub fn counting_cap(max_vocab: Option<usize>) -> Option<usize> {
+        max_vocab.map(|n| n.saturating_mul(10).max(1 << 20))
+    }
+
+    /// The vocabulary of a finished count of `corpus` (`stats`: what reading it saw).
+    pub fn from_counter(
+        corpus: &Corpus,
+        counter: Counter,
+        stats: ReadStats,
+        min_count: u64,
+        max_vocab: Option<usize>,
+    ) -> Result<(Vocab, VocabStats)> {
         let ReadStats {
             tokens,
             long_tokens,
             ..
-        } = shard.stats();
+        } = stats;
         if tokens == 0 {
             return Err(Error::EmptyCorpus(corpus.path().to_path_buf()));
         }

@@ -16,6 +16,7 @@ use crate::query::eval::AnalogyOptions;
 use crate::text::corpus::Fingerprint;
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::Progress;
+use crate::train::distributed::{Cluster, Replica, Status};
 use crate::train::gate::Gate;
 use crate::train::hogwild::{Rows, SharedMatrix};
 use crate::train::rounds::{Rounds, run_worker_rounds};
@@ -132,6 +133,10 @@ pub(super) struct Coordinator<'r, 'a> {
     pub(super) interrupt: Option<&'a AtomicBool>,
     /// `--deterministic`: train in rounds ([`crate::train::rounds`]).
     pub(super) deterministic: bool,
+    /// The MPI ranks training this model with this one (just this process without MPI).
+    pub(super) cluster: &'a Cluster,
+    /// With several ranks: words this rank trains between two syncs.
+    pub(super) sync_every: u64,
     pub(super) info: RunInfo,
 }
 
@@ -169,6 +174,17 @@ impl Coordinator<'_, '_> {
         let rounds = (self.deterministic && threads > 1)
             .then(|| Rounds::new(threads, sh.processed.load(Relaxed)));
         let rounds = &rounds;
+        let mut replica = (self.cluster.size() > 1).then(|| {
+            Replica::new(
+                self.cluster,
+                self.input,
+                self.output,
+                self.vocab.len(),
+                sh.model.tree.is_some(),
+                self.sync_every,
+                sh.processed.load(Relaxed),
+            )
+        });
         let (tx, rx) = mpsc::channel::<(usize, Msg)>();
         std::thread::scope(|s| {
             for t in 0..threads {
@@ -196,17 +212,34 @@ impl Coordinator<'_, '_> {
                 last_loss: 0.0,
                 last_predictions: 0,
             };
-            while tr.finished < threads {
-                match rx.recv_timeout(Duration::from_millis(50)) {
-                    Ok((t, msg)) => self.handle(&mut tr, t, msg, clocks.start, progress),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            match replica.as_mut() {
+                None => {
+                    while tr.finished < threads {
+                        match rx.recv_timeout(Duration::from_millis(50)) {
+                            Ok((t, msg)) => self.handle(&mut tr, t, msg, clocks.start, progress),
+                            Err(mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                        self.maybe_checkpoint(&mut tr, &rx, &mut clocks, progress);
+                        self.maybe_tick(&tr, &mut clocks, progress);
+                    }
                 }
-                self.maybe_checkpoint(&mut tr, &rx, &mut clocks, progress);
-                if clocks.last_tick.elapsed() >= Duration::from_millis(200) && tr.finished < threads
-                {
-                    self.tick(&tr, &mut clocks, progress);
-                }
+                // Several ranks: the loop goes on after this rank's workers have returned,
+                // syncing with the ranks still training, until every rank has finished.
+                Some(replica) => loop {
+                    if tr.finished < threads {
+                        // Often enough to sync close to every `sync_every` words.
+                        match rx.recv_timeout(Duration::from_millis(2)) {
+                            Ok((t, msg)) => self.handle(&mut tr, t, msg, clocks.start, progress),
+                            Err(mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                    }
+                    if self.maybe_sync(replica, &mut tr, clocks.start, progress) {
+                        break;
+                    }
+                    self.maybe_tick(&tr, &mut clocks, progress);
+                },
             }
         });
         (tr, self.elapsed(start))
@@ -231,35 +264,102 @@ impl Coordinator<'_, '_> {
         match msg {
             Msg::EpochDone { epoch, loss } => {
                 tr.epoch_done(t, epoch, loss, self.sh.threads);
-                while tr.epoch_losses.len() < epochs
+                // With several ranks an epoch ends when it has ended on every rank: the syncs
+                // report it ([`Coordinator::maybe_sync`]).
+                while self.cluster.size() == 1
+                    && tr.epoch_losses.len() < epochs
                     && tr.per_epoch[tr.epoch_losses.len()].1 == self.sh.threads
                 {
-                    let reported = tr.epoch_losses.len();
-                    let (l, _) = tr.per_epoch[reported];
-                    let mean = l.loss / l.predictions.max(1) as f64;
-                    if !mean.is_finite() && tr.first_error.is_none() {
-                        tr.first_error = Some(Error::Diverged {
-                            epoch: reported + 1,
-                        });
-                        self.sh.stop.store(true, Relaxed);
-                    }
-                    tr.epoch_losses.push(mean);
-                    progress(&Progress::EpochEnd {
-                        epoch: reported + 1,
-                        loss: mean,
-                        predictions: l.predictions,
-                        elapsed: self.elapsed(start),
-                        analogy: self.score_analogies(),
-                    });
+                    let (l, _) = tr.per_epoch[tr.epoch_losses.len()];
+                    self.report_epoch(tr, l, start, progress);
                 }
             }
             Msg::Finished(r) => tr.worker_finished(r),
         }
     }
 
+    /// Reports the next epoch as finished, with its loss `l` summed over every thread (of
+    /// every rank); a loss that is not finite stops the run.
+    fn report_epoch(
+        &self,
+        tr: &mut Tracker,
+        l: LossSum,
+        start: Instant,
+        progress: &mut dyn FnMut(&Progress),
+    ) {
+        let reported = tr.epoch_losses.len();
+        let mean = l.loss / l.predictions.max(1) as f64;
+        if !mean.is_finite() && tr.first_error.is_none() {
+            tr.first_error = Some(Error::Diverged {
+                epoch: reported + 1,
+            });
+            self.sh.stop.store(true, Relaxed);
+        }
+        tr.epoch_losses.push(mean);
+        progress(&Progress::EpochEnd {
+            epoch: reported + 1,
+            loss: mean,
+            predictions: l.predictions,
+            elapsed: self.elapsed(start),
+            analogy: self.score_analogies(),
+        });
+    }
+
+    /// Several ranks: when this rank is due to sync ([`Replica::due`]), exchanges the ranks'
+    /// statuses and syncs the model; reports the epochs that have ended on every rank. Returns
+    /// true once the run has ended on every rank: finished (after the last, exact sync), failed
+    /// (every rank returns an error naming the rank that failed) or interrupted.
+    fn maybe_sync(
+        &self,
+        replica: &mut Replica,
+        tr: &mut Tracker,
+        start: Instant,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> bool {
+        let sh = self.sh;
+        let status = Status {
+            words: sh.processed.load(Relaxed),
+            finished: tr.finished >= sh.threads,
+            failed: tr.first_error.is_some(),
+            interrupted: self.interrupt.is_some_and(|f| f.load(Relaxed)),
+            epochs: &tr.per_epoch,
+            threads: sh.threads,
+        };
+        if !replica.due(&status) {
+            return false;
+        }
+        let global = replica.exchange_status(&status);
+        sh.remote
+            .store(global.words.saturating_sub(status.words), Relaxed);
+        if global.failed {
+            sh.stop.store(true, Relaxed);
+            let mine = tr.first_error.take().map_or(Ok(()), Err);
+            tr.first_error = self.cluster.agree(mine).err();
+            return true;
+        }
+        if global.interrupted {
+            sh.stop.store(true, Relaxed);
+            tr.first_error = Some(Error::Interrupted { checkpoint: None });
+            return true;
+        }
+        if global.finished {
+            replica.settle(self.input, self.output);
+        } else {
+            replica.sync_rows(self.input, self.output, &global);
+        }
+        while tr.epoch_losses.len() < global.epochs.len() {
+            self.report_epoch(tr, global.epochs[tr.epoch_losses.len()], start, progress);
+        }
+        global.finished
+    }
+
     /// The analogy accuracy of the input vectors as they stand (with `eval_analogies`).
     fn score_analogies(&self) -> Option<f64> {
         let (path, text) = self.questions?;
+        if !self.cluster.is_root() {
+            // Reported by rank 0.
+            return None;
+        }
         let dim = self.input.dim();
         let mut data = vec![0.0f32; self.vocab.len() * dim];
         // By word: a subword model's vectors are the means of their rows.
@@ -351,6 +451,7 @@ impl Coordinator<'_, '_> {
                 deterministic: self.deterministic,
                 eval_analogies: self.questions.map(|(p, _)| p.clone()),
                 tokens_dir: self.info.tokens_dir.clone(),
+                sync_every: None,
             },
             corpus: self.info.corpus.clone(),
             corpus_len: self.info.corpus_len,
@@ -373,11 +474,21 @@ impl Coordinator<'_, '_> {
         }
     }
 
-    /// A periodic progress report: fraction done, speed, lr and the loss since the last one.
+    /// A progress report when the last one is 200 ms old and workers are running.
+    fn maybe_tick(&self, tr: &Tracker, clocks: &mut Clocks, progress: &mut dyn FnMut(&Progress)) {
+        if clocks.last_tick.elapsed() >= Duration::from_millis(200) && tr.finished < self.sh.threads
+        {
+            self.tick(tr, clocks, progress);
+        }
+    }
+
+    /// A periodic progress report: fraction done, speed, lr and the loss since the last one
+    /// (the loss of this rank's threads; the words of every rank).
     fn tick(&self, tr: &Tracker, clocks: &mut Clocks, progress: &mut dyn FnMut(&Progress)) {
         let sh = self.sh;
         clocks.last_tick = Instant::now();
-        let processed = sh.processed.load(Relaxed);
+        let local = sh.processed.load(Relaxed);
+        let processed = local + sh.remote.load(Relaxed);
         let (mut loss, mut preds) = (0.0, 0u64);
         for slot in &sh.slots {
             loss += f64::from_bits(slot.loss_bits.load(Relaxed));
@@ -393,7 +504,7 @@ impl Coordinator<'_, '_> {
             epoch: epoch.min(self.config.epochs),
             words_per_sec: processed.saturating_sub(self.info.processed_before) as f64
                 / secs.max(1e-9),
-            lr: sh.lr_at(processed),
+            lr: sh.lr_at(local),
             recent_loss: recent,
         });
     }

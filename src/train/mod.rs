@@ -10,9 +10,11 @@
 //! - `schedule`: the learning-rate schedule;
 //! - [`hogwild`]: the shared matrices, the only state threads write together (its module
 //!   docs give the soundness argument), and [`ring`], the row ring of a sentence's window;
-//! - [`sampler`]: the noise distribution and subsampling.
+//! - [`sampler`]: the noise distribution and subsampling;
+//! - [`distributed`]: several MPI ranks training one model ([`Cluster`]).
 
 mod coordinator;
+pub mod distributed;
 mod gate;
 pub mod hogwild;
 pub mod overlay;
@@ -39,6 +41,7 @@ use crate::text::corpus::{Corpus, Fingerprint};
 use crate::text::spool::{Spool, TokenizeStats};
 use crate::text::vocab::{Vocab, VocabStats};
 use crate::train::coordinator::{Coordinator, RunInfo, Tracker};
+pub use crate::train::distributed::Cluster;
 use crate::train::hogwild::{OutOfMemory, SharedMatrix};
 use crate::train::sampler::NoiseSampler;
 use crate::train::worker::Shared;
@@ -156,6 +159,10 @@ pub struct TrainOptions<'a> {
     /// sentence boundary, a checkpoint is written if one is planned, and
     /// [`Error::Interrupted`] is returned.
     pub interrupt: Option<&'a AtomicBool>,
+    /// Train together with the other ranks of this MPI world (`Cluster::mpi`, the `mpi`
+    /// feature): every rank calls [`train_with`] with the same settings, trains on its part of
+    /// the corpus, and gets the same vectors back. `None`: this process alone.
+    pub cluster: Option<&'a Cluster>,
 }
 
 /// Trains word vectors on the corpus at `corpus_path`.
@@ -184,17 +191,34 @@ pub fn train_with(
     opts: TrainOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainOutput> {
-    config.validate()?;
     let TrainOptions {
         run: options,
         vocab,
         checkpoint: plan,
         resume,
         interrupt,
+        cluster,
     } = opts;
-    options.validate()?;
-    let raw = Corpus::open(corpus_path)?;
-    let questions = read_questions(&options)?;
+    let solo = Cluster::solo();
+    let cluster = cluster.unwrap_or(&solo);
+    // Every rank fails together: one rank's bad file or setting stops them all, not a hang.
+    let (raw, questions) = cluster.agree((|| {
+        config.validate()?;
+        options.validate()?;
+        check_ranks(cluster, config, &options, plan.as_ref(), resume.is_some())?;
+        Ok((Corpus::open(corpus_path)?, read_questions(&options)?))
+    })())?;
+    if cluster.size() > 1 {
+        let mut settings = serde_json::to_value(config).unwrap_or_default();
+        if let Some(s) = settings.as_object_mut() {
+            s.insert("threads".into(), options.effective_threads().into());
+            s.insert("sync-every".into(), options.effective_sync_every().into());
+            s.insert("corpus size".into(), raw.file_len().into());
+            let given = vocab.as_ref().map(|v| (v.len(), v.total()));
+            s.insert("vocabulary given".into(), serde_json::json!(given));
+        }
+        cluster.check_same(&settings)?;
+    }
     let spec = config.tokenizer_spec();
     // Stored in checkpoints, so that a resumed run can tell a changed corpus; part of the
     // tokenised copy's name.
@@ -218,7 +242,7 @@ pub fn train_with(
         let (vocab, vocab_stats, resumed) = match resume {
             Some(ck) => resume_vocab(ck, &raw, fingerprint, config, &options)?,
             None => {
-                let (v, stats) = count_vocab(&text, config, vocab, interrupt)
+                let (v, stats) = count_vocab(&text, config, vocab, interrupt, cluster)
                     .map_err(|e| e.naming_corpus(raw.path()))?;
                 (v, stats, None)
             }
@@ -233,6 +257,7 @@ pub fn train_with(
             interrupt,
             options: &options,
             threads,
+            cluster,
             t0,
         };
         train_vocab(config, vocab, vocab_stats, resumed, setup, progress)
@@ -263,6 +288,7 @@ struct Setup<'a> {
     interrupt: Option<&'a AtomicBool>,
     options: &'a RunConfig,
     threads: usize,
+    cluster: &'a Cluster,
     t0: Instant,
 }
 
@@ -316,6 +342,7 @@ fn train_vocab(
         interrupt,
         options,
         threads,
+        cluster,
         t0,
     } = setup;
     if config.loss == Loss::Hs && vocab.len() < 2 {
@@ -336,7 +363,7 @@ fn train_vocab(
     let subwords = config
         .ngram_spec()
         .map(|spec| SubwordIndex::new(vocab.words(), spec));
-    let (input, output, run) = matrices(config, &vocab, output_rows, resumed)?;
+    let (input, output, run) = cluster.agree(matrices(config, &vocab, output_rows, resumed))?;
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let rare = rare_flags(config, &vocab);
@@ -352,7 +379,8 @@ fn train_vocab(
         tree.as_ref(),
         &rare,
     );
-    let shared = Shared::new(text, config, &vocab, model, run.as_ref(), threads);
+    let ranks = (cluster.rank(), cluster.size());
+    let shared = Shared::new(text, config, &vocab, model, run.as_ref(), threads, ranks);
     let tracker = Tracker::new(config.epochs, threads, run.as_ref())?;
     let coordinator = Coordinator {
         sh: &shared,
@@ -364,6 +392,8 @@ fn train_vocab(
         plan: plan.as_ref(),
         interrupt,
         deterministic: options.deterministic,
+        cluster,
+        sync_every: options.effective_sync_every(),
         info: RunInfo {
             corpus: std::path::absolute(corpus_path).unwrap_or_else(|_| corpus_path.into()),
             corpus_len: raw.file_len(),
@@ -375,10 +405,12 @@ fn train_vocab(
             processed_before: run.as_ref().map_or(0, |r| r.processed),
         },
     };
-    let (tracker, train_seconds) = coordinator.run(tracker, progress);
+    let (mut tracker, train_seconds) = coordinator.run(tracker, progress);
     if let Some(e) = tracker.first_error {
         return Err(e);
     }
+    // Every rank's counters: the run's, not this rank's share.
+    tracker.totals = distributed::sum_totals(cluster, tracker.totals);
     drop(shared);
     if config.vectors_from == VectorsFrom::InputPlusOutput {
         add_output_rows(&input, &output, vocab.len());
@@ -412,6 +444,7 @@ fn count_vocab(
     config: &TrainConfig,
     given: Option<Vocab>,
     interrupt: Option<&AtomicBool>,
+    cluster: &Cluster,
 ) -> Result<(Vocab, Option<VocabStats>)> {
     match given {
         Some(v) if v.is_empty() => Err(Error::EmptyVocab {
@@ -423,7 +456,11 @@ fn count_vocab(
         None => {
             let never = AtomicBool::new(false);
             let stop = interrupt.unwrap_or(&never);
-            let (v, s) = Vocab::build_until(corpus, config.min_count, config.max_vocab, stop)?;
+            let (v, s) = if cluster.size() > 1 {
+                distributed::count_vocab(cluster, corpus, config.min_count, config.max_vocab, stop)?
+            } else {
+                Vocab::build_until(corpus, config.min_count, config.max_vocab, stop)?
+            };
             Ok((v, Some(s)))
         }
     }
@@ -431,6 +468,39 @@ fn count_vocab(
 
 /// The matrices and run state of a checkpoint being resumed.
 type Resumed = (Header, SharedMatrix, SharedMatrix);
+
+/// What several MPI ranks cannot do yet, refused before any work (nothing to check with one).
+fn check_ranks(
+    cluster: &Cluster,
+    config: &TrainConfig,
+    options: &RunConfig,
+    plan: Option<&CheckpointPlan>,
+    resuming: bool,
+) -> Result<()> {
+    if cluster.size() == 1 {
+        return Ok(());
+    }
+    let refuse = |field: &'static str, what: &str| {
+        Err(Error::config(
+            field,
+            format!("{what} is not supported with several MPI ranks"),
+        ))
+    };
+    if options.deterministic {
+        return refuse("deterministic", "training in rounds");
+    }
+    if config.tokenizer_spec().rewrites() {
+        return refuse(
+            "tokenizer",
+            "a tokenizer that rewrites the text (run `w2v tokenize` once, then train on its \
+             output with the whitespace tokenizer)",
+        );
+    }
+    if resuming || plan.is_some_and(|p| p.every.is_some() || p.at_epoch_end) {
+        return refuse("checkpoint", "checkpointing (--checkpoint, --resume)");
+    }
+    Ok(())
+}
 
 /// The vocabulary of the checkpoint being resumed, once the checkpoint is found to fit the
 /// settings and the corpus it was written for.

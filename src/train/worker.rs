@@ -38,12 +38,20 @@ pub(super) struct Shared<'a> {
     pub(super) vocab: &'a Vocab,
     pub(super) model: Model<'a>,
     pub(super) subsampler: Subsampler,
+    /// Words this rank's workers have trained (published every [`SYNC_WORDS`]).
     pub(super) processed: AtomicU64,
+    /// Words the other MPI ranks had trained at the last sync (0 with one rank): with
+    /// `processed`, the learning rate's clock.
+    pub(super) remote: AtomicU64,
     pub(super) total_words: u64,
     pub(super) lr0: f32,
     /// Fraction of the run at `lr0` before the decay starts.
     pub(super) lr_hold: f32,
     pub(super) threads: usize,
+    /// This process's MPI rank and the number of ranks (0 and 1 without MPI): thread `t`
+    /// trains shard `rank·threads + t` of `ranks·threads`.
+    pub(super) rank: usize,
+    pub(super) ranks: usize,
     pub(super) stop: AtomicBool,
     /// Set by the coordinator to have every worker park at its next sentence boundary.
     pub(super) pause: AtomicBool,
@@ -62,6 +70,7 @@ impl<'a> Shared<'a> {
         model: Model<'a>,
         run: Option<&RunState>,
         threads: usize,
+        (rank, ranks): (usize, usize),
     ) -> Self {
         Shared {
             corpus,
@@ -70,10 +79,13 @@ impl<'a> Shared<'a> {
             model,
             subsampler: Subsampler::new(vocab.counts(), config.sample),
             processed: AtomicU64::new(run.map_or(0, |r| r.processed)),
+            remote: AtomicU64::new(0),
             total_words: vocab.total() * config.epochs as u64,
             lr0: config.effective_lr(),
             lr_hold: config.effective_lr_hold(),
             threads,
+            rank,
+            ranks,
             stop: AtomicBool::new(false),
             pause: AtomicBool::new(false),
             gate: Gate::new(threads),
@@ -84,12 +96,20 @@ impl<'a> Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// The learning rate once this rank has trained `processed` words (and the other ranks
+    /// what they had at the last sync).
     pub(super) fn lr_at(&self, processed: u64) -> f32 {
+        let words = processed + self.remote.load(Relaxed);
         lr_schedule(
             self.lr0,
             self.lr_hold,
-            processed as f64 / self.total_words.max(1) as f64,
+            words as f64 / self.total_words.max(1) as f64,
         )
+    }
+
+    /// Thread `t`'s shard of the corpus: its index and the number of shards, over every rank.
+    pub(super) fn shard_of(&self, t: usize) -> (usize, usize) {
+        (self.rank * self.threads + t, self.ranks * self.threads)
     }
 }
 
@@ -177,7 +197,7 @@ impl Worker {
             t,
             epoch: 0,
             shard: None,
-            rng: Rng::new(cfg.seed, t as u64),
+            rng: Rng::new(cfg.seed, sh.shard_of(t).0 as u64),
             lr: sh.lr_at(sh.processed.load(Relaxed)),
             tally: Tally::default(),
             totals: WorkerTotals::default(),
@@ -200,9 +220,10 @@ impl Worker {
             w.totals = s.totals;
         }
         if w.epoch < cfg.epochs {
+            let (index, count) = sh.shard_of(t);
             w.shard = Some(match pos {
-                Some(p) => sh.corpus.shard_at(t, sh.threads, &p)?,
-                None => sh.corpus.shard(t, sh.threads)?,
+                Some(p) => sh.corpus.shard_at(index, count, &p)?,
+                None => sh.corpus.shard(index, count)?,
             });
         }
         Ok(w)
@@ -258,7 +279,8 @@ impl Worker {
             self.epoch += 1;
             self.shard = None;
             if self.epoch < cfg.epochs {
-                self.shard = Some(sh.corpus.shard(self.t, sh.threads)?);
+                let (index, count) = sh.shard_of(self.t);
+                self.shard = Some(sh.corpus.shard(index, count)?);
             }
             return Ok(Step::EpochEnd);
         }

@@ -53,6 +53,10 @@ pub struct TrainArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+    /// Several MPI ranks: every rank writes its vectors, rank N > 0 to OUTPUT.rankN (tests:
+    /// the ranks must end with the same model).
+    #[arg(long, hide = true)]
+    write_every_rank: bool,
     #[command(flatten)]
     config: TrainConfig,
     #[command(flatten)]
@@ -234,32 +238,28 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     };
     config.validate()?;
     run.validate()?;
+    let cluster = cluster()?;
+    let root = cluster.is_root();
     // The model card: how these vectors were trained (config, loss, per-epoch losses).
     let card_path = suffixed(&job.output, ".json");
-    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
-    // and returns; a second signal removes this run's temporary files and ends the process.
-    // Installed before any temporary file exists, so that none can be left behind.
-    let tokens = tokens_path(&job, &config, &run)?;
-    let interrupt = on_interrupt(temp_files(&job, &card_path, tokens.as_deref()))?;
-    // Claim the output files first: an unwritable path fails now, not after training.
-    let out = AtomicFile::create(&job.output)?;
-    let vec_out = job
-        .vec_output
-        .as_deref()
-        .map(AtomicFile::create)
-        .transpose()?;
-    let card = AtomicFile::create(&card_path)?;
-    let vocab_out = job
-        .save_vocab
-        .as_deref()
-        .map(AtomicFile::create)
-        .transpose()?;
-    let vocab = a
-        .read_vocab
-        .as_deref()
-        .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
-        .transpose()?;
-    let plan = checkpoint_plan(&job)?;
+    // Every rank prepares, then they agree: one rank's failure stops every rank.
+    let prepared = prepare(&a, &job, &config, &run, &card_path, cluster.rank());
+    if let Err(e) = cluster.agree(prepared.as_ref().map(|_| ()).map_err(|e| w2v::Error::Rank {
+        rank: cluster.rank(),
+        message: e.to_string(),
+    })) {
+        prepared?;
+        return Err(e.into());
+    }
+    let Prepared {
+        interrupt,
+        out,
+        vec_out,
+        card,
+        vocab_out,
+        vocab,
+        plan,
+    } = prepared?;
     if let Some(ck) = &resume
         && !a.quiet
     {
@@ -277,8 +277,10 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         checkpoint: Some(plan),
         resume,
         interrupt: Some(interrupt),
+        cluster: Some(&cluster),
     };
-    let mut rep = Reporter::new(a.quiet);
+    // Rank 0 reports and writes; the other ranks print only errors.
+    let mut rep = Reporter::new(a.quiet || !root);
     let softmax = config.loss == w2v::Loss::Softmax;
     let result = w2v::train_with(&job.corpus, &config, opts, &mut |p| {
         rep.event(p);
@@ -299,6 +301,9 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     });
     rep.finish();
     let trained = result?;
+    let Some(out) = out else {
+        return Ok(());
+    };
     if config.subwords {
         out.commit(|w| w2v::formats::fasttext::write_trained_to(w, &config, &trained))?;
     } else {
@@ -306,6 +311,9 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
             w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
         })?;
     }
+    let Some(card) = card else {
+        return Ok(());
+    };
     if let (Some(v), Some(path)) = (vec_out, &job.vec_output) {
         v.commit(|w| {
             w2v::formats::word2vec::write_for(path, w, &trained.embeddings, Format::Text)
@@ -329,7 +337,89 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&job.checkpoint);
     }
     rep.line(&summary(&job, &config, &trained, t0));
+    if cluster.size() > 1 {
+        rep.line(&traffic(&cluster, trained.stats.train_seconds));
+    }
     Ok(())
+}
+
+/// The MPI world this process runs in (a build with the `mpi` feature), else this process
+/// alone.
+fn cluster() -> anyhow::Result<w2v::Cluster> {
+    #[cfg(feature = "mpi")]
+    return Ok(w2v::Cluster::mpi()?);
+    #[cfg(not(feature = "mpi"))]
+    Ok(w2v::Cluster::solo())
+}
+
+/// What a run has ready before training: the interrupt flag, the output files claimed (on rank
+/// 0, which writes them), the vocabulary given, the checkpoint plan.
+struct Prepared {
+    interrupt: &'static std::sync::atomic::AtomicBool,
+    out: Option<AtomicFile>,
+    vec_out: Option<AtomicFile>,
+    card: Option<AtomicFile>,
+    vocab_out: Option<AtomicFile>,
+    vocab: Option<w2v::Vocab>,
+    plan: w2v::CheckpointPlan,
+}
+
+/// Prepares the run: installs the interrupt handling and, on rank 0, claims every output file,
+/// so that an unwritable path fails now, not after training.
+fn prepare(
+    a: &TrainArgs,
+    job: &Job,
+    config: &TrainConfig,
+    run: &RunConfig,
+    card_path: &std::path::Path,
+    rank: usize,
+) -> anyhow::Result<Prepared> {
+    let root = rank == 0;
+    // Ctrl-C or SIGTERM: counting stops, or the trainer parks its threads, saves a checkpoint
+    // and returns; a second signal removes this run's temporary files and ends the process.
+    // Installed before any temporary file exists, so that none can be left behind.
+    let tokens = tokens_path(job, config, run)?;
+    let interrupt = on_interrupt(temp_files(job, card_path, tokens.as_deref()))?;
+    let claim =
+        |p: Option<&std::path::Path>| p.filter(|_| root).map(AtomicFile::create).transpose();
+    let out = if root || !a.write_every_rank {
+        claim(Some(&job.output))?
+    } else {
+        Some(AtomicFile::create(&suffixed(
+            &job.output,
+            &format!(".rank{rank}"),
+        ))?)
+    };
+    Ok(Prepared {
+        interrupt,
+        out,
+        vec_out: claim(job.vec_output.as_deref())?,
+        card: claim(Some(card_path))?,
+        vocab_out: claim(job.save_vocab.as_deref())?,
+        vocab: a
+            .read_vocab
+            .as_deref()
+            .map(|p| w2v::Vocab::load(p, config.min_count, config.max_vocab))
+            .transpose()?,
+        plan: checkpoint_plan(job)?,
+    })
+}
+
+/// The cost of training on several ranks: syncs, bytes sent and time in MPI, for this rank.
+fn traffic(cluster: &w2v::Cluster, train_seconds: f64) -> String {
+    let t = cluster.traffic();
+    format!(
+        "rank {} of {}: {} syncs ({} of every row), {:.1} MB sent ({:.2} MB/s), {:.1} s in MPI \
+         calls ({:.1}% of training)",
+        cluster.rank(),
+        cluster.size(),
+        t.syncs,
+        t.full_syncs,
+        t.bytes as f64 / 1e6,
+        t.bytes as f64 / 1e6 / train_seconds.max(1e-9),
+        t.seconds,
+        100.0 * t.seconds / train_seconds.max(1e-9)
+    )
 }
 
 /// The last line of a finished run.
