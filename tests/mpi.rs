@@ -208,3 +208,42 @@ fn what_several_ranks_cannot_do_is_refused_by_name() {
         assert!(stderr(&o).contains(named), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn an_interrupted_run_on_two_ranks_resumes_on_two_ranks() {
+    let (dir, c) = corpus(300_000);
+    let out = dir.path().join("v.bin");
+    let ckpt = dir.path().join("v.bin.ckpt");
+    let mut args = vec!["-np", "2", w2v_bin(), "train", s(&c), "-o", s(&out), "-q"];
+    args.extend([
+        "--dim",
+        "16",
+        "--epochs",
+        "3",
+        "--min-count",
+        "3",
+        "--threads",
+        "1",
+    ]);
+    args.extend(["--sync-every", "5000", "--stop-after-epoch", "1"]);
+    let o = run_mpi(&args);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(ckpt.exists() && !out.exists(), "{}", stderr(&o));
+    let resume = |np: &'static str| {
+        let args = ["-np", np, w2v_bin(), "train", "--resume", s(&ckpt)];
+        run_mpi(&[&args[..], &["-q", "--write-every-rank"]].concat())
+    };
+    let o = resume("3");
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("written by 2 MPI rank"),
+        "{}",
+        stderr(&o)
+    );
+    let o = resume("2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let root = std::fs::read(&out).unwrap();
+    assert!(root == std::fs::read(dir.path().join("v.bin.rank1")).unwrap());
+    let card = common::read_card(dir.path(), "v.bin");
+    assert_eq!(common::card_losses(&card).len(), 3);
+}

@@ -76,6 +76,14 @@ pub(crate) struct RunState {
     pub workers: Vec<WorkerState>,
     /// What the counting pass saw, when there was one.
     pub vocab_stats: Option<VocabStats>,
+    /// Several MPI ranks: the words the other ranks had trained (with `processed`, this
+    /// rank's, the learning rate's clock).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub remote: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -102,7 +110,11 @@ pub(crate) struct Header {
     pub input_rows: usize,
     pub dim: usize,
     pub output_rows: usize,
+    /// Rank 0's run (the only one without MPI).
     pub run: RunState,
+    /// Several MPI ranks: the runs of ranks 1, 2, … (each with its own threads' positions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_ranks: Vec<RunState>,
     /// The caller's own description of the job (the command line stores its output path,
     /// format and checkpoint settings here).
     pub job: serde_json::Value,
@@ -149,6 +161,28 @@ impl Checkpoint {
     /// What the caller stored with the run (see [`CheckpointPlan::job`]).
     pub fn job(&self) -> &serde_json::Value {
         &self.header.job
+    }
+
+    /// The MPI ranks that trained it (1 without MPI).
+    pub fn ranks(&self) -> usize {
+        1 + self.header.other_ranks.len()
+    }
+
+    /// The checkpoint as rank `rank` of `ranks` resumes it: its own threads' positions and
+    /// losses. Refused when it was written by another number of ranks.
+    pub(crate) fn for_rank(mut self, rank: usize, ranks: usize) -> Result<Self> {
+        if self.ranks() != ranks {
+            return Err(Error::Resume(format!(
+                "the checkpoint was written by {} MPI rank(s) and this run has {ranks}: resume \
+                 it with as many (mpirun -np {})",
+                self.ranks(),
+                self.ranks()
+            )));
+        }
+        if rank > 0 {
+            self.header.run = self.header.other_ranks[rank - 1].clone();
+        }
+        Ok(self)
     }
 
     /// Epochs every thread has finished.
@@ -440,7 +474,9 @@ mod tests {
                     ..WorkerState::default()
                 }],
                 vocab_stats: None,
+                remote: 0,
             },
+            other_ranks: Vec::new(),
             job: serde_json::json!({"output": "v.bin"}),
             defaults: DEFAULTS,
         };

@@ -182,7 +182,7 @@ impl Coordinator<'_, '_> {
                 self.vocab.len(),
                 sh.model.tree.is_some(),
                 self.sync_every,
-                sh.processed.load(Relaxed),
+                (sh.processed.load(Relaxed), tr.epoch_losses.len()),
             )
         });
         let (tx, rx) = mpsc::channel::<(usize, Msg)>();
@@ -235,7 +235,7 @@ impl Coordinator<'_, '_> {
                             Err(mpsc::RecvTimeoutError::Disconnected) => break,
                         }
                     }
-                    if self.maybe_sync(replica, &mut tr, clocks.start, progress) {
+                    if self.maybe_sync(replica, &mut tr, &rx, &mut clocks, progress) {
                         break;
                     }
                     self.maybe_tick(&tr, &mut clocks, progress);
@@ -313,15 +313,24 @@ impl Coordinator<'_, '_> {
         &self,
         replica: &mut Replica,
         tr: &mut Tracker,
-        start: Instant,
+        rx: &mpsc::Receiver<(usize, Msg)>,
+        clocks: &mut Clocks,
         progress: &mut dyn FnMut(&Progress),
     ) -> bool {
         let sh = self.sh;
+        let start = clocks.start;
+        // Rank 0's clock times the periodic checkpoints.
+        let checkpoint_due = self.cluster.is_root()
+            && self.plan.is_some_and(|p| {
+                p.every
+                    .is_some_and(|e| clocks.last_checkpoint.elapsed() >= e)
+            });
         let status = Status {
             words: sh.processed.load(Relaxed),
             finished: tr.finished >= sh.threads,
             failed: tr.first_error.is_some(),
             interrupted: self.interrupt.is_some_and(|f| f.load(Relaxed)),
+            checkpoint: checkpoint_due,
             epochs: &tr.per_epoch,
             threads: sh.threads,
         };
@@ -337,13 +346,17 @@ impl Coordinator<'_, '_> {
             tr.first_error = self.cluster.agree(mine).err();
             return true;
         }
-        if global.interrupted {
-            sh.stop.store(true, Relaxed);
-            tr.first_error = Some(Error::Interrupted { checkpoint: None });
-            return true;
-        }
+        let epochs = self.config.epochs;
+        let epoch_checkpoint = self.plan.is_some_and(|p| p.at_epoch_end)
+            && global.epochs.len() > clocks.checkpointed_epochs
+            && global.epochs.len() < epochs;
         if global.finished {
             replica.settle(self.input, self.output);
+        } else if global.interrupted || global.checkpoint || epoch_checkpoint {
+            // Decided from the global status: every rank takes this branch together.
+            if self.checkpoint_ranks(replica, tr, rx, clocks, global.interrupted, progress) {
+                return true;
+            }
         } else {
             replica.sync_rows(self.input, self.output, &global);
         }
@@ -351,6 +364,65 @@ impl Coordinator<'_, '_> {
             self.report_epoch(tr, global.epochs[tr.epoch_losses.len()], start, progress);
         }
         global.finished
+    }
+
+    /// Several ranks: a checkpoint (periodic, at an epoch's end, or on an interrupt), made by
+    /// every rank together. Each parks its workers; the matrices become their exact mean (the
+    /// same bits on every rank); the ranks' run states are gathered and rank 0 writes the
+    /// checkpoint (every rank learns whether that worked). Returns true when the run ends
+    /// here: interrupted ([`Error::Interrupted`] with the checkpoint, on every rank) or failed.
+    fn checkpoint_ranks(
+        &self,
+        replica: &mut Replica,
+        tr: &mut Tracker,
+        rx: &mpsc::Receiver<(usize, Msg)>,
+        clocks: &mut Clocks,
+        interrupted: bool,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> bool {
+        let sh = self.sh;
+        sh.pause.store(true, Relaxed);
+        let states = sh.gate.wait_all(sh.threads);
+        while let Ok((t, msg)) = rx.try_recv() {
+            self.handle(tr, t, msg, clocks.start, progress);
+        }
+        replica.settle(self.input, self.output);
+        let workers: Option<Vec<WorkerState>> = states.into_iter().collect();
+        // Every rank sends its run (nothing when it cannot: then nobody writes).
+        let mine = match (self.plan, workers) {
+            (Some(_), Some(w)) => {
+                serde_json::to_vec(&self.run_state(tr, w, clocks.start)).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let written = self.cluster.gather_bytes(&mine).and_then(|all| {
+            let runs: Option<Vec<RunState>> =
+                all.iter().map(|b| serde_json::from_slice(b).ok()).collect();
+            let (Some(plan), Some(mut runs)) = (self.plan, runs) else {
+                return Ok(None);
+            };
+            if self.cluster.is_root() {
+                let run = runs.remove(0);
+                let header = self.header_of(run, runs, plan);
+                checkpoint::write(&plan.path, &header, self.vocab, self.input, self.output)?;
+            }
+            Ok(Some(plan.path.clone()))
+        });
+        match self.cluster.agree(written) {
+            Ok(path) if interrupted => {
+                tr.first_error = Some(Error::Interrupted { checkpoint: path })
+            }
+            Ok(_) => {}
+            Err(e) => tr.first_error = Some(e),
+        }
+        let exit = tr.first_error.is_some();
+        if exit {
+            sh.stop.store(true, Relaxed);
+        }
+        sh.gate.release(exit, &sh.pause);
+        clocks.last_checkpoint = Instant::now();
+        clocks.checkpointed_epochs = tr.epoch_losses.len().max(clocks.checkpointed_epochs);
+        exit
     }
 
     /// The analogy accuracy of the input vectors as they stand (with `eval_analogies`).
@@ -444,6 +516,31 @@ impl Coordinator<'_, '_> {
         plan: &CheckpointPlan,
         start: Instant,
     ) -> checkpoint::Header {
+        let run = self.run_state(tr, workers, start);
+        self.header_of(run, Vec::new(), plan)
+    }
+
+    /// This rank's run as it stands, every worker parked in `workers`.
+    fn run_state(&self, tr: &Tracker, workers: Vec<WorkerState>, start: Instant) -> RunState {
+        RunState {
+            processed: self.sh.processed.load(Relaxed),
+            elapsed: self.elapsed(start),
+            epoch_losses: tr.epoch_losses.clone(),
+            per_epoch: tr.per_epoch.clone(),
+            pending: tr.pending.clone(),
+            workers,
+            vocab_stats: self.info.vocab_stats,
+            remote: self.sh.remote.load(Relaxed),
+        }
+    }
+
+    /// The checkpoint header of rank 0's `run` and the other ranks'.
+    fn header_of(
+        &self,
+        run: RunState,
+        other_ranks: Vec<RunState>,
+        plan: &CheckpointPlan,
+    ) -> checkpoint::Header {
         checkpoint::Header {
             config: self.config.clone(),
             options: RunConfig {
@@ -451,7 +548,7 @@ impl Coordinator<'_, '_> {
                 deterministic: self.deterministic,
                 eval_analogies: self.questions.map(|(p, _)| p.clone()),
                 tokens_dir: self.info.tokens_dir.clone(),
-                sync_every: None,
+                sync_every: (self.cluster.size() > 1).then_some(self.sync_every),
             },
             corpus: self.info.corpus.clone(),
             corpus_len: self.info.corpus_len,
@@ -460,15 +557,8 @@ impl Coordinator<'_, '_> {
             input_rows: self.input.rows(),
             dim: self.input.dim(),
             output_rows: self.info.output_rows,
-            run: RunState {
-                processed: self.sh.processed.load(Relaxed),
-                elapsed: self.elapsed(start),
-                epoch_losses: tr.epoch_losses.clone(),
-                per_epoch: tr.per_epoch.clone(),
-                pending: tr.pending.clone(),
-                workers,
-                vocab_stats: self.info.vocab_stats,
-            },
+            run,
+            other_ranks,
             job: plan.job.clone(),
             defaults: checkpoint::DEFAULTS,
         }
@@ -504,7 +594,8 @@ impl Coordinator<'_, '_> {
             epoch: epoch.min(self.config.epochs),
             words_per_sec: processed.saturating_sub(self.info.processed_before) as f64
                 / secs.max(1e-9),
-            lr: sh.lr_at(local),
+            // The rate as set (several ranks step at `√ranks` times it).
+            lr: sh.lr_at(local) / crate::train::distributed::step_scale(sh.ranks),
             recent_loss: recent,
         });
     }

@@ -3,22 +3,23 @@
 //! The scheme is pWord2Vec's (Ji et al., "Parallelizing Word2Vec in Shared and Distributed
 //! Memory"): every rank trains Hogwild, with its own threads, on its own byte ranges of the
 //! corpus (thread `t` of rank `r` reads shard `r·T + t` of `R·T`), and the ranks periodically
-//! average what they learnt. Where it differs:
-//! - **Changes, not models, are averaged.** Each rank keeps a snapshot of the model as of the
+//! combine what they learnt. Where it differs:
+//! - **Changes, not models, are combined.** Each rank keeps a snapshot of the model as of the
 //!   last sync (identical on every rank). A sync sums every rank's change since the snapshot
-//!   (`live − snapshot`) and moves the snapshot by the mean change; the live rows move by the
-//!   mean change minus this rank's own, *added* to them while the workers go on. So nothing a
-//!   worker writes during a sync is lost (it is part of the next sync's change), and workers
-//!   never pause.
+//!   (`live − snapshot`) and moves the snapshot by that sum over `√R`, each rank having
+//!   stepped at `√R` times the learning rate (`step_scale` says why: neither the sum nor
+//!   the mean); the live rows move by that step minus this rank's own change, *added* to them
+//!   while the workers go on. So nothing a worker writes during a sync is lost (it is part of
+//!   the next sync's change), and workers never pause.
 //! - **Syncs follow the words trained, not the clock:** a rank syncs every `--sync-every`
 //!   words of its own, so the schedule does not depend on the machine's speed.
 //! - **Which rows:** sync `k` covers the `1024·2^z` most frequent words (`z` the trailing zeros
 //!   of `k`: 1024 rows every sync, 2048 every second one, …), their output rows (for
 //!   hierarchical softmax the inner nodes nearest the root, which are the last rows), and
 //!   every row — subword buckets included — once an epoch has ended on every rank.
-//! - **The end:** once every rank has finished, the live matrices are averaged exactly
-//!   (reduced on rank 0, then broadcast), so every rank ends with the same bits, and rank 0
-//!   saves that model, not its own copy.
+//! - **The end:** once every rank has finished (and for every checkpoint), every row is synced
+//!   with a reduction on rank 0 whose result rank 0 broadcasts, so every rank ends with the
+//!   same bits, and rank 0 saves that model, not its own copy.
 //!
 //! With one rank nothing here runs: the run is the plain one, bit for bit.
 //!
@@ -212,6 +213,20 @@ impl Cluster {
         self.count(std::mem::size_of_val(mine), t);
     }
 
+    /// Rank 0's `buf`, into every rank's.
+    pub(crate) fn broadcast_f32(&self, buf: &mut [f32]) {
+        let t = Instant::now();
+        match &self.comm {
+            Comm::Solo => {}
+            #[cfg(feature = "mpi")]
+            Comm::Mpi { world, .. } => {
+                use mpi::traits::{Communicator, Root};
+                world.process_at_rank(0).broadcast_into(buf);
+            }
+        }
+        self.count(if self.is_root() { size_of_val(buf) } else { 0 }, t);
+    }
+
     /// Every rank's `mine`, in rank order; an error on every rank when any rank's part is 2 GiB
     /// or more (MPI counts are 32-bit).
     pub(crate) fn gather_bytes(&self, mine: &[u8]) -> Result<Vec<Vec<u8>>> {
@@ -358,6 +373,18 @@ pub(super) fn count_vocab(
     Vocab::from_counter(corpus, merged, total, min_count, max_vocab)
 }
 
+/// How much larger each rank's steps are than one process's, and what the sum of the ranks'
+/// changes is divided by: `√ranks` (1 with one rank). The sum of the changes (as Hogwild threads'
+/// steps add up) overshoots the rows every rank moves, and diverged at 4 ranks; their mean
+/// (model averaging) divides each rank's contribution by the number of ranks and loses 6 points
+/// of analogy accuracy at 2 ranks, and its usual cure, steps `ranks` times larger (the linear
+/// scaling rule), still lost 1.8 at 4 ranks; the square root between them stays within
+/// 0.4 points and 0.01 of one process at 2 and 4 ranks (benchsuite/NOTES.md, "Training on
+/// several MPI ranks").
+pub(super) fn step_scale(ranks: usize) -> f32 {
+    (ranks as f32).sqrt()
+}
+
 /// The workers' counters summed over every rank (a collective call).
 pub(super) fn sum_totals(cluster: &Cluster, t: WorkerTotals) -> WorkerTotals {
     if cluster.size() == 1 {
@@ -393,6 +420,8 @@ pub(super) struct Status<'s> {
     pub(super) finished: bool,
     pub(super) failed: bool,
     pub(super) interrupted: bool,
+    /// A periodic checkpoint is due (rank 0's clock).
+    pub(super) checkpoint: bool,
     /// Per epoch: the summed loss and the number of this rank's threads that finished it (the
     /// coordinator's tracker).
     pub(super) epochs: &'s [(LossSum, usize)],
@@ -406,6 +435,7 @@ pub(super) struct Global {
     pub(super) finished: bool,
     pub(super) failed: bool,
     pub(super) interrupted: bool,
+    pub(super) checkpoint: bool,
     /// The epochs every rank has finished, with their summed losses.
     pub(super) epochs: Vec<LossSum>,
 }
@@ -445,7 +475,7 @@ impl<'c> Replica<'c> {
         words: usize,
         output_from_end: bool,
         every: u64,
-        words_done: u64,
+        (words_done, epochs_done): (u64, usize),
     ) -> Self {
         let copy = |m: &SharedMatrix| {
             let mut v = vec![0.0f32; m.rows() * m.dim()];
@@ -466,7 +496,7 @@ impl<'c> Replica<'c> {
             every: every.max(1),
             next_at: words_done + every.max(1),
             syncs: 0,
-            epochs_done: 0,
+            epochs_done,
             mine: vec![0.0; chunk],
             sum: vec![0.0; chunk],
             status: Vec::new(),
@@ -478,11 +508,13 @@ impl<'c> Replica<'c> {
     /// last sync reached the interval, or it has something to tell (finished, failed,
     /// interrupted) and the other ranks have to hear it at their next sync.
     pub(super) fn due(&self, s: &Status) -> bool {
-        s.words >= self.next_at || s.finished || s.failed || s.interrupted
+        s.words >= self.next_at || s.finished || s.failed || s.interrupted || s.checkpoint
     }
 
     /// Sends this rank's status and learns the global one (a collective call).
     pub(super) fn exchange_status(&mut self, s: &Status) -> Global {
+        /// Values before the per-epoch ones.
+        const HEAD: usize = 5;
         let epochs = s.epochs.len();
         self.status.clear();
         self.status.extend([
@@ -490,6 +522,7 @@ impl<'c> Replica<'c> {
             f64::from(u8::from(s.finished)),
             f64::from(u8::from(s.failed)),
             f64::from(u8::from(s.interrupted)),
+            f64::from(u8::from(s.checkpoint)),
         ]);
         for &(l, threads) in s.epochs {
             let done = threads == s.threads;
@@ -505,10 +538,10 @@ impl<'c> Replica<'c> {
         let g = &self.status_sum;
         let ranks = self.cluster.size() as f64;
         let epochs_done = (0..epochs)
-            .take_while(|e| g[4 + 3 * e + 2] == ranks)
+            .take_while(|e| g[HEAD + 3 * e + 2] == ranks)
             .map(|e| LossSum {
-                loss: g[4 + 3 * e],
-                predictions: g[4 + 3 * e + 1] as u64,
+                loss: g[HEAD + 3 * e],
+                predictions: g[HEAD + 3 * e + 1] as u64,
             })
             .collect();
         Global {
@@ -516,6 +549,7 @@ impl<'c> Replica<'c> {
             finished: g[1] == ranks,
             failed: g[2] > 0.0,
             interrupted: g[3] > 0.0,
+            checkpoint: g[4] > 0.0,
             epochs: epochs_done,
         }
     }
@@ -545,49 +579,30 @@ impl<'c> Replica<'c> {
             };
             (0..n.min(input.rows()), outs)
         };
-        self.exchange(input, Which::Input, ins);
-        self.exchange(output, Which::Output, outs);
+        self.exchange(input, Which::Input, ins, false);
+        self.exchange(output, Which::Output, outs, false);
         self.cluster.count_sync(full);
         full
     }
 
-    /// The last sync, once every worker of every rank has returned: every rank's matrices
-    /// become their exact mean, the same bits on every rank.
+    /// The last sync, once every worker of every rank has returned (or every worker is
+    /// parked, for a checkpoint): every row, and rank 0's result broadcast, so that every rank
+    /// holds the same bits.
     pub(super) fn settle(&mut self, input: &SharedMatrix, output: &SharedMatrix) {
-        for (m, which) in [(input, Which::Input), (output, Which::Output)] {
-            let dim = self.dim.max(1);
-            let per = (self.mine.len() / dim).max(1);
-            let ranks = self.cluster.size() as f32;
-            let mut start = 0;
-            while start < m.rows() {
-                let n = per.min(m.rows() - start);
-                let (mine, sum) = (&mut self.mine[..n * dim], &mut self.sum[..n * dim]);
-                for (i, row) in mine.chunks_exact_mut(dim).enumerate() {
-                    m.read_row(start + i, row);
-                }
-                self.cluster.sum_f32(mine, sum, true);
-                let snap = match which {
-                    Which::Input => &mut self.snap_in,
-                    Which::Output => &mut self.snap_out,
-                };
-                for (i, row) in sum.chunks_exact_mut(dim).enumerate() {
-                    row.iter_mut().for_each(|x| *x /= ranks);
-                    m.write_row(start + i, row);
-                    snap[(start + i) * dim..(start + i + 1) * dim].copy_from_slice(row);
-                }
-                start += n;
-            }
-        }
+        self.exchange(input, Which::Input, 0..input.rows(), true);
+        self.exchange(output, Which::Output, 0..output.rows(), true);
         self.cluster.count_sync(true);
     }
 
     /// Syncs `rows` of one matrix: sums the ranks' changes since the snapshot, moves the
-    /// snapshot by their mean, and adds to the live rows the mean minus this rank's change
-    /// (so that steps the workers take meanwhile stay in the live rows, for the next sync).
-    fn exchange(&mut self, m: &SharedMatrix, which: Which, rows: Range<usize>) {
+    /// snapshot by that sum over `step_scale`, and adds to the live rows that step minus this
+    /// rank's change (so that steps the workers take meanwhile stay in the live rows, for the
+    /// next sync).
+    /// `settle`: the workers are not running; the live rows are set to rank 0's new snapshot.
+    fn exchange(&mut self, m: &SharedMatrix, which: Which, rows: Range<usize>, settle: bool) {
         let dim = self.dim.max(1);
         let per = (self.mine.len() / dim).max(1);
-        let ranks = self.cluster.size() as f32;
+        let scale = step_scale(self.cluster.size());
         let mut start = rows.start;
         while start < rows.end {
             let n = per.min(rows.end - start);
@@ -600,14 +615,23 @@ impl<'c> Replica<'c> {
                 m.read_row(start + i, row);
             }
             mine.iter_mut().zip(snap.iter()).for_each(|(x, s)| *x -= s);
-            self.cluster.sum_f32(mine, sum, false);
+            self.cluster.sum_f32(mine, sum, settle);
             for ((d, s), own) in sum.iter().zip(snap.iter_mut()).zip(mine.iter_mut()) {
-                let mean = d / ranks;
-                *s += mean;
-                *own = mean - *own;
+                let step = d / scale;
+                *s += step;
+                *own = step - *own;
             }
-            for (i, adj) in mine.chunks_exact(dim).enumerate() {
-                m.add_to_row(start + i, adj);
+            if settle {
+                // Rank 0's snapshot is the model: the same bits everywhere, whatever rounding
+                // the periodic all-reduces left between the ranks' snapshots.
+                self.cluster.broadcast_f32(snap);
+                for (i, row) in snap.chunks_exact(dim).enumerate() {
+                    m.write_row(start + i, row);
+                }
+            } else {
+                for (i, adj) in mine.chunks_exact(dim).enumerate() {
+                    m.add_to_row(start + i, adj);
+                }
             }
             start += n;
         }
@@ -649,7 +673,7 @@ mod tests {
         let c = Cluster::solo();
         let input = SharedMatrix::try_from_fn(4, 2, || 0.0).unwrap();
         let output = SharedMatrix::try_from_fn(3, 2, || 0.0).unwrap();
-        let mut r = Replica::new(&c, &input, &output, 4, false, 10, 0);
+        let mut r = Replica::new(&c, &input, &output, 4, false, 10, (0, 0));
         input.add_to_row(1, &[1.0, 2.0]);
         output.add_to_row(0, &[3.0, 4.0]);
         let s = Status {
@@ -657,6 +681,7 @@ mod tests {
             finished: false,
             failed: false,
             interrupted: false,
+            checkpoint: false,
             epochs: &[(LossSum::default(), 0)],
             threads: 1,
         };

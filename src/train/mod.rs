@@ -205,7 +205,7 @@ pub fn train_with(
     let (raw, questions) = cluster.agree((|| {
         config.validate()?;
         options.validate()?;
-        check_ranks(cluster, config, &options, plan.as_ref(), resume.is_some())?;
+        check_ranks(cluster, config, &options)?;
         Ok((Corpus::open(corpus_path)?, read_questions(&options)?))
     })())?;
     if cluster.size() > 1 {
@@ -240,7 +240,12 @@ pub fn train_with(
     let t0 = Instant::now();
     let result = (|| {
         let (vocab, vocab_stats, resumed) = match resume {
-            Some(ck) => resume_vocab(ck, &raw, fingerprint, config, &options)?,
+            Some(ck) => {
+                let ck = ck.for_rank(cluster.rank(), cluster.size());
+                cluster.agree(
+                    ck.and_then(|ck| resume_vocab(ck, &raw, fingerprint, config, &options)),
+                )?
+            }
             None => {
                 let (v, stats) = count_vocab(&text, config, vocab, interrupt, cluster)
                     .map_err(|e| e.naming_corpus(raw.path()))?;
@@ -470,13 +475,7 @@ fn count_vocab(
 type Resumed = (Header, SharedMatrix, SharedMatrix);
 
 /// What several MPI ranks cannot do yet, refused before any work (nothing to check with one).
-fn check_ranks(
-    cluster: &Cluster,
-    config: &TrainConfig,
-    options: &RunConfig,
-    plan: Option<&CheckpointPlan>,
-    resuming: bool,
-) -> Result<()> {
+fn check_ranks(cluster: &Cluster, config: &TrainConfig, options: &RunConfig) -> Result<()> {
     if cluster.size() == 1 {
         return Ok(());
     }
@@ -495,9 +494,6 @@ fn check_ranks(
             "a tokenizer that rewrites the text (run `w2v tokenize` once, then train on its \
              output with the whitespace tokenizer)",
         );
-    }
-    if resuming || plan.is_some_and(|p| p.every.is_some() || p.at_epoch_end) {
-        return refuse("checkpoint", "checkpointing (--checkpoint, --resume)");
     }
     Ok(())
 }

@@ -79,9 +79,11 @@ impl<'a> Shared<'a> {
             model,
             subsampler: Subsampler::new(vocab.counts(), config.sample),
             processed: AtomicU64::new(run.map_or(0, |r| r.processed)),
-            remote: AtomicU64::new(0),
+            remote: AtomicU64::new(run.map_or(0, |r| r.remote)),
             total_words: vocab.total() * config.epochs as u64,
-            lr0: config.effective_lr(),
+            // With several MPI ranks each rank steps at `√ranks` times the rate, and the syncs
+            // divide the sum of the ranks' changes by as much (train/distributed.rs).
+            lr0: config.effective_lr() * super::distributed::step_scale(ranks),
             lr_hold: config.effective_lr_hold(),
             threads,
             rank,

@@ -143,7 +143,15 @@ fn check_resume_flags(given: &[String]) -> anyhow::Result<()> {
     let extra: Vec<&str> = given
         .iter()
         .map(String::as_str)
-        .filter(|f| !["--resume", "--quiet", "--stop-after-epoch"].contains(f))
+        .filter(|f| {
+            ![
+                "--resume",
+                "--quiet",
+                "--stop-after-epoch",
+                "--write-every-rank",
+            ]
+            .contains(f)
+        })
         .collect();
     if !extra.is_empty() {
         anyhow::bail!(
