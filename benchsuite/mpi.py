@@ -68,6 +68,7 @@ def main():
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "data", "eval"))
     ap.add_argument("--out", default="/tmp/w2v-mpi-bench")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--configs", default="1x2,2x1,4x1", help="RANKSxTHREADS, comma-separated")
     ap.add_argument("--syncs", default=f"{DEFAULT_SYNC},{4 * DEFAULT_SYNC}")
     ap.add_argument("--tag", default="", help="recorded with every run (e.g. the variant measured)")
@@ -85,7 +86,7 @@ def main():
     plan = [(r, t, s) for (r, t) in configs for s in (syncs if r > 1 else syncs[:1])]
     log = os.path.join(HERE, "results", "mpi.jsonl")
     rows = []
-    for seed in range(1, a.seeds + 1):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         for r, t, s in plan:
             row = run(a, r, t, s, seed, corpus)
             row["date"] = datetime.date.today().isoformat()

@@ -607,3 +607,27 @@ fn input_plus_output_vectors_are_the_sum_of_the_two_matrices() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("vectors-from"), "{}", stderr(&o));
 }
+
+/// A build without MPI started by `mpirun` as one of several copies refuses to train (each copy
+/// would train alone on the whole corpus into the same files) and says how to build it.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_started_as_several_ranks_refuses_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, sample_text(20_000)).unwrap();
+    let out = dir.path().join("v.bin");
+    let o = w2v()
+        .args([
+            "train",
+            corpus.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env("OMPI_COMM_WORLD_SIZE", "2")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--features mpi"), "{}", stderr(&o));
+    assert!(!out.exists());
+}

@@ -13,8 +13,8 @@
 //!   the next sync's change), and workers never pause.
 //! - **Syncs follow the words trained, not the clock:** a rank syncs every `--sync-every`
 //!   words of its own, so the schedule does not depend on the machine's speed.
-//! - **Which rows:** sync `k` covers the `1024·2^z` most frequent words (`z` the trailing zeros
-//!   of `k`: 1024 rows every sync, 2048 every second one, …), their output rows (for
+//! - **Which rows:** sync `k` covers the `16384·2^z` most frequent words (`z` the trailing
+//!   zeros of `k`: 16,384 rows every sync, 32,768 every second one, …), their output rows (for
 //!   hierarchical softmax the inner nodes nearest the root, which are the last rows), and
 //!   every row — subword buckets included — once an epoch has ended on every rank.
 //! - **The end:** once every rank has finished (and for every checkpoint), every row is synced
@@ -42,8 +42,10 @@ use crate::text::corpus::{Corpus, ReadStats};
 use crate::text::vocab::{Counter, Vocab, VocabStats};
 use crate::train::hogwild::SharedMatrix;
 
-/// Rows of the most frequent words synced at every sync (pWord2Vec's `min_sync_words`).
-pub const MIN_SYNC_ROWS: usize = 1024;
+/// Rows of the most frequent words synced at every sync (pWord2Vec's `min_sync_words`, 1024
+/// there: at 4 ranks on the 100 MB corpus that lost 0.015 of SimLex-999, 16,384 lost 0.003;
+/// benchsuite/NOTES.md, "Training on several MPI ranks").
+pub const MIN_SYNC_ROWS: usize = 16_384;
 
 /// Words each rank trains between two syncs, by default.
 pub const DEFAULT_SYNC_EVERY: u64 = 50_000;
@@ -100,7 +102,6 @@ impl Cluster {
     /// thread that calls this may train with the cluster.
     #[cfg(feature = "mpi")]
     pub fn mpi() -> Result<Self> {
-        use mpi::traits::Communicator;
         let (universe, _) =
             mpi::initialize_with_threading(mpi::Threading::Funneled).ok_or_else(|| {
                 Error::Rank {
@@ -109,7 +110,6 @@ impl Cluster {
                 }
             })?;
         let world = universe.world();
-        let _ = world.size();
         Ok(Cluster {
             comm: Comm::Mpi {
                 world,

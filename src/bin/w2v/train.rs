@@ -357,7 +357,20 @@ fn cluster() -> anyhow::Result<w2v::Cluster> {
     #[cfg(feature = "mpi")]
     return Ok(w2v::Cluster::mpi()?);
     #[cfg(not(feature = "mpi"))]
-    Ok(w2v::Cluster::solo())
+    {
+        // Started by mpirun (OpenMPI's or MPICH's variable) as one of several copies, a build
+        // without MPI would train alone, each copy on the whole corpus, into the same files.
+        let ranks = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok());
+        if let Some(n) = ranks.filter(|&n| n > 1) {
+            anyhow::bail!(
+                "this w2v was built without MPI, and mpirun started {n} copies of it; build it \
+                 with `cargo install --path . --features mpi` to train on several ranks"
+            );
+        }
+        Ok(w2v::Cluster::solo())
+    }
 }
 
 /// What a run has ready before training: the interrupt flag, the output files claimed (on rank
