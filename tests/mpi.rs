@@ -246,4 +246,6 @@ fn an_interrupted_run_on_two_ranks_resumes_on_two_ranks() {
     assert!(root == std::fs::read(dir.path().join("v.bin.rank1")).unwrap());
     let card = common::read_card(dir.path(), "v.bin");
     assert_eq!(common::card_losses(&card).len(), 3);
+    assert_eq!(card["resolved"]["mpi_ranks"], 2);
+    assert_eq!(card["resolved"]["sync_every"], 5000);
 }

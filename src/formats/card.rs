@@ -51,6 +51,8 @@ pub fn model_card(
             "shared_negatives": config.effective_shared_negatives(),
             "sentence_tokens": config.effective_sentence_tokens(),
             "tokenizer": config.tokenizer_spec(),
+            "mpi_ranks": s.mpi_ranks,
+            "sync_every": (s.mpi_ranks > 1).then(|| run.effective_sync_every()),
         },
         "epoch_losses": s.epoch_losses,
         "tokens_read": s.tokens_read,

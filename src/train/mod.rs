@@ -127,6 +127,8 @@ pub struct TrainStats {
     pub words_per_sec: f64,
     /// Mean loss per prediction of every epoch.
     pub epoch_losses: Vec<f64>,
+    /// The MPI ranks that trained together (1 without MPI); the counters above are theirs.
+    pub mpi_ranks: usize,
 }
 
 /// The result of [`train`].
@@ -426,6 +428,7 @@ fn train_vocab(
     let output = config.subwords.then(|| output.into_vec());
     let mut trained = finish(config, vocab, vocab_stats, input, tracker, train_seconds)?;
     trained.output = output;
+    trained.stats.mpi_ranks = cluster.size();
     Ok(trained)
 }
 
@@ -719,6 +722,7 @@ fn finish(
         train_seconds,
         words_per_sec: totals.words as f64 / train_seconds.max(1e-9),
         epoch_losses: tracker.epoch_losses,
+        mpi_ranks: 1,
     };
     let embeddings = match config.ngram_spec() {
         None => Embeddings::new(vocab.words().to_vec(), config.dim, data),
