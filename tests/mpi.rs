@@ -229,6 +229,11 @@ fn an_interrupted_run_on_two_ranks_resumes_on_two_ranks() {
     let o = run_mpi(&args);
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(ckpt.exists() && !out.exists(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("mpirun -np 2 w2v train --resume"),
+        "{}",
+        stderr(&o)
+    );
     let resume = |np: &'static str| {
         let args = ["-np", np, w2v_bin(), "train", "--resume", s(&ckpt)];
         run_mpi(&[&args[..], &["-q", "--write-every-rank"]].concat())

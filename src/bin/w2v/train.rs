@@ -308,6 +308,18 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         }
     });
     rep.finish();
+    if let Err(w2v::Error::Interrupted {
+        checkpoint: Some(p),
+    }) = &result
+        && cluster.size() > 1
+        && root
+    {
+        eprintln!(
+            "several MPI ranks: continue with `mpirun -np {} w2v train --resume {}`",
+            cluster.size(),
+            p.display()
+        );
+    }
     let trained = result?;
     let Some(out) = out else {
         return Ok(());
