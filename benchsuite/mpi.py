@@ -22,20 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from compare import run_timed  # noqa: E402
+from subwords import scores  # noqa: E402  (analogy, WS-353, SimLex-999 through `w2v eval`)
 
-SETS = ("wordsim353", "simlex999")
 DEFAULT_SYNC = 50_000
-
-
-def scores(a, vectors):
-    cmd = [a.w2v, "eval", vectors, "--json", "--analogies", os.path.join(a.eval_dir, "questions-words.txt")]
-    for s in SETS:
-        cmd += ["--similarity", os.path.join(a.eval_dir, s + ".txt" if s == "simlex999" else s + ".tsv")]
-    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    got = {"analogy": out["analogy"]["accuracy"]}
-    for s, r in zip(SETS, out["similarity"]):
-        got[s] = r["spearman"]
-    return got
 
 
 def run(a, ranks, threads, sync, seed, corpus):
