@@ -11,7 +11,9 @@ at a word boundary and cached in --prefix-dir; 100 is the whole corpus (16.94M t
 50 hold 4.24M and 8.47M). Every w2v run gets --sample 1e-4 --threads 2 unless its flags say
 otherwise; C tool runs (`word2vec` from `pip install word2vec`, found on PATH or by --c-tool)
 get word2vec.c's flags as given, plus -train, -output, -binary 1 and, unless given,
--sample 1e-4 -threads 2 -min-count 5 (the C tool has no seed: its "seeds" are repeated runs).
+-sample 1e-4 -threads 2 -min-count 5. The stock C tool has no seed (its "seeds" are repeated
+runs, one draw of its randomness); the build of benchsuite/ctool_seeded.sh (--c-tool) takes
+each run's seed from W2V_C_SEED, which every C tool run gets.
 Words of a configuration's flags that look like NAME=VALUE (upper-case NAME) set environment
 variables for its runs instead. Runs are interleaved (size, then seed, then configuration) and each is appended to --log as
 one JSON line; a run already in the log is not repeated, so an interrupted study resumes.
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--prefix-dir", default=os.path.join(tempfile.gettempdir(), "w2v-prefixes"))
     ap.add_argument("--log", default=os.path.join(HERE, "levers.jsonl"))
     ap.add_argument("--report", action="store_true", help="only print the table from --log")
+    ap.add_argument("--keep-vectors", metavar="DIR",
+                    help="keep each run's vectors as DIR/LABEL-SIZE-SEED.bin (for per-pair studies)")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -140,6 +144,9 @@ def main():
                            else ctool_cmd(a.c_tool, prefix(size, a.prefix_dir), vec, flags))
                     # Leading NAME=VALUE words of the flags set environment variables.
                     env = dict(os.environ)
+                    if tool == "ctool":
+                        # Read by benchsuite/ctool_seeded.sh's build; the stock tool ignores it.
+                        env["W2V_C_SEED"] = str(seed)
                     words = shlex.split(flags)
                     for w in words:
                         if "=" in w and w.split("=", 1)[0].isupper():
@@ -157,6 +164,10 @@ def main():
                     rec = {"label": label, "tool": tool, "flags": flags, "size": size,
                            "seed": seed, "wall_s": round(wall, 1),
                            "date": time.strftime("%Y-%m-%d %H:%M"), **got}
+                    if a.keep_vectors:
+                        os.makedirs(a.keep_vectors, exist_ok=True)
+                        name = "".join(c if c.isalnum() else "_" for c in label)
+                        shutil.copy(vec, os.path.join(a.keep_vectors, f"{name}-{size}-{seed}.bin"))
                     runs.append(rec)
                     with open(a.log, "a") as f:
                         f.write(json.dumps(rec) + "\n")
