@@ -9,7 +9,7 @@
 #define N (1ull<<27) /* 128M x 8B = 1 GiB */
 static double now(){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
 int main(){
-  uint64_t *a; posix_memalign((void**)&a, 1<<21, N*8); madvise(a, N*8, MADV_HUGEPAGE);
+  uint64_t *a; if (posix_memalign((void**)&a, 1<<21, N*8)) return 1; madvise(a, N*8, MADV_HUGEPAGE);
   uint64_t stride = 8; /* one per cache line */
   uint64_t M = N/stride;
   uint64_t *perm = malloc(M*8); for (uint64_t i=0;i<M;i++) perm[i]=i;
