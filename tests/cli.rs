@@ -125,6 +125,16 @@ fn planted_cooccurrences(shared_negatives: &str) {
 }
 
 fn train_small(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Output) {
+    train_small_env(dir, name, extra, &[])
+}
+
+/// [`train_small`] with environment variables set for the run.
+fn train_small_env(
+    dir: &Path,
+    name: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (PathBuf, Output) {
     let corpus = dir.join("small.txt");
     if !corpus.exists() {
         std::fs::write(&corpus, sample_text(300_000)).unwrap();
@@ -138,7 +148,11 @@ fn train_small(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Output) {
         "--quiet",
     ];
     args.extend_from_slice(extra);
-    let o = run(&args);
+    let o = w2v()
+        .args(&args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run w2v");
     (out, o)
 }
 
@@ -614,19 +628,7 @@ fn input_plus_output_vectors_are_the_sum_of_the_two_matrices() {
 #[test]
 fn a_build_without_mpi_started_as_several_ranks_refuses_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("c.txt");
-    std::fs::write(&corpus, sample_text(20_000)).unwrap();
-    let out = dir.path().join("v.bin");
-    let o = w2v()
-        .args([
-            "train",
-            corpus.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .env("OMPI_COMM_WORLD_SIZE", "2")
-        .output()
-        .unwrap();
+    let (out, o) = train_small_env(dir.path(), "v.bin", &[], &[("OMPI_COMM_WORLD_SIZE", "2")]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--features mpi"), "{}", stderr(&o));
     assert!(!out.exists());
