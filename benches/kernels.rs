@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use w2v::config::Loss;
+use w2v::config::PositiveSteps;
 use w2v::objective::kernels::{LANES, Sigmoid, axpy, dot, logistic_step, shared_negatives_step};
 use w2v::objective::{LossSum, Model, Scratch, Window};
 use w2v::rng::Rng;
@@ -59,6 +60,7 @@ fn kernels(c: &mut Criterion) {
                     st,
                     1e-3,
                     &sig,
+                    PositiveSteps::Batch,
                     &mut gw,
                     &mut dh,
                     &mut du,
@@ -142,6 +144,7 @@ fn step(c: &mut Criterion) {
         loss: Loss::Ns,
         tree: None,
         shared_negatives: false,
+        positive_steps: PositiveSteps::Batch,
         rare: None,
         rare_radius: 0,
     };

@@ -55,6 +55,10 @@ pub mod defaults {
     pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
+    /// Shared negatives step the positive with the negatives, as one minibatch (in turn gained
+    /// similarity on small corpora and wide windows only: benchsuite/NOTES.md, "The positive
+    /// in turn").
+    pub const POSITIVE_STEPS: super::PositiveSteps = super::PositiveSteps::Batch;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
     /// word2vec.c's cut (`MAX_SENTENCE_LENGTH`), restored by `--preset word2vec`.
@@ -113,6 +117,19 @@ pub enum OutputInit {
     /// Uniform in `±1/dim`, as finalfrontier starts it. With CBOW and negative sampling this
     /// scored higher on both analogies and WordSim-353 across seeds (benchsuite/NOTES.md).
     Uniform,
+}
+
+/// With shared negatives, how skip-gram steps the centre's output row (the positive) over
+/// the window's context words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum PositiveSteps {
+    /// Pair after pair, each context word scored against the row the earlier pairs left (as
+    /// word2vec.c steps it); the negatives stay one minibatch.
+    InTurn,
+    /// With the negatives, in one minibatch: every score from the row before the window.
+    Batch,
 }
 
 /// Whose algorithm the settings left unset follow.
@@ -277,6 +294,15 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", action = clap::ArgAction::Set))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_negatives: Option<bool>,
+    /// With shared negatives, how the centre's output row is stepped over the window:
+    /// `in-turn` (pair after pair, as word2vec.c; the negatives stay one minibatch) or `batch`
+    /// (with the negatives, every score from the rows before the window) [default: batch;
+    /// in-turn scored higher on SimLex-999 on small corpora and wide windows (+2.1 points at
+    /// 1.7M tokens, dim 300, window 10), a gain that shrank to +0.3 at 17M tokens;
+    /// benchsuite/NOTES.md, "The positive in turn"].
+    #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "HOW"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive_steps: Option<PositiveSteps>,
     /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
     /// better there), zero otherwise and with --preset word2vec (word2vec.c's choice)]. Input
     /// vectors always start uniform in ±0.5/dim.
@@ -405,6 +431,7 @@ impl Default for TrainConfig {
             ns_power: defaults::NS_POWER,
             seed: defaults::SEED,
             shared_negatives: None,
+            positive_steps: None,
             output_init: None,
             preset: Preset::W2v,
             vectors_from: VectorsFrom::Input,
@@ -590,6 +617,11 @@ impl TrainConfig {
     pub fn effective_shared_negatives(&self) -> bool {
         self.shared_negatives
             .unwrap_or(self.w2v_defaults() && defaults::SHARED_NEGATIVES)
+    }
+
+    /// How shared negatives step the positive: `--positive-steps`, else as one minibatch.
+    pub fn effective_positive_steps(&self) -> PositiveSteps {
+        self.positive_steps.unwrap_or(defaults::POSITIVE_STEPS)
     }
 
     /// The longest sentence trained as one piece: 10,000 tokens, 1,000 (word2vec.c's) with

@@ -12,6 +12,8 @@
 
 use multiversion::multiversion;
 
+use crate::config::PositiveSteps;
+
 /// Floats per vector chunk of the kernels (one AVX-512 register, two AVX2 registers).
 pub const LANES: usize = 16;
 
@@ -177,6 +179,11 @@ pub fn logistic_step(
 /// steps `dh = G·u` and the output steps `du = Gᵀ·h`, both from the rows *before* any update
 /// (as one minibatch), and returns the summed loss of the `m` predictions,
 /// `Σ_i [−log σ(S_i0) − Σ_{r≥1} log σ(−S_ir)]`. The caller adds `dh` and `du` to the rows.
+///
+/// With `positive` [`PositiveSteps::InTurn`] the negatives (rows `1..n`) stay one minibatch, but the
+/// positive row is stepped pair after pair, as word2vec.c steps it: input row `i` is scored
+/// against row 0 as the predictions `0..i` left it, so that the positive's steps shrink as it
+/// fits the window (`du`'s row 0 is then the sum of those steps).
 #[multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
 pub fn shared_negatives_step(
@@ -185,12 +192,39 @@ pub fn shared_negatives_step(
     dim: usize,
     lr: f32,
     sigmoid: &Sigmoid,
+    positive: PositiveSteps,
     g: &mut [f32],
     dh: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
     const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
-    shared_negatives_body::<FMA>(h, u, dim, lr, sigmoid, g, dh, du)
+    if positive == PositiveSteps::Batch || dim == 0 || h.len() < dim || u.len() < dim {
+        return shared_negatives_body::<FMA>(h, u, dim, lr, sigmoid, true, g, dh, du);
+    }
+    // The negatives as a minibatch with no positive column, then the positive in turn.
+    let (u0, negatives) = u.split_at(dim);
+    let m = h.len() / dim;
+    let mut loss = if negatives.len() >= dim {
+        shared_negatives_body::<FMA>(h, negatives, dim, lr, sigmoid, false, g, dh, &mut du[dim..])
+    } else {
+        dh[..m * dim].fill(0.0);
+        0.0
+    };
+    let t = &mut du[..dim];
+    t.copy_from_slice(u0);
+    for (hi, dhi) in h.chunks_exact(dim).zip(dh.chunks_exact_mut(dim)) {
+        let f = dot_body(hi, t);
+        let gi = lr * (1.0 - sigmoid.sigmoid(f));
+        loss -= sigmoid.log_sigmoid(f);
+        for ((d, o), x) in dhi.iter_mut().zip(t.iter_mut()).zip(hi) {
+            *d = fmadd::<FMA>(gi, *o, *d);
+            *o = fmadd::<FMA>(gi, *x, *o);
+        }
+    }
+    for (o, x) in t.iter_mut().zip(u0) {
+        *o -= x;
+    }
+    loss
 }
 
 /// `c + a·b`, fused where the CPU has FMA (one rounding; one instruction instead of two).
@@ -308,6 +342,7 @@ fn shared_negatives_body<const FMA: bool>(
     dim: usize,
     lr: f32,
     sigmoid: &Sigmoid,
+    labelled: bool,
     g: &mut [f32],
     dh: &mut [f32],
     du: &mut [f32],
@@ -336,7 +371,12 @@ fn shared_negatives_body<const FMA: bool>(
     // The positive's loss is −log σ(f) and a negative's −log σ(−f) = f − log σ(f): every score
     // adds f − log σ(f) below, so the positives' f is taken off first. Then G = lr·(Y − σ(S)),
     // the label added to column 0 afterwards, so that the pass over S is one branch-free loop.
-    let mut loss = -g.iter().step_by(n).sum::<f32>();
+    // (`labelled` false: every row is a negative; the caller handles the positive.)
+    let mut loss = if labelled {
+        -g.iter().step_by(n).sum::<f32>()
+    } else {
+        0.0
+    };
     let mut lanes = [0.0f32; LANES];
     let mut chunks = g.chunks_exact_mut(LANES);
     for c in &mut chunks {
@@ -354,8 +394,10 @@ fn shared_negatives_body<const FMA: bool>(
         *x = -lr * p;
     }
     loss += reduce(lanes);
-    for gi in g.iter_mut().step_by(n) {
-        *gi += lr;
+    if labelled {
+        for gi in g.iter_mut().step_by(n) {
+            *gi += lr;
+        }
     }
     // dh_i = Σ_r G[i,r]·u_r and du_r = Σ_i G[i,r]·h_i.
     for (i, dhi) in dh.chunks_exact_mut(dim).take(m).enumerate() {
@@ -565,15 +607,45 @@ mod tests {
         let (mut g, mut dh, mut du) = (vec![0.0; 4], vec![0.0; 8], vec![0.0; 8]);
         let u = [0.5; 8];
         assert_eq!(
-            shared_negatives_step(&[], &u, 4, 0.1, &s, &mut g, &mut dh, &mut du),
+            shared_negatives_step(
+                &[],
+                &u,
+                4,
+                0.1,
+                &s,
+                PositiveSteps::Batch,
+                &mut g,
+                &mut dh,
+                &mut du
+            ),
             0.0
         );
         assert_eq!(
-            shared_negatives_step(&u, &[], 4, 0.1, &s, &mut g, &mut dh, &mut du),
+            shared_negatives_step(
+                &u,
+                &[],
+                4,
+                0.1,
+                &s,
+                PositiveSteps::Batch,
+                &mut g,
+                &mut dh,
+                &mut du
+            ),
             0.0
         );
         assert_eq!(
-            shared_negatives_step(&u, &u, 0, 0.1, &s, &mut g, &mut dh, &mut du),
+            shared_negatives_step(
+                &u,
+                &u,
+                0,
+                0.1,
+                &s,
+                PositiveSteps::Batch,
+                &mut g,
+                &mut dh,
+                &mut du
+            ),
             0.0
         );
         assert_eq!(dh, [0.0; 8]);
@@ -599,10 +671,30 @@ mod tests {
             p
         };
         let (mut g, mut dh, mut du) = (vec![0.0; m * n], vec![0.0; m * dim], vec![0.0; n * dim]);
-        let loss = shared_negatives_step(&h, &u, dim, 0.05, &s, &mut g, &mut dh, &mut du);
+        let loss = shared_negatives_step(
+            &h,
+            &u,
+            dim,
+            0.05,
+            &s,
+            PositiveSteps::Batch,
+            &mut g,
+            &mut dh,
+            &mut du,
+        );
         let (mut g2, mut dh2, mut du2) = (vec![0.0; m * n], vec![1.0; m * st], vec![1.0; n * st]);
         let (hp, up) = (pad(&h, m), pad(&u, n));
-        let loss2 = shared_negatives_step(&hp, &up, st, 0.05, &s, &mut g2, &mut dh2, &mut du2);
+        let loss2 = shared_negatives_step(
+            &hp,
+            &up,
+            st,
+            0.05,
+            &s,
+            PositiveSteps::Batch,
+            &mut g2,
+            &mut dh2,
+            &mut du2,
+        );
         assert!((loss - loss2).abs() < 1e-5, "{loss} vs {loss2}");
         let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
         for (rows, padded, k) in [(&dh, &dh2, m), (&du, &du2, n)] {
@@ -613,6 +705,96 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// With the positive in turn, the negatives are the minibatch of the rows before the window
+    /// and the positive row is stepped pair after pair, checked against a scalar reference.
+    #[test]
+    fn shared_negatives_step_in_turn_steps_the_positive_pair_after_pair() {
+        let s = Sigmoid::new();
+        let (m, n, dim) = (3, 4, 7);
+        let h: Vec<f32> = (0..m * dim)
+            .map(|i| ((i as f32) * 0.37).sin() * 0.9)
+            .collect();
+        let u: Vec<f32> = (0..n * dim)
+            .map(|i| ((i as f32) * 0.71).cos() * 0.9)
+            .collect();
+        let lr = 0.5; // large, so that stepping in turn differs clearly from one minibatch
+        let dotf = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+        let (mut want_dh, mut want_du, mut want_loss) =
+            (vec![0.0f32; m * dim], vec![0.0f32; n * dim], 0.0f32);
+        let mut t = u[..dim].to_vec();
+        for i in 0..m {
+            let hi = &h[i * dim..(i + 1) * dim];
+            for r in 1..n {
+                let ur = &u[r * dim..(r + 1) * dim];
+                let f = dotf(hi, ur);
+                let g = -lr * sig(f);
+                want_loss += (f.exp()).ln_1p();
+                for d in 0..dim {
+                    want_dh[i * dim + d] += g * ur[d];
+                    want_du[r * dim + d] += g * hi[d];
+                }
+            }
+            let f = dotf(hi, &t);
+            let g = lr * (1.0 - sig(f));
+            want_loss += (-f).exp().ln_1p();
+            for d in 0..dim {
+                want_dh[i * dim + d] += g * t[d];
+                t[d] += g * hi[d];
+            }
+        }
+        for d in 0..dim {
+            want_du[d] = t[d] - u[d];
+        }
+        let (mut g, mut dh, mut du) = (vec![0.0; m * n], vec![9.0; m * dim], vec![9.0; n * dim]);
+        let loss = shared_negatives_step(
+            &h,
+            &u,
+            dim,
+            lr,
+            &s,
+            PositiveSteps::InTurn,
+            &mut g,
+            &mut dh,
+            &mut du,
+        );
+        assert!((loss - want_loss).abs() < 1e-4, "{loss} vs {want_loss}");
+        for (got, want, name) in [(&dh, &want_dh, "dh"), (&du, &want_du, "du")] {
+            for (k, (a, b)) in got.iter().zip(want.iter()).enumerate() {
+                assert!((a - b).abs() < 1e-5, "{name}[{k}]: {a} vs {b}");
+            }
+        }
+        // One minibatch gives other steps for the positive, the same for the negatives.
+        let (mut g2, mut dh2, mut du2) = (vec![0.0; m * n], vec![0.0; m * dim], vec![0.0; n * dim]);
+        shared_negatives_step(
+            &h,
+            &u,
+            dim,
+            lr,
+            &s,
+            PositiveSteps::Batch,
+            &mut g2,
+            &mut dh2,
+            &mut du2,
+        );
+        assert!((0..dim).any(|d| (du2[d] - du[d]).abs() > 1e-3));
+        assert!((dim..n * dim).all(|k| (du2[k] - du[k]).abs() < 1e-5));
+        // Without negatives, only the positive.
+        let (mut g3, mut dh3, mut du3) = (vec![0.0; m], vec![9.0; m * dim], vec![9.0; dim]);
+        let l3 = shared_negatives_step(
+            &h,
+            &u[..dim],
+            dim,
+            lr,
+            &s,
+            PositiveSteps::InTurn,
+            &mut g3,
+            &mut dh3,
+            &mut du3,
+        );
+        assert!(l3 > 0.0 && dh3.iter().all(|x| x.abs() < 5.0));
     }
 
     /// The shared-negatives step's `dh` and `du` are `−lr` times the gradient of the summed
@@ -640,7 +822,17 @@ mod tests {
         };
         let lr = 0.01;
         let (mut g, mut dh, mut du) = (vec![0.0; m * n], vec![0.0; m * dim], vec![0.0; n * dim]);
-        let loss = shared_negatives_step(&h, &u, dim, lr, &s, &mut g, &mut dh, &mut du);
+        let loss = shared_negatives_step(
+            &h,
+            &u,
+            dim,
+            lr,
+            &s,
+            PositiveSteps::Batch,
+            &mut g,
+            &mut dh,
+            &mut du,
+        );
         let hd: Vec<f64> = h.iter().map(|&x| x as f64).collect();
         let ud: Vec<f64> = u.iter().map(|&x| x as f64).collect();
         assert!((loss as f64 - exact(&hd, &ud)).abs() < 1e-4, "{loss}");

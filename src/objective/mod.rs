@@ -55,7 +55,7 @@ mod tests;
 pub use input::{Input, SubwordIndex};
 pub use scratch::{Block, Scratch, Window};
 
-use crate::config::{Loss, ModelKind};
+use crate::config::{Loss, ModelKind, PositiveSteps};
 use crate::objective::huffman::Huffman;
 use crate::objective::kernels::Sigmoid;
 use crate::rng::Rng;
@@ -82,6 +82,8 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     /// Skip-gram with negative sampling: the contexts of a window share one draw of negatives
     /// ([`Model::skipgram_sentence`]).
     pub shared_negatives: bool,
+    /// With shared negatives, how the positive is stepped over a window.
+    pub positive_steps: PositiveSteps,
     /// Per word, which rare-word window rules apply: [`RARE_CENTRE`] (skip-gram with shared
     /// negatives and CBOW), [`RARE_PAIR`] (skip-gram with shared negatives only); a word with no
     /// flag keeps the drawn radius.
@@ -135,6 +137,7 @@ impl<'a, M: Rows> Model<'a, M> {
             loss: self.loss,
             tree: self.tree,
             shared_negatives: self.shared_negatives,
+            positive_steps: self.positive_steps,
             rare: self.rare,
             rare_radius: self.rare_radius,
         }

@@ -168,6 +168,7 @@ impl<M: Rows> Model<'_, M> {
                 st,
                 lr,
                 self.sigmoid,
+                self.positive_steps,
                 &mut w.g,
                 &mut w.dh[..m * st],
                 &mut w.du[..k1 * st],

@@ -32,6 +32,7 @@ fn negative_sampling_gradient_matches_finite_differences() {
         loss: Loss::Ns,
         tree: None,
         shared_negatives: false,
+        positive_steps: PositiveSteps::Batch,
         rare: None,
         rare_radius: 0,
     };
@@ -131,6 +132,7 @@ fn cbow_gradient_reaches_every_context_row() {
         loss: Loss::Ns,
         tree: None,
         shared_negatives: false,
+        positive_steps: PositiveSteps::Batch,
         rare: None,
         rare_radius: 0,
     };
@@ -166,6 +168,7 @@ fn skipgram_moves_only_involved_rows() {
         loss: Loss::Ns,
         tree: None,
         shared_negatives: false,
+        positive_steps: PositiveSteps::Batch,
         rare: None,
         rare_radius: 0,
     };
@@ -199,6 +202,7 @@ fn shared_negatives_window_applies_every_step_once() {
     let m = Model {
         negative: 2,
         shared_negatives: true,
+        positive_steps: PositiveSteps::Batch,
         ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
     };
     // `Scratch::new` leaves the window buffers empty; the first window sizes them.
@@ -221,7 +225,17 @@ fn shared_negatives_window_applies_every_step_once() {
             .flat_map(|&r| out[r * dim..(r + 1) * dim].to_vec())
             .collect();
         let (mut g, mut dh, mut du) = (vec![0.0; 6], vec![0.0; h.len()], vec![0.0; 3 * dim]);
-        loss += shared_negatives_step(&h, &u, dim, 0.1, &sigmoid, &mut g, &mut dh, &mut du) as f64;
+        loss += shared_negatives_step(
+            &h,
+            &u,
+            dim,
+            0.1,
+            &sigmoid,
+            PositiveSteps::Batch,
+            &mut g,
+            &mut dh,
+            &mut du,
+        ) as f64;
         for (j, &c) in ctx.iter().enumerate() {
             axpy(
                 1.0,
@@ -256,6 +270,7 @@ fn draws_one_centre_ahead_keep_their_order() {
     let m = Model {
         negative,
         shared_negatives: true,
+        positive_steps: PositiveSteps::Batch,
         ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
     };
     let sentence: Vec<u32> = (0..n).map(|i| (i * 3 % 5) as u32).collect();
@@ -294,6 +309,7 @@ fn rare_pairs_train_across_the_full_window() {
     let predictions_within = |rare: Option<&[u8]>, rare_radius: usize| {
         let m = Model {
             shared_negatives: true,
+            positive_steps: PositiveSteps::Batch,
             rare,
             rare_radius,
             ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
@@ -527,6 +543,7 @@ fn model<'a>(
         loss,
         tree,
         shared_negatives: false,
+        positive_steps: PositiveSteps::Batch,
         rare: None,
         rare_radius: 0,
     }

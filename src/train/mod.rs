@@ -676,6 +676,7 @@ fn model<'a>(
         loss: config.loss,
         tree,
         shared_negatives: config.effective_shared_negatives(),
+        positive_steps: config.effective_positive_steps(),
         rare: rare.as_deref(),
         // Only rare centres widen the window: without them, no wider ring either.
         rare_radius: if config.effective_rare_centre_cut() != RareCut::Off {
