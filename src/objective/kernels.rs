@@ -606,48 +606,14 @@ mod tests {
         let s = Sigmoid::new();
         let (mut g, mut dh, mut du) = (vec![0.0; 4], vec![0.0; 8], vec![0.0; 8]);
         let u = [0.5; 8];
-        assert_eq!(
-            shared_negatives_step(
-                &[],
-                &u,
-                4,
-                0.1,
-                &s,
-                PositiveSteps::Batch,
-                &mut g,
-                &mut dh,
-                &mut du
-            ),
-            0.0
-        );
-        assert_eq!(
-            shared_negatives_step(
-                &u,
-                &[],
-                4,
-                0.1,
-                &s,
-                PositiveSteps::Batch,
-                &mut g,
-                &mut dh,
-                &mut du
-            ),
-            0.0
-        );
-        assert_eq!(
-            shared_negatives_step(
-                &u,
-                &u,
-                0,
-                0.1,
-                &s,
-                PositiveSteps::Batch,
-                &mut g,
-                &mut dh,
-                &mut du
-            ),
-            0.0
-        );
+        let cases: [(&[f32], &[f32], usize); 3] = [(&[], &u, 4), (&u, &[], 4), (&u, &u, 0)];
+        for positive in [PositiveSteps::Batch, PositiveSteps::InTurn] {
+            for (h, o, dim) in cases {
+                let loss =
+                    shared_negatives_step(h, o, dim, 0.1, &s, positive, &mut g, &mut dh, &mut du);
+                assert_eq!(loss, 0.0, "{positive:?}, dim {dim}");
+            }
+        }
         assert_eq!(dh, [0.0; 8]);
     }
 
