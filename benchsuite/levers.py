@@ -5,6 +5,7 @@ configuration, so that a lever's gain can be followed as the corpus grows.
 
 usage: levers.py [--sizes 25,50,100] [--seeds 1,2,3] [--log FILE] [--report]
                  [--run 'LABEL=W2V TRAIN FLAGS' ...] [--ctool 'LABEL=C TOOL FLAGS' ...]
+                 [--peer 'LABEL=COMMAND' ...]
 
 Sizes are megabytes of ../shared/data/enwiki_text8style_100M.gz (decompressed), each prefix cut
 at a word boundary and cached in --prefix-dir; 100 is the whole corpus (16.94M tokens; 25 and
@@ -14,6 +15,9 @@ get word2vec.c's flags as given, plus -train, -output, -binary 1 and, unless giv
 -sample 1e-4 -threads 2 -min-count 5. The stock C tool has no seed (its "seeds" are repeated
 runs, one draw of its randomness); the build of benchsuite/ctool_seeded.sh (--c-tool) takes
 each run's seed from W2V_C_SEED, which every C tool run gets.
+A --peer COMMAND is any other tool's training command with {corpus}, {out} (word2vec text or
+binary vectors to write) and {seed} in it, e.g. fastText through benchsuite/peer_fasttext.py:
+  --peer 'fastText cbow=FASTTEXT_SEED={seed} python3 benchsuite/peer_fasttext.py {corpus} {out} cbow 0.05 2'
 Words of a configuration's flags that look like NAME=VALUE (upper-case NAME) set environment
 variables for its runs instead. Runs are interleaved (size, then seed, then configuration) and each is appended to --log as
 one JSON line; a run already in the log is not repeated, so an interrupted study resumes.
@@ -115,6 +119,8 @@ def main():
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--run", action="append", default=[], help="LABEL=w2v train flags")
     ap.add_argument("--ctool", action="append", default=[], help="LABEL=word2vec.c flags")
+    ap.add_argument("--peer", action="append", default=[],
+                    help="LABEL=command with {corpus}, {out} and {seed}")
     ap.add_argument("--w2v", default=os.path.join(ROOT, "target", "release", "w2v"))
     ap.add_argument("--c-tool", default=shutil.which("word2vec") or "word2vec")
     ap.add_argument("--eval-dir", default=os.path.join(SHARED, "data", "eval"))
@@ -127,7 +133,8 @@ def main():
     sizes = [int(s) for s in a.sizes.split(",")]
     seeds = [int(s) for s in a.seeds.split(",")]
     configs = [("w2v",) + tuple(r.split("=", 1)) for r in a.run] + \
-              [("ctool",) + tuple(r.split("=", 1)) for r in a.ctool]
+              [("ctool",) + tuple(r.split("=", 1)) for r in a.ctool] + \
+              [("peer",) + tuple(r.split("=", 1)) for r in a.peer]
     labels = [c[1] for c in configs]
     runs = load_log(a.log)
     if not a.report:
@@ -140,8 +147,14 @@ def main():
                            for r in runs):
                         continue
                     vec = os.path.join(out_dir, "v.bin")
-                    cmd = (w2v_cmd(a.w2v, corpus, vec, seed, flags) if tool == "w2v"
-                           else ctool_cmd(a.c_tool, prefix(size, a.prefix_dir), vec, flags))
+                    if tool == "w2v":
+                        cmd = w2v_cmd(a.w2v, corpus, vec, seed, flags)
+                    elif tool == "ctool":
+                        cmd = ctool_cmd(a.c_tool, prefix(size, a.prefix_dir), vec, flags)
+                    else:
+                        vec = os.path.join(out_dir, "v.txt")
+                        flags = flags.format(corpus=prefix(size, a.prefix_dir), out=vec, seed=seed)
+                        cmd = shlex.split(flags)
                     # Leading NAME=VALUE words of the flags set environment variables.
                     env = dict(os.environ)
                     if tool == "ctool":

@@ -2,9 +2,14 @@
 """fastText skip-gram/CBOW, vectors of the dictionary's words saved as word2vec text.
 usage: peer_fasttext.py CORPUS OUT.txt sg|cbow LR THREADS [MINN MAXN BUCKET [MODEL.bin]]
 Without the optional arguments: no subwords (minn=maxn=0). With MODEL.bin, the model is saved
-there too. (The PyPI module takes no seed: runs differ through the threads' interleaving.)"""
-import json, sys, time
+there too. The seed of fastText's random streams is FASTTEXT_SEED from the environment (default 0,
+fastText's own); with several threads runs of one seed still differ by their interleaving."""
+import json, os, sys, time
 import fasttext
+from fasttext import FastText
+
+# train_unsupervised takes no seed argument but passes on its defaults' seed.
+FastText.unsupervised_default["seed"] = int(os.environ.get("FASTTEXT_SEED", "0"))
 
 corpus, out, model, lr, threads = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
 minn, maxn, bucket = (int(x) for x in (sys.argv[6:9] or (0, 0, 2000000)))
