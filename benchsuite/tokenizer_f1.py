@@ -23,8 +23,15 @@ import unicodedata
 HERE = os.path.dirname(os.path.abspath(__file__))
 ML = os.path.join(HERE, "..", "..", "shared", "data", "multilingual")
 SETTINGS = {
-    "unicode, jieba for Chinese": ["--tokenizer", "unicode"],
-    "unicode, ICU for Chinese": ["--tokenizer", "unicode", "--chinese-segmenter", "icu"],
+    "zh": {
+        "unicode, jieba for Chinese": ["--tokenizer", "unicode"],
+        "unicode, ICU for Chinese": ["--tokenizer", "unicode", "--chinese-segmenter", "icu"],
+    },
+    "ja": {
+        "unicode, TinySegmenter for Japanese": ["--tokenizer", "unicode"],
+        "unicode, ICU for Japanese": ["--tokenizer", "unicode", "--japanese-segmenter", "icu"],
+    },
+    "ru": {"unicode": ["--tokenizer", "unicode"]},
 }
 
 
@@ -96,7 +103,7 @@ def main():
         sents = read_conllu(path)
         name = os.path.basename(path).replace("-ud-", " ").replace(".conllu", "")
         ngold = sum(len(w) for _, w in sents)
-        settings = SETTINGS if name.startswith("zh") else {"unicode": ["--tokenizer", "unicode"]}
+        settings = SETTINGS[name[:2]]
         for label, flags in settings.items():
             pred = tokenize(a.w2v, [t for t, _ in sents], flags)
             p, r, f = f1(zip(pred, (w for _, w in sents)))
@@ -106,7 +113,7 @@ def main():
     print("|---|---|---|---|")
     for lang in ("zh", "ja", "ru"):
         words = eval_words(lang)
-        settings = SETTINGS if lang == "zh" else {"unicode": ["--tokenizer", "unicode"]}
+        settings = SETTINGS[lang]
         for label, flags in settings.items():
             cut = tokenize(a.w2v, words, flags)
             whole = sum(len(c) == 1 for c in cut)

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-pub use crate::text::tokenize::{ChineseSegmenter, TokenizerKind, TokenizerSpec};
+pub use crate::text::tokenize::{
+    ChineseSegmenter, JapaneseSegmenter, TokenizerKind, TokenizerSpec,
+};
 
 /// The default value of every setting, defined once.
 pub mod defaults {
@@ -336,11 +338,20 @@ pub struct TrainConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lowercase: Option<bool>,
     /// With --tokenizer unicode: the dictionary that cuts Chinese (Han text in lines without
-    /// kana; Japanese always uses ICU's). jieba keeps more words whole on the UD Chinese
-    /// treebank (benchsuite/NOTES.md, "Tokenizer accuracy").
+    /// kana). jieba keeps more words whole on the UD Chinese treebank (benchsuite/NOTES.md,
+    /// "Tokenizer accuracy").
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba))]
     #[serde(skip_serializing_if = "is_default_chinese")]
     pub chinese_segmenter: ChineseSegmenter,
+    /// With --tokenizer unicode: what cuts Japanese (the Japanese-script text of lines with
+    /// kana): TinySegmenter's model (F1 0.86 on the UD Japanese treebank) or ICU's dictionary
+    /// (0.75; what settings saved before this option used).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = JapaneseSegmenter::Tinysegmenter))]
+    #[serde(
+        default = "JapaneseSegmenter::legacy",
+        skip_serializing_if = "is_legacy_japanese"
+    )]
+    pub japanese_segmenter: JapaneseSegmenter,
     /// Subword vectors (fastText's model): a word's input vector is the mean of its own row
     /// and the rows of its character n-grams (--minn..--maxn characters, hashed into
     /// --buckets rows), so that rare and unseen words get vectors. Writes OUTPUT.bin in
@@ -382,6 +393,10 @@ fn is_default_tokenizer(t: &TokenizerKind) -> bool {
 
 fn is_default_chinese(c: &ChineseSegmenter) -> bool {
     *c == ChineseSegmenter::Jieba
+}
+
+fn is_legacy_japanese(j: &JapaneseSegmenter) -> bool {
+    *j == JapaneseSegmenter::legacy()
 }
 
 fn is_default_preset(p: &Preset) -> bool {
@@ -438,6 +453,7 @@ impl Default for TrainConfig {
             tokenizer: TokenizerKind::Whitespace,
             lowercase: None,
             chinese_segmenter: ChineseSegmenter::Jieba,
+            japanese_segmenter: JapaneseSegmenter::Tinysegmenter,
             subwords: false,
             minn: defaults::MINN,
             maxn: defaults::MAXN,
@@ -451,6 +467,7 @@ impl TrainConfig {
     pub fn tokenizer_spec(&self) -> TokenizerSpec {
         TokenizerSpec {
             chinese: self.chinese_segmenter,
+            japanese: self.japanese_segmenter,
             ..TokenizerSpec::of(self.tokenizer, self.lowercase)
         }
     }

@@ -118,7 +118,7 @@ def train(
         from one (its settings are used; give no others).
     settings: every ``w2v train`` setting by its library name (model, loss, dim, window,
         negative, min_count, max_vocab, sample, epochs, lr, ns_power, seed, preset, tokenizer,
-        lowercase, threads, deterministic, subwords, minn, maxn, buckets, ...), or gensim's
+        lowercase, chinese_segmenter, japanese_segmenter, threads, deterministic, subwords, minn, maxn, buckets, ...), or gensim's
         (vector_size, workers, alpha, sg, hs, ns_exponent, min_n, max_n, bucket).
         ``subwords=True`` trains fastText's model: unknown words get vectors from their
         character n-grams, and ``save_facebook_model`` writes fastText's ``.bin``.

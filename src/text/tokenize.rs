@@ -9,8 +9,10 @@
 //!   already keeps `don't` and `3.14`), and every word is case-folded (unless `lowercase` is
 //!   off). In a line without kana, runs of Han characters are cut by jieba's dictionary
 //!   instead of ICU's ([`ChineseSegmenter`]): on the UD Chinese treebank jieba keeps far more of
-//!   the words whole (benchsuite/NOTES.md, "Tokenizer accuracy"). Lines with kana are Japanese
-//!   and keep ICU's dictionary segmentation throughout.
+//!   the words whole (benchsuite/NOTES.md, "Tokenizer accuracy"). Lines with kana are Japanese:
+//!   their runs of Japanese script (kana, Han, `ー`, `々`) are cut by TinySegmenter's model
+//!   instead of ICU's dictionary ([`JapaneseSegmenter`]; F1 0.86 against 0.75 on the UD
+//!   Japanese treebank), the text between the runs by UAX #29.
 //!
 //! Invalid UTF-8 in a unicode line becomes U+FFFD (a symbol, so it separates words and is
 //! dropped) and is counted in [`LineStats::invalid`].
@@ -52,6 +54,26 @@ pub enum ChineseSegmenter {
     Icu,
 }
 
+/// Which segmenter cuts Japanese (the Japanese-script runs of lines with kana) in unicode mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum JapaneseSegmenter {
+    /// TinySegmenter (Taku Kudo's character n-gram model, compiled in by the tiniestsegmenter
+    /// crate, 50 KB): closer to the UD Japanese treebank's words than ICU's dictionary.
+    #[default]
+    Tinysegmenter,
+    /// ICU's Chinese/Japanese dictionary (what w2v used before 2026-12-03).
+    Icu,
+}
+
+impl JapaneseSegmenter {
+    /// What settings saved before the choice existed used: ICU's dictionary.
+    pub fn legacy() -> Self {
+        JapaneseSegmenter::Icu
+    }
+}
+
 /// A tokenizer's settings, as saved with the vectors (the model card) so that queries cut
 /// their words the same way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,16 +84,21 @@ pub struct TokenizerSpec {
     pub lowercase: bool,
     /// Chinese segmentation (unicode only).
     pub chinese: ChineseSegmenter,
+    /// Japanese segmentation (unicode only; missing in model cards written before it existed,
+    /// which used ICU's).
+    #[serde(default = "JapaneseSegmenter::legacy")]
+    pub japanese: JapaneseSegmenter,
 }
 
 impl TokenizerSpec {
     /// `kind` with `lowercase` resolved (default: fold with `unicode`, keep case with
-    /// `whitespace`) and jieba for Chinese.
+    /// `whitespace`), jieba for Chinese and TinySegmenter for Japanese.
     pub fn of(kind: TokenizerKind, lowercase: Option<bool>) -> Self {
         TokenizerSpec {
             kind,
             lowercase: lowercase.unwrap_or(kind == TokenizerKind::Unicode),
             chinese: ChineseSegmenter::Jieba,
+            japanese: JapaneseSegmenter::Tinysegmenter,
         }
     }
 
@@ -141,6 +168,12 @@ fn is_joining_hyphen(s: &str) -> bool {
 /// them is Japanese.
 fn is_kana(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}')
+}
+
+/// Japanese script: kana, Han, and the iteration and closing marks `々` and `〆`
+/// (TinySegmenter's character classes; `ー` and the kana iteration marks are kana here).
+fn is_japanese(c: char) -> bool {
+    is_kana(c) || is_han(c) || matches!(c, '\u{3005}' | '\u{3006}')
 }
 
 /// CJK unified ideographs (with extensions and compatibility ideographs).
@@ -224,29 +257,56 @@ impl Tokenizer {
 
     fn unicode(&self, line: &str, emit: &mut impl FnMut(&str)) {
         let text = self.nfkc.normalize(line);
-        let jieba_han = self.spec.chinese == ChineseSegmenter::Jieba && !text.chars().any(is_kana);
-        if !jieba_han {
+        if text.chars().any(is_kana) {
+            if self.spec.japanese == JapaneseSegmenter::Icu {
+                return self.segment(&text, emit);
+            }
+            // Japanese runs go to TinySegmenter, the text between them to ICU. A piece that is
+            // only prolonged-sound marks is no word.
+            return self.by_runs(&text, is_japanese, emit, |run, emit| {
+                for t in tiniestsegmenter::tokenize(run) {
+                    if t.chars().any(|c| c != 'ー') {
+                        self.emit_word(t, emit);
+                    }
+                }
+            });
+        }
+        if self.spec.chinese == ChineseSegmenter::Icu {
             return self.segment(&text, emit);
         }
         // Han runs go to jieba, the text between them to ICU.
+        self.by_runs(&text, is_han, emit, |run, emit| {
+            for t in jieba().cut(run, true) {
+                self.emit_word(t.word, emit);
+            }
+        });
+    }
+
+    /// Cuts each maximal run of characters for which `in_run` holds with `cut`, and the text
+    /// between the runs with UAX #29 ([`Tokenizer::segment`]), in order.
+    fn by_runs<E: FnMut(&str)>(
+        &self,
+        text: &str,
+        in_run: fn(char) -> bool,
+        emit: &mut E,
+        mut cut: impl FnMut(&str, &mut E),
+    ) {
         let mut rest = 0;
         let mut chars = text.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
-            if !is_han(c) {
+            if !in_run(c) {
                 continue;
             }
             let mut end = i + c.len_utf8();
             while let Some(&(j, d)) = chars.peek() {
-                if !is_han(d) {
+                if !in_run(d) {
                     break;
                 }
                 end = j + d.len_utf8();
                 chars.next();
             }
             self.segment(&text[rest..i], emit);
-            for t in jieba().cut(&text[i..end], true) {
-                self.emit_word(t.word, emit);
-            }
+            cut(&text[i..end], emit);
             rest = end;
         }
         self.segment(&text[rest..], emit);
@@ -345,16 +405,35 @@ mod tests {
     }
 
     #[test]
-    fn chinese_is_cut_by_jieba_and_japanese_by_icu() {
+    fn chinese_is_cut_by_jieba_and_japanese_by_tinysegmenter() {
         let t = unicode();
         assert_eq!(
             words(&t, "我们在北京大学学习。"),
             ["我们", "在", "北京大学", "学习"]
         );
-        let ja = words(&t, "私は東京に住んでいます。");
-        assert!(ja.len() >= 4, "{ja:?}");
+        assert_eq!(
+            words(&t, "私は東京に住んでいます。"),
+            ["私", "は", "東京", "に", "住ん", "で", "い", "ます"]
+        );
+        // Latin and digits between Japanese runs go to UAX #29; half-width katakana is
+        // normalised first; a lone prolonged-sound mark is no word.
+        assert_eq!(
+            words(&t, "Linuxｶｰﾈﾙを2010年に読んだ"),
+            ["linux", "カーネル", "を", "2010", "年", "に", "読ん", "だ"]
+        );
+        assert_eq!(words(&t, "ーーは"), ["は"]);
+        // ICU's dictionary on request (and for settings saved before the choice).
+        let icu = Tokenizer::new(TokenizerSpec {
+            japanese: JapaneseSegmenter::Icu,
+            ..TokenizerSpec::of(TokenizerKind::Unicode, None)
+        });
+        let ja = words(&icu, "私は東京に住んでいます。");
         assert_eq!(ja.concat(), "私は東京に住んでいます");
         assert!(ja.contains(&"東京".to_string()), "{ja:?}");
+        let old: TokenizerSpec =
+            serde_json::from_str(r#"{"kind": "unicode", "lowercase": true, "chinese": "jieba"}"#)
+                .unwrap();
+        assert_eq!(old.japanese, JapaneseSegmenter::Icu);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::time::Instant;
 use w2v::formats::atomic::AtomicFile;
 use w2v::text::corpus::Corpus;
 use w2v::text::spool::{StreamError, TokenizeStats, tokenize_stream};
-use w2v::text::tokenize::{ChineseSegmenter, Tokenizer, TokenizerKind, TokenizerSpec};
+use w2v::text::tokenize::{
+    ChineseSegmenter, JapaneseSegmenter, Tokenizer, TokenizerKind, TokenizerSpec,
+};
 
 #[derive(clap::Args)]
 pub struct TokenizeArgs {
@@ -26,6 +28,9 @@ pub struct TokenizeArgs {
     /// The dictionary that cuts Chinese (unicode tokenizer).
     #[arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba)]
     chinese_segmenter: ChineseSegmenter,
+    /// What cuts Japanese (unicode tokenizer).
+    #[arg(long, value_enum, default_value_t = JapaneseSegmenter::Tinysegmenter)]
+    japanese_segmenter: JapaneseSegmenter,
     /// Tokenising threads [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = crate::count_in(1, w2v::config::limits::THREADS))]
     threads: Option<usize>,
@@ -38,6 +43,7 @@ pub fn tokenize(a: TokenizeArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let spec = TokenizerSpec {
         chinese: a.chinese_segmenter,
+        japanese: a.japanese_segmenter,
         ..TokenizerSpec::of(a.tokenizer, a.lowercase)
     };
     let input: Box<dyn std::io::Read + Send> = if a.corpus.as_os_str() == "-" {
