@@ -15,7 +15,11 @@ window 5, negative 5, min-count 5, sample 1e-4, 5 epochs, 2 threads, the seed):
   and its time added to every seed's training time.
 Both sets of vectors are scored by `w2v eval` (gensim's numbers; the Python pipeline's vectors
 with words as they are, w2v's with its own tokenizer from the model card) on the language's
-sets in ../shared/data/multilingual/eval. The Python side needs `pip install gensim jieba razdel
+sets in ../shared/data/multilingual/eval, each on the pairs it can answer; and, once both
+tools have run a seed, both on the pairs that both can answer (a "common" line in the log:
+the sets' pairs whose words are all in both vocabularies, w2v's words cut by its tokenizer,
+a word it cuts into several counting as missing). --w2v-flags adds settings to w2v's runs
+(e.g. "--japanese-segmenter tinysegmenter"; give such runs their own --log). The Python side needs `pip install gensim jieba razdel
 fugashi unidic-lite` in --python's environment. Every run is appended to --log as one JSON
 line (a run already there is not repeated), and the table is printed from the log.
 """
@@ -35,6 +39,7 @@ EVAL = {
     "ru": {"similarity": ["ru/hj-test.csv", "ru/hj-train.csv"]},
     "ja": {"similarity": ["ja/score_noun.csv", "ja/score_adj.csv"]},
 }
+W2V_TOKENIZER = ["--tokenizer", "unicode"]
 SETTINGS = ["--dim", "100", "--window", "5", "--negative", "5", "--min-count", "5",
             "--sample", "1e-4", "--epochs", "5", "--threads", "2"]
 
@@ -88,6 +93,62 @@ def score(w2v, vectors, lang, extra=()):
     return got
 
 
+def vocab(path):
+    """The words of a word2vec binary file."""
+    words = set()
+    with open(path, "rb") as f:
+        n, dim = map(int, f.readline().split())
+        for _ in range(n):
+            w = bytearray()
+            while (c := f.read(1)) != b" ":
+                w += c
+            words.add(w.decode("utf-8", "replace").lstrip("\n"))
+            f.seek(4 * dim, 1)
+    return words
+
+
+def pairs_of(path):
+    """(word1, word2, score) of a similarity file: tab or comma separated, a header line
+    skipped when its score column is not a number."""
+    out = []
+    for i, line in enumerate(open(path, encoding="utf-8-sig")):
+        fields = [x.strip() for x in line.rstrip("\n").split("\t" if "\t" in line else ",")]
+        if len(fields) < 3 or not fields[0] or line.startswith("#"):
+            continue
+        try:
+            out.append((fields[0], fields[1], float(fields[2])))
+        except ValueError:
+            if i > 0:
+                raise
+    return out
+
+
+def common(a, lang, seed, vecs, work):
+    """Both tools' scores on the pairs that both can answer (see the module's docstring)."""
+    have = {t: vocab(v) for t, v in vecs.items()}
+    rec = {"lang": lang, "tool": "common", "seed": seed, "date": time.strftime("%Y-%m-%d %H:%M")}
+    for rel in EVAL[lang]["similarity"]:
+        ps = pairs_of(os.path.join(ML, "eval", rel))
+        words = sorted({w for p in ps for w in p[:2]})
+        cut = subprocess.run([a.w2v, "tokenize", "-", "--quiet", *W2V_TOKENIZER, *a.w2v_flags.split()],
+                             input="\n".join(words) + "\n", capture_output=True, text=True,
+                             check=True).stdout.split("\n")
+        as_w2v = {w: c.split() for w, c in zip(words, cut)}
+        ok = lambda w: (len(as_w2v[w]) == 1 and as_w2v[w][0] in have["w2v"]
+                        and w in have["python"])
+        both = [p for p in ps if ok(p[0]) and ok(p[1])]
+        path = os.path.join(work, "common.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(f"{w1}\t{w2}\t{sc}\n" for w1, w2, sc in both)
+        name = os.path.splitext(os.path.basename(rel))[0]
+        rec[name + " pairs"] = len(both)
+        for tool, v in vecs.items():
+            out = json.loads(subprocess.run([a.w2v, "eval", v, "--json", "--similarity", path],
+                                            check=True, capture_output=True, text=True).stdout)
+            rec[f"{name} {tool}"] = out["similarity"][0]["spearman"]
+    return rec
+
+
 def timed(cmd, **kw):
     t = time.time()
     subprocess.run(cmd, check=True, **kw)
@@ -103,6 +164,7 @@ def main():
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "w2v-pipeline"))
     ap.add_argument("--log", default=os.path.join(HERE, "results", "pipeline.jsonl"))
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--w2v-flags", default="", help="more settings for w2v's runs")
     a = ap.parse_args()
     langs, seeds = a.langs.split(","), [int(s) for s in a.seeds.split(",")]
     runs = [json.loads(l) for l in open(a.log)] if os.path.exists(a.log) else []
@@ -118,10 +180,13 @@ def main():
                 for tool in ("w2v", "python"):
                     if (lang, tool, seed) in done:
                         continue
-                    vec = os.path.join(work, "v.bin")
+                    # One file per tool and seed: a model card left beside another tool's
+                    # vectors would make `w2v eval` cut that tool's words with w2v's tokenizer.
+                    vec = os.path.join(work, f"{tool}-{seed}.bin")
                     if tool == "w2v":
-                        wall = timed([a.w2v, "train", corpus, "-o", vec, "--tokenizer", "unicode",
-                                      "--seed", str(seed), "--quiet", *SETTINGS])
+                        wall = timed([a.w2v, "train", corpus, "-o", vec, *W2V_TOKENIZER,
+                                      *a.w2v_flags.split(), "--seed", str(seed), "--quiet",
+                                      *SETTINGS])
                         parts = {}
                     else:
                         if not os.path.exists(tok_time_file):
@@ -139,12 +204,20 @@ def main():
                     with open(a.log, "a") as f:
                         f.write(json.dumps(rec) + "\n")
                     print("#", json.dumps(rec), file=sys.stderr, flush=True)
+                vecs = {t: os.path.join(work, f"{t}-{seed}.bin") for t in ("w2v", "python")}
+                if (lang, "common", seed) not in done and all(map(os.path.exists, vecs.values())):
+                    rec = common(a, lang, seed, vecs, work)
+                    runs.append(rec)
+                    with open(a.log, "a") as f:
+                        f.write(json.dumps(rec) + "\n")
+                    print("#", json.dumps(rec), file=sys.stderr, flush=True)
     report(runs, langs)
 
 
 def report(runs, langs):
     for lang in langs:
-        rs = [r for r in runs if r["lang"] == lang]
+        rs = [r for r in runs if r["lang"] == lang and r["tool"] != "common"]
+        cs = [r for r in runs if r["lang"] == lang and r["tool"] == "common"]
         if not rs:
             continue
         keys = [k for k in rs[0] if k not in ("lang", "tool", "seed", "date", "tokenize_s",
@@ -168,6 +241,11 @@ def report(runs, langs):
             mean = {t: sum(r["wall_s"] for r in g) / len(g) for t, g in by.items()}
             print(f"speed-up of w2v, whole run (ratio of means): "
                   f"{mean['python'] / mean['w2v']:.1f}x")
+        for k in [k for k in (cs[0] if cs else {}) if k.endswith(" pairs")]:
+            name = k[: -len(" pairs")]
+            m = {t: sum(r[f"{name} {t}"] for r in cs) / len(cs) for t in ("w2v", "python")}
+            print(f"common pairs, {name} ({cs[0][k]} pairs, {len(cs)} seeds): "
+                  f"w2v {m['w2v']:.4f}, python {m['python']:.4f}")
 
 
 if __name__ == "__main__":

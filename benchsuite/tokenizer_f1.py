@@ -28,8 +28,9 @@ SETTINGS = {
         "unicode, ICU for Chinese": ["--tokenizer", "unicode", "--chinese-segmenter", "icu"],
     },
     "ja": {
-        "unicode, TinySegmenter for Japanese": ["--tokenizer", "unicode"],
-        "unicode, ICU for Japanese": ["--tokenizer", "unicode", "--japanese-segmenter", "icu"],
+        "unicode, ICU for Japanese": ["--tokenizer", "unicode"],
+        "unicode, TinySegmenter for Japanese": ["--tokenizer", "unicode",
+                                                "--japanese-segmenter", "tinysegmenter"],
     },
     "ru": {"unicode": ["--tokenizer", "unicode"]},
 }

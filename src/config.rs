@@ -343,14 +343,11 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba))]
     #[serde(skip_serializing_if = "is_default_chinese")]
     pub chinese_segmenter: ChineseSegmenter,
-    /// With --tokenizer unicode: what cuts Japanese (the Japanese-script text of lines with
-    /// kana): TinySegmenter's model (F1 0.86 on the UD Japanese treebank) or ICU's dictionary
-    /// (0.75; what settings saved before this option used).
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = JapaneseSegmenter::Tinysegmenter))]
-    #[serde(
-        default = "JapaneseSegmenter::legacy",
-        skip_serializing_if = "is_legacy_japanese"
-    )]
+    /// With --tokenizer unicode: what cuts Japanese (lines with kana): ICU's dictionary, or
+    /// TinySegmenter's model, closer to the UD Japanese treebank's words (F1 0.87 against
+    /// 0.75) but lower on the Japanese similarity sets (benchsuite/NOTES.md).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = JapaneseSegmenter::Icu))]
+    #[serde(skip_serializing_if = "is_default_japanese")]
     pub japanese_segmenter: JapaneseSegmenter,
     /// Subword vectors (fastText's model): a word's input vector is the mean of its own row
     /// and the rows of its character n-grams (--minn..--maxn characters, hashed into
@@ -395,8 +392,8 @@ fn is_default_chinese(c: &ChineseSegmenter) -> bool {
     *c == ChineseSegmenter::Jieba
 }
 
-fn is_legacy_japanese(j: &JapaneseSegmenter) -> bool {
-    *j == JapaneseSegmenter::legacy()
+fn is_default_japanese(j: &JapaneseSegmenter) -> bool {
+    *j == JapaneseSegmenter::Icu
 }
 
 fn is_default_preset(p: &Preset) -> bool {
@@ -453,7 +450,7 @@ impl Default for TrainConfig {
             tokenizer: TokenizerKind::Whitespace,
             lowercase: None,
             chinese_segmenter: ChineseSegmenter::Jieba,
-            japanese_segmenter: JapaneseSegmenter::Tinysegmenter,
+            japanese_segmenter: JapaneseSegmenter::Icu,
             subwords: false,
             minn: defaults::MINN,
             maxn: defaults::MAXN,

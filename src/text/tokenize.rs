@@ -9,10 +9,10 @@
 //!   already keeps `don't` and `3.14`), and every word is case-folded (unless `lowercase` is
 //!   off). In a line without kana, runs of Han characters are cut by jieba's dictionary
 //!   instead of ICU's ([`ChineseSegmenter`]): on the UD Chinese treebank jieba keeps far more of
-//!   the words whole (benchsuite/NOTES.md, "Tokenizer accuracy"). Lines with kana are Japanese:
-//!   their runs of Japanese script (kana, Han, `ー`, `々`) are cut by TinySegmenter's model
-//!   instead of ICU's dictionary ([`JapaneseSegmenter`]; F1 0.86 against 0.75 on the UD
-//!   Japanese treebank), the text between the runs by UAX #29.
+//!   the words whole (benchsuite/NOTES.md, "Tokenizer accuracy"). Lines with kana are Japanese
+//!   and keep ICU's dictionary segmentation throughout, unless [`JapaneseSegmenter`] asks for
+//!   TinySegmenter's model (closer to the UD treebank's words, F1 0.87 against 0.75, but
+//!   vectors trained on its cut score lower on the Japanese similarity sets: it is an option).
 //!
 //! Invalid UTF-8 in a unicode line becomes U+FFFD (a symbol, so it separates words and is
 //! dropped) and is counted in [`LineStats::invalid`].
@@ -59,19 +59,15 @@ pub enum ChineseSegmenter {
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum JapaneseSegmenter {
-    /// TinySegmenter (Taku Kudo's character n-gram model, compiled in by the tiniestsegmenter
-    /// crate, 50 KB): closer to the UD Japanese treebank's words than ICU's dictionary.
+    /// ICU's Chinese/Japanese dictionary: its vectors score higher on the Japanese similarity
+    /// sets (benchsuite/NOTES.md, "Japanese: TinySegmenter against ICU's dictionary").
     #[default]
-    Tinysegmenter,
-    /// ICU's Chinese/Japanese dictionary (what w2v used before 2026-12-03).
     Icu,
-}
-
-impl JapaneseSegmenter {
-    /// What settings saved before the choice existed used: ICU's dictionary.
-    pub fn legacy() -> Self {
-        JapaneseSegmenter::Icu
-    }
+    /// TinySegmenter (Taku Kudo's character n-gram model, compiled in by the tiniestsegmenter
+    /// crate, 50 KB) for the runs of Japanese script, UAX #29 between them: closer to the UD
+    /// Japanese treebank's words (F1 0.87 against 0.75), for tokenised text meant for other
+    /// tools.
+    Tinysegmenter,
 }
 
 /// A tokenizer's settings, as saved with the vectors (the model card) so that queries cut
@@ -85,20 +81,20 @@ pub struct TokenizerSpec {
     /// Chinese segmentation (unicode only).
     pub chinese: ChineseSegmenter,
     /// Japanese segmentation (unicode only; missing in model cards written before it existed,
-    /// which used ICU's).
-    #[serde(default = "JapaneseSegmenter::legacy")]
+    /// which used ICU's, the default).
+    #[serde(default)]
     pub japanese: JapaneseSegmenter,
 }
 
 impl TokenizerSpec {
     /// `kind` with `lowercase` resolved (default: fold with `unicode`, keep case with
-    /// `whitespace`), jieba for Chinese and TinySegmenter for Japanese.
+    /// `whitespace`), jieba for Chinese and ICU's dictionary for Japanese.
     pub fn of(kind: TokenizerKind, lowercase: Option<bool>) -> Self {
         TokenizerSpec {
             kind,
             lowercase: lowercase.unwrap_or(kind == TokenizerKind::Unicode),
             chinese: ChineseSegmenter::Jieba,
-            japanese: JapaneseSegmenter::Tinysegmenter,
+            japanese: JapaneseSegmenter::Icu,
         }
     }
 
@@ -405,31 +401,33 @@ mod tests {
     }
 
     #[test]
-    fn chinese_is_cut_by_jieba_and_japanese_by_tinysegmenter() {
+    fn chinese_is_cut_by_jieba_and_japanese_by_icu_or_tinysegmenter() {
         let t = unicode();
         assert_eq!(
             words(&t, "我们在北京大学学习。"),
             ["我们", "在", "北京大学", "学习"]
         );
+        let ja = words(&t, "私は東京に住んでいます。");
+        assert!(ja.len() >= 4, "{ja:?}");
+        assert_eq!(ja.concat(), "私は東京に住んでいます");
+        assert!(ja.contains(&"東京".to_string()), "{ja:?}");
+        // TinySegmenter on request.
+        let ts = Tokenizer::new(TokenizerSpec {
+            japanese: JapaneseSegmenter::Tinysegmenter,
+            ..TokenizerSpec::of(TokenizerKind::Unicode, None)
+        });
         assert_eq!(
-            words(&t, "私は東京に住んでいます。"),
+            words(&ts, "私は東京に住んでいます。"),
             ["私", "は", "東京", "に", "住ん", "で", "い", "ます"]
         );
         // Latin and digits between Japanese runs go to UAX #29; half-width katakana is
         // normalised first; a lone prolonged-sound mark is no word.
         assert_eq!(
-            words(&t, "Linuxｶｰﾈﾙを2010年に読んだ"),
+            words(&ts, "Linuxｶｰﾈﾙを2010年に読んだ"),
             ["linux", "カーネル", "を", "2010", "年", "に", "読ん", "だ"]
         );
-        assert_eq!(words(&t, "ーーは"), ["は"]);
-        // ICU's dictionary on request (and for settings saved before the choice).
-        let icu = Tokenizer::new(TokenizerSpec {
-            japanese: JapaneseSegmenter::Icu,
-            ..TokenizerSpec::of(TokenizerKind::Unicode, None)
-        });
-        let ja = words(&icu, "私は東京に住んでいます。");
-        assert_eq!(ja.concat(), "私は東京に住んでいます");
-        assert!(ja.contains(&"東京".to_string()), "{ja:?}");
+        assert_eq!(words(&ts, "ーーは"), ["は"]);
+        // Model cards written before the choice existed used ICU's dictionary.
         let old: TokenizerSpec =
             serde_json::from_str(r#"{"kind": "unicode", "lowercase": true, "chinese": "jieba"}"#)
                 .unwrap();

@@ -29,7 +29,7 @@ pub struct TokenizeArgs {
     #[arg(long, value_enum, default_value_t = ChineseSegmenter::Jieba)]
     chinese_segmenter: ChineseSegmenter,
     /// What cuts Japanese (unicode tokenizer).
-    #[arg(long, value_enum, default_value_t = JapaneseSegmenter::Tinysegmenter)]
+    #[arg(long, value_enum, default_value_t = JapaneseSegmenter::Icu)]
     japanese_segmenter: JapaneseSegmenter,
     /// Tokenising threads [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = crate::count_in(1, w2v::config::limits::THREADS))]
