@@ -32,6 +32,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from tokenizer_f1 import tokenize  # noqa: E402
 ML = os.path.join(HERE, "..", "..", "shared", "data", "multilingual")
 EVAL = {
     "zh": {"similarity": ["zh/wordsim-240.txt", "zh/wordsim-297.txt"],
@@ -130,10 +132,7 @@ def common(a, lang, seed, vecs, work):
     for rel in EVAL[lang]["similarity"]:
         ps = pairs_of(os.path.join(ML, "eval", rel))
         words = sorted({w for p in ps for w in p[:2]})
-        cut = subprocess.run([a.w2v, "tokenize", "-", "--quiet", *W2V_TOKENIZER, *a.w2v_flags.split()],
-                             input="\n".join(words) + "\n", capture_output=True, text=True,
-                             check=True).stdout.split("\n")
-        as_w2v = {w: c.split() for w, c in zip(words, cut)}
+        as_w2v = dict(zip(words, tokenize(a.w2v, words, [*W2V_TOKENIZER, *a.w2v_flags.split()])))
         ok = lambda w: (len(as_w2v[w]) == 1 and as_w2v[w][0] in have["w2v"]
                         and w in have["python"])
         both = [p for p in ps if ok(p[0]) and ok(p[1])]
@@ -169,6 +168,12 @@ def main():
     langs, seeds = a.langs.split(","), [int(s) for s in a.seeds.split(",")]
     runs = [json.loads(l) for l in open(a.log)] if os.path.exists(a.log) else []
     done = {(r["lang"], r["tool"], r["seed"]) for r in runs}
+
+    def keep(rec):
+        runs.append(rec)
+        with open(a.log, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        print("#", json.dumps(rec), file=sys.stderr, flush=True)
     if not a.report:
         os.makedirs(a.cache, exist_ok=True)
         work = tempfile.mkdtemp(prefix="w2v-pipeline-")
@@ -200,17 +205,10 @@ def main():
                     rec = {"lang": lang, "tool": tool, "seed": seed, "wall_s": round(wall, 1),
                            **parts, "date": time.strftime("%Y-%m-%d %H:%M"),
                            **score(a.w2v, vec, lang)}
-                    runs.append(rec)
-                    with open(a.log, "a") as f:
-                        f.write(json.dumps(rec) + "\n")
-                    print("#", json.dumps(rec), file=sys.stderr, flush=True)
+                    keep(rec)
                 vecs = {t: os.path.join(work, f"{t}-{seed}.bin") for t in ("w2v", "python")}
                 if (lang, "common", seed) not in done and all(map(os.path.exists, vecs.values())):
-                    rec = common(a, lang, seed, vecs, work)
-                    runs.append(rec)
-                    with open(a.log, "a") as f:
-                        f.write(json.dumps(rec) + "\n")
-                    print("#", json.dumps(rec), file=sys.stderr, flush=True)
+                    keep(common(a, lang, seed, vecs, work))
     report(runs, langs)
 
 
