@@ -18,7 +18,9 @@ with words as they are, w2v's with its own tokenizer from the model card) on the
 sets in ../shared/data/multilingual/eval, each on the pairs it can answer; and, once both
 tools have run a seed, both on the pairs that both can answer (a "common" line in the log:
 the sets' pairs whose words are all in both vocabularies, w2v's words cut by its tokenizer,
-a word it cuts into several counting as missing). --w2v-flags adds settings to w2v's runs
+a word it cuts into several counting as missing). `--tools w2v,python,w2v-pretok` adds a
+third run per seed: w2v (whitespace tokenizer, the same settings) on the Python side's
+tokenised copy, which tells the segmenter's share of a difference from the trainer's. --w2v-flags adds settings to w2v's runs
 (e.g. "--japanese-segmenter tinysegmenter"; give such runs their own --log). The Python side needs `pip install gensim jieba razdel
 fugashi unidic-lite` in --python's environment. Every run is appended to --log as one JSON
 line (a run already there is not repeated), and the table is printed from the log.
@@ -164,6 +166,8 @@ def main():
     ap.add_argument("--log", default=os.path.join(HERE, "results", "pipeline.jsonl"))
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--w2v-flags", default="", help="more settings for w2v's runs")
+    ap.add_argument("--tools", default="w2v,python",
+                    help="w2v, python and w2v-pretok (w2v on the Python side's tokens)")
     a = ap.parse_args()
     langs, seeds = a.langs.split(","), [int(s) for s in a.seeds.split(",")]
     runs = [json.loads(l) for l in open(a.log)] if os.path.exists(a.log) else []
@@ -182,7 +186,7 @@ def main():
             tokens = os.path.join(a.cache, f"{lang}.tok.txt")
             tok_time_file = tokens + ".seconds"
             for seed in seeds:
-                for tool in ("w2v", "python"):
+                for tool in a.tools.split(","):
                     if (lang, tool, seed) in done:
                         continue
                     # One file per tool and seed: a model card left beside another tool's
@@ -199,7 +203,10 @@ def main():
                             with open(tok_time_file, "w") as f:
                                 f.write(str(t))
                         tok = float(open(tok_time_file).read())
-                        train = timed([a.python, "-c", TRAIN, tokens, vec, str(seed)])
+                        train = timed([a.python, "-c", TRAIN, tokens, vec, str(seed)]
+                                      if tool == "python" else
+                                      [a.w2v, "train", tokens, "-o", vec, "--seed", str(seed),
+                                       "--quiet", *SETTINGS])
                         wall, parts = tok + train, {"tokenize_s": round(tok, 1),
                                                     "train_s": round(train, 1)}
                     rec = {"lang": lang, "tool": tool, "seed": seed, "wall_s": round(wall, 1),
@@ -235,7 +242,7 @@ def report(runs, langs):
                 else:
                     cells.append(f"{sum(vals) / len(vals):.4f}")
             print(f"{tool} | " + " | ".join(cells) + f" | {len(group)}")
-        if len(by) == 2:
+        if "w2v" in by and "python" in by:
             mean = {t: sum(r["wall_s"] for r in g) / len(g) for t, g in by.items()}
             print(f"speed-up of w2v, whole run (ratio of means): "
                   f"{mean['python'] / mean['w2v']:.1f}x")

@@ -277,8 +277,13 @@ fn dots<const FMA: bool, const B: usize>(a: &[f32], b: &[f32]) -> [f32; B] {
     out
 }
 
-/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), four 16-lane
-/// chunks of `out` at a time in registers (four independent chains, one store per chunk).
+/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), up to
+/// [`ROW_CHUNKS`] 16-lane chunks of `out` at a time in registers: one pass over the rows per
+/// group of chunks, each chunk its own accumulator (independent chains; one store per chunk).
+/// Every chunk sums its rows in row order, so the grouping does not change the result. (Before,
+/// the chunks past the first four took one pass each, a chain of dependent FMAs: at dim 100
+/// three such passes were most of the kernel's time; benchsuite/NOTES.md, "The kernel's
+/// latency-bound row sums".)
 #[inline(always)]
 fn weighted_rows<const FMA: bool>(
     w: &[f32],
@@ -287,39 +292,55 @@ fn weighted_rows<const FMA: bool>(
     dim: usize,
     out: &mut [f32],
 ) {
-    const C: usize = 4;
     let full = dim / LANES * LANES;
-    let weights = w.iter().step_by(stride);
     let mut c = 0;
-    while c + C * LANES <= full {
-        let mut acc = [[0.0f32; LANES]; C];
-        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
-            let row = &row[c..c + C * LANES];
-            for (k, a) in acc.iter_mut().enumerate() {
-                let x: &[f32; LANES] = row[k * LANES..(k + 1) * LANES].try_into().expect("chunk");
-                fma_scalar::<FMA>(a, wj, x);
-            }
-        }
-        for (k, a) in acc.iter().enumerate() {
-            out[c + k * LANES..c + (k + 1) * LANES].copy_from_slice(a);
-        }
-        c += C * LANES;
+    while c + ROW_CHUNKS * LANES <= full {
+        weighted_chunks::<FMA, ROW_CHUNKS>(w, stride, rows, dim, c, out);
+        c += ROW_CHUNKS * LANES;
     }
-    while c < full {
-        let mut acc = [0.0f32; LANES];
-        for (row, &wj) in rows.chunks_exact(dim).zip(weights.clone()) {
-            let x: &[f32; LANES] = row[c..c + LANES].try_into().expect("chunk");
-            fma_scalar::<FMA>(&mut acc, wj, x);
-        }
-        out[c..c + LANES].copy_from_slice(&acc);
-        c += LANES;
+    match (full - c) / LANES {
+        1 => weighted_chunks::<FMA, 1>(w, stride, rows, dim, c, out),
+        2 => weighted_chunks::<FMA, 2>(w, stride, rows, dim, c, out),
+        3 => weighted_chunks::<FMA, 3>(w, stride, rows, dim, c, out),
+        4 => weighted_chunks::<FMA, 4>(w, stride, rows, dim, c, out),
+        5 => weighted_chunks::<FMA, 5>(w, stride, rows, dim, c, out),
+        6 => weighted_chunks::<FMA, 6>(w, stride, rows, dim, c, out),
+        _ => {}
     }
     for t in full..dim {
         out[t] = rows
             .chunks_exact(dim)
-            .zip(weights.clone())
+            .zip(w.iter().step_by(stride))
             .map(|(row, &wj)| wj * row[t])
             .sum();
+    }
+}
+
+/// The most 16-lane chunks [`weighted_rows`] keeps in registers at once: 7 covers a row of
+/// dim 100 (padded to 112) in one pass, and 7 accumulators fit the AVX2 clone's 16 registers
+/// (two each) with room for the broadcast weight.
+const ROW_CHUNKS: usize = 7;
+
+/// `out[c .. c + C·16] = Σ_j w[j·stride]·rows[j][c .. c + C·16]`, `C` accumulators.
+#[inline(always)]
+fn weighted_chunks<const FMA: bool, const C: usize>(
+    w: &[f32],
+    stride: usize,
+    rows: &[f32],
+    dim: usize,
+    c: usize,
+    out: &mut [f32],
+) {
+    let mut acc = [[0.0f32; LANES]; C];
+    for (row, &wj) in rows.chunks_exact(dim).zip(w.iter().step_by(stride)) {
+        let row = &row[c..c + C * LANES];
+        for (k, a) in acc.iter_mut().enumerate() {
+            let x: &[f32; LANES] = row[k * LANES..(k + 1) * LANES].try_into().expect("chunk");
+            fma_scalar::<FMA>(a, wj, x);
+        }
+    }
+    for (k, a) in acc.iter().enumerate() {
+        out[c + k * LANES..c + (k + 1) * LANES].copy_from_slice(a);
     }
 }
 
@@ -353,10 +374,15 @@ fn shared_negatives_body<const FMA: bool>(
     let m = h.len() / dim;
     let n = u.len() / dim;
     let g = &mut g[..m * n];
-    // S = h·uᵀ into g, four output rows at a time.
+    // S = h·uᵀ into g, several output rows at a time.
     for (hi, si) in h.chunks_exact(dim).zip(g.chunks_exact_mut(n)) {
         let mut r = 0;
-        while r + 4 <= n {
+        // Six at a time first: the centre and word2vec's five negatives in one pass.
+        while r + 6 <= n {
+            dots_into::<FMA, 6>(hi, u, r, si);
+            r += 6;
+        }
+        if r + 4 <= n {
             dots_into::<FMA, 4>(hi, u, r, si);
             r += 4;
         }
@@ -619,6 +645,59 @@ mod tests {
 
     /// Rows padded with zeros to a whole number of vectors (as `model::Window` holds them)
     /// give the same loss and steps as the unpadded rows, the padding's steps zero.
+    /// The minibatch step against a scalar f64 reference, at widths that take every grouping of
+    /// `weighted_rows`' chunks (1 to 7 chunks in the last group, several groups, a scalar tail)
+    /// and every grouping of the score rows (6, 4, 2, 1).
+    #[test]
+    fn shared_negatives_step_matches_a_scalar_reference_at_many_shapes() {
+        let s = Sigmoid::new();
+        let lr = 0.05f32;
+        for dim in [1, 16, 17, 32, 48, 64, 80, 96, 100, 112, 128, 130, 224, 300] {
+            for (m, n) in [(1, 1), (2, 3), (5, 6), (7, 11), (12, 6), (3, 9)] {
+                let h: Vec<f32> = (0..m * dim)
+                    .map(|i| ((i as f32) * 0.37).sin() * 0.3)
+                    .collect();
+                let u: Vec<f32> = (0..n * dim)
+                    .map(|i| ((i as f32) * 0.71).cos() * 0.3)
+                    .collect();
+                let (mut g, mut dh, mut du) =
+                    (vec![0.0; m * n], vec![9.0; m * dim], vec![9.0; n * dim]);
+                shared_negatives_step(
+                    &h,
+                    &u,
+                    dim,
+                    lr,
+                    &s,
+                    PositiveSteps::Batch,
+                    &mut g,
+                    &mut dh,
+                    &mut du,
+                );
+                let mut gr = vec![0.0f64; m * n];
+                for i in 0..m {
+                    for r in 0..n {
+                        let f = naive_dot(&h[i * dim..(i + 1) * dim], &u[r * dim..(r + 1) * dim]);
+                        let label = if r == 0 { 1.0 } else { 0.0 };
+                        gr[i * n + r] = lr as f64 * (label - 1.0 / (1.0 + (-f).exp()));
+                    }
+                }
+                let close = |a: f32, b: f64| (a as f64 - b).abs() < 1e-5;
+                for i in 0..m {
+                    for d in 0..dim {
+                        let want: f64 = (0..n).map(|r| gr[i * n + r] * u[r * dim + d] as f64).sum();
+                        assert!(close(dh[i * dim + d], want), "dim {dim} m {m} n {n} dh");
+                    }
+                }
+                for r in 0..n {
+                    for d in 0..dim {
+                        let want: f64 = (0..m).map(|i| gr[i * n + r] * h[i * dim + d] as f64).sum();
+                        assert!(close(du[r * dim + d], want), "dim {dim} m {m} n {n} du");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn shared_negatives_step_on_padded_rows_matches_unpadded() {
         let s = Sigmoid::new();
