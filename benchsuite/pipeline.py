@@ -205,8 +205,8 @@ def main():
                         tok = float(open(tok_time_file).read())
                         train = timed([a.python, "-c", TRAIN, tokens, vec, str(seed)]
                                       if tool == "python" else
-                                      [a.w2v, "train", tokens, "-o", vec, "--seed", str(seed),
-                                       "--quiet", *SETTINGS])
+                                      [a.w2v, "train", tokens, "-o", vec, *a.w2v_flags.split(),
+                                       "--seed", str(seed), "--quiet", *SETTINGS])
                         wall, parts = tok + train, {"tokenize_s": round(tok, 1),
                                                     "train_s": round(train, 1)}
                     rec = {"lang": lang, "tool": tool, "seed": seed, "wall_s": round(wall, 1),
