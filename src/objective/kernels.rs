@@ -179,6 +179,8 @@ pub fn logistic_step(
 /// steps `dh = G·u` and the output steps `du = Gᵀ·h`, both from the rows *before* any update
 /// (as one minibatch), and returns the summed loss of the `m` predictions,
 /// `Σ_i [−log σ(S_i0) − Σ_{r≥1} log σ(−S_ir)]`. The caller adds `dh` and `du` to the rows.
+/// The minibatch's σ is computed, not looked up (`Sigmoid::sigmoid_and_log_computed`); the
+/// table `sigmoid` serves the positive's steps in turn.
 ///
 /// With `positive` [`PositiveSteps::InTurn`] the negatives (rows `1..n`) stay one minibatch, but the
 /// positive row is stepped pair after pair, as word2vec.c steps it: input row `i` is scored
@@ -199,13 +201,13 @@ pub fn shared_negatives_step(
 ) -> f32 {
     const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
     if positive == PositiveSteps::Batch || dim == 0 || h.len() < dim || u.len() < dim {
-        return shared_negatives_body::<FMA>(h, u, dim, lr, sigmoid, true, g, dh, du);
+        return shared_negatives_body::<FMA>(h, u, dim, lr, true, g, dh, du);
     }
     // The negatives as a minibatch with no positive column, then the positive in turn.
     let (u0, negatives) = u.split_at(dim);
     let m = h.len() / dim;
     let mut loss = if negatives.len() >= dim {
-        shared_negatives_body::<FMA>(h, negatives, dim, lr, sigmoid, false, g, dh, &mut du[dim..])
+        shared_negatives_body::<FMA>(h, negatives, dim, lr, false, g, dh, &mut du[dim..])
     } else {
         dh[..m * dim].fill(0.0);
         0.0
@@ -236,13 +238,17 @@ fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 /// `acc += x·y` lane by lane (one vector FMA).
 #[inline(always)]
 fn fma_lanes<const FMA: bool>(acc: &mut [f32; LANES], x: &[f32; LANES], y: &[f32; LANES]) {
-    *acc = std::array::from_fn(|l| fmadd::<FMA>(x[l], y[l], acc[l]));
+    for ((a, &xl), &yl) in acc.iter_mut().zip(x).zip(y) {
+        *a = fmadd::<FMA>(xl, yl, *a);
+    }
 }
 
 /// `acc += w·x` lane by lane (one vector FMA).
 #[inline(always)]
 fn fma_scalar<const FMA: bool>(acc: &mut [f32; LANES], w: f32, x: &[f32; LANES]) {
-    *acc = std::array::from_fn(|l| fmadd::<FMA>(w, x[l], acc[l]));
+    for (a, &xl) in acc.iter_mut().zip(x) {
+        *a = fmadd::<FMA>(w, xl, *a);
+    }
 }
 
 /// Sums 16 lanes as a 4-deep tree (see [`dot_body`] for why through `black_box`).
@@ -269,10 +275,22 @@ fn dots<const FMA: bool, const B: usize>(a: &[f32], b: &[f32]) -> [f32; B] {
             fma_lanes::<FMA>(acc, x, y);
         }
     }
-    let mut out = [0.0; B];
-    for (k, o) in out.iter_mut().enumerate() {
+    // The lanes summed in halves, every accumulator at once: the tree of [`reduce`] (so the
+    // same bits), but each stage one vector add per accumulator, with no trip through memory.
+    // (Through `reduce`, the `black_box` spill and the 2-float reloads of each of the six
+    // accumulators were a sixth of the AVX2 kernel's time on Zen 3: benchsuite/NOTES.md,
+    // "The skip-gram step's overheads on AVX2".)
+    let mut half = [[0.0f32; 8]; B];
+    for (h, lanes) in half.iter_mut().zip(&acc) {
+        for (i, x) in h.iter_mut().enumerate() {
+            *x = lanes[i] + lanes[i + 8];
+        }
+    }
+    let mut out = [0.0f32; B];
+    for (k, (o, h)) in out.iter_mut().zip(&half).enumerate() {
         let tail: f32 = (full..n).map(|t| a[t] * b[k * n + t]).sum();
-        *o = reduce(acc[k]) + tail;
+        let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
+        *o = ((q[0] + q[2]) + (q[1] + q[3])) + tail;
     }
     out
 }
@@ -362,7 +380,6 @@ fn shared_negatives_body<const FMA: bool>(
     u: &[f32],
     dim: usize,
     lr: f32,
-    sigmoid: &Sigmoid,
     labelled: bool,
     g: &mut [f32],
     dh: &mut [f32],
@@ -403,23 +420,25 @@ fn shared_negatives_body<const FMA: bool>(
     } else {
         0.0
     };
-    let mut lanes = [0.0f32; LANES];
-    let mut chunks = g.chunks_exact_mut(LANES);
+    // Eight scores at a time (one AVX2 register), so that the scalar remainder is short.
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = g.chunks_exact_mut(8);
     for c in &mut chunks {
         for (x, acc) in c.iter_mut().zip(lanes.iter_mut()) {
             let f = *x;
-            let (p, log_p) = sigmoid.sigmoid_and_log_branchless(f);
+            let (p, log_p) = Sigmoid::sigmoid_and_log_computed(f);
             *acc += f - log_p;
             *x = -lr * p;
         }
     }
     for x in chunks.into_remainder() {
         let f = *x;
-        let (p, log_p) = sigmoid.sigmoid_and_log_branchless(f);
+        let (p, log_p) = Sigmoid::sigmoid_and_log_computed(f);
         loss += f - log_p;
         *x = -lr * p;
     }
-    loss += reduce(lanes);
+    loss += ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6]))
+        + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
     if labelled {
         for gi in g.iter_mut().step_by(n) {
             *gi += lr;
@@ -505,17 +524,26 @@ impl Sigmoid {
         }
     }
 
-    /// [`Self::sigmoid_and_log`] without branches (the same values, NaN aside: it gives
-    /// `(0, NaN)` too), so that a loop over many scores vectorises: the table position is
-    /// taken from `x` clamped to the table's range and the out-of-range values selected after.
+    /// `(σ(x), log σ(x))` computed rather than looked up, for the minibatch step's pass over
+    /// its scores: plain arithmetic and selects, so that the loop vectorises (the table's four
+    /// lookups per score compiled to scalar code, about 30 instructions a score, as much time
+    /// as the scores' dot products: benchsuite/NOTES.md, "The skip-gram step's overheads on
+    /// AVX2"). The same convention as the table outside `(−8, 8)`: `(1, 0)` at 8 and above,
+    /// `(0, x)` at −8 and below, `(0, NaN)` for NaN; inside, `σ` within 2e-7 and `log σ`
+    /// within 1e-6 of the exact values (the table's `σ` is within 2e-6).
     #[inline(always)]
-    fn sigmoid_and_log_branchless(&self, x: f32) -> (f32, f32) {
-        let t = (x.clamp(-TABLE_MAX, TABLE_MAX) + TABLE_MAX) * TABLE_SCALE;
-        let i = (t as i32).clamp(0, TABLE_N as i32 - 1) as usize;
-        let frac = t - i as f32;
-        let (s, l) = (&self.sig, &self.logsig);
-        let p = s[i] + frac * (s[i + 1] - s[i]);
-        let lp = l[i] + frac * (l[i + 1] - l[i]);
+    fn sigmoid_and_log_computed(x: f32) -> (f32, f32) {
+        // e = exp(−|x|) ∈ [e^−8, 1] on the clamped x.
+        let e = exp_nonpositive(-x.clamp(-TABLE_MAX, TABLE_MAX).abs());
+        let inv = 1.0 / (1.0 + e);
+        let p = if x >= 0.0 { inv } else { e * inv };
+        // log σ(x) = min(x, 0) − log(1 + e), and log(1 + e) = 2·atanh(z) with
+        // z = e / (2 + e) ∈ (0, 1/3]: the odd series to z¹¹ (remainder below 1e-7).
+        let z = e / (2.0 + e);
+        let z2 = z * z;
+        let series = 1.0
+            + z2 * (1.0 / 3.0 + z2 * (1.0 / 5.0 + z2 * (1.0 / 7.0 + z2 * (1.0 / 9.0 + z2 / 11.0))));
+        let lp = if x < 0.0 { x } else { 0.0 } - 2.0 * z * series;
         let hi = x >= TABLE_MAX;
         let inside = x > -TABLE_MAX;
         (
@@ -547,6 +575,32 @@ impl Sigmoid {
             x
         }
     }
+}
+
+/// `e^y` for `y ∈ [−8, 0]` (any other input gives some finite or NaN value, never a panic):
+/// `y = n·ln 2 + r` with `|r| ≤ ln 2 / 2`, `e^r` by Cephes' `expf` polynomial (relative error
+/// about 1e-7), `2^n` built in the exponent bits. Arithmetic only, so loops over it vectorise.
+#[inline(always)]
+fn exp_nonpositive(y: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split in two, so that n·LN2_HI is exact for the small n here.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding 1.5·2²³ rounds to an integer, which the low mantissa bits then hold.
+    const ROUND: f32 = 12_582_912.0;
+    let shifted = y * LOG2E + ROUND;
+    let n = shifted - ROUND;
+    let r = (y - n * LN2_HI) - n * LN2_LO;
+    let poly = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2)
+        * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5;
+    let er = poly * r * r + r + 1.0;
+    // n is the low bits of `shifted` as a two's-complement integer; 2^n = (n + 127) << 23.
+    let k = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let scale = f32::from_bits(k.wrapping_add(127) << 23);
+    er * scale
 }
 
 #[cfg(test)]
@@ -605,26 +659,61 @@ mod tests {
     }
 
     #[test]
-    fn branchless_sigmoid_gives_the_table_values() {
+    fn computed_sigmoid_is_accurate_and_keeps_the_tables_edges() {
+        let grid = (0..160_001).map(|i| -8.0 + i as f32 * 1e-4);
+        for x in grid {
+            let (p, lp) = Sigmoid::sigmoid_and_log_computed(x);
+            if x >= 8.0 {
+                assert_eq!((p, lp), (1.0, 0.0), "x={x}");
+                continue;
+            }
+            if x <= -8.0 {
+                assert_eq!((p, lp), (0.0, x), "x={x}");
+                continue;
+            }
+            let x64 = x as f64;
+            let exact = 1.0 / (1.0 + (-x64).exp());
+            let exact_log = x64.min(0.0) - (-x64.abs()).exp().ln_1p();
+            assert!(
+                (p as f64 - exact).abs() < 2e-7,
+                "x={x}: {p} against {exact}"
+            );
+            assert!(
+                (lp as f64 - exact_log).abs() < 1e-6,
+                "x={x}: {lp} against {exact_log}"
+            );
+        }
         let s = Sigmoid::new();
-        let edges = [
-            -8.0f32,
-            8.0,
-            -8.000001,
-            7.999999,
+        for x in [
+            8.0f32,
+            9.5,
+            1e30,
             f32::INFINITY,
+            -8.0,
+            -8.5,
+            -1e30,
             f32::NEG_INFINITY,
-        ];
-        let grid = (0..4000).map(|i| -10.0 + i as f32 * 0.005);
-        for x in grid.chain(edges) {
+        ] {
             assert_eq!(
-                s.sigmoid_and_log_branchless(x),
+                Sigmoid::sigmoid_and_log_computed(x),
                 s.sigmoid_and_log(x),
                 "x={x}"
             );
         }
-        let (p, lp) = s.sigmoid_and_log_branchless(f32::NAN);
+        let (p, lp) = Sigmoid::sigmoid_and_log_computed(f32::NAN);
         assert!(p == 0.0 && lp.is_nan());
+    }
+
+    #[test]
+    fn exp_of_nonpositive_arguments_is_accurate() {
+        for i in 0..=80_000 {
+            let y = -(i as f32) * 1e-4;
+            let (got, want) = (exp_nonpositive(y) as f64, (y as f64).exp());
+            assert!(
+                ((got - want) / want).abs() < 3e-7,
+                "y={y}: {got} against {want}"
+            );
+        }
     }
 
     #[test]
