@@ -200,14 +200,20 @@ pub fn shared_negatives_step(
     du: &mut [f32],
 ) -> f32 {
     const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
-    if positive == PositiveSteps::Batch || dim == 0 || h.len() < dim || u.len() < dim {
-        return shared_negatives_body::<FMA>(h, u, dim, lr, true, g, dh, du);
+    let m = h.len().checked_div(dim).unwrap_or(0);
+    if positive == PositiveSteps::Batch || m == 0 || u.len() < dim {
+        let mut rows = Copied { h, dh, dim };
+        return shared_negatives_body::<FMA, _>(&mut rows, u, dim, lr, true, g, du);
     }
     // The negatives as a minibatch with no positive column, then the positive in turn.
     let (u0, negatives) = u.split_at(dim);
-    let m = h.len() / dim;
     let mut loss = if negatives.len() >= dim {
-        shared_negatives_body::<FMA>(h, negatives, dim, lr, false, g, dh, &mut du[dim..])
+        let mut rows = Copied {
+            h,
+            dh: &mut *dh,
+            dim,
+        };
+        shared_negatives_body::<FMA, _>(&mut rows, negatives, dim, lr, false, g, &mut du[dim..])
     } else {
         dh[..m * dim].fill(0.0);
         0.0
@@ -227,6 +233,91 @@ pub fn shared_negatives_step(
         *o -= x;
     }
     loss
+}
+
+/// [`shared_negatives_step`] with every positive in the minibatch ([`PositiveSteps::Batch`]),
+/// on input rows that stay where they are: row `i` is `pool[at[i]·stride..][..stride]`, and its
+/// step `G·u` is added to it in place (after `du` is computed from the rows as they were), so
+/// that the caller neither copies the rows out nor adds the steps back. A row named twice in
+/// `at` is read as it was for both and receives both steps. The result is the same to the bit
+/// as copying the rows, calling [`shared_negatives_step`] and adding `dh` row by row.
+///
+/// # Panics
+/// When an entry of `at` names a row outside `pool`, or `g` or `du` are too short.
+#[multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma"))]
+pub fn shared_negatives_step_in_place(
+    pool: &mut [f32],
+    at: &[u32],
+    u: &[f32],
+    stride: usize,
+    lr: f32,
+    g: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
+    let mut rows = InPlace { pool, at, stride };
+    shared_negatives_body::<FMA, _>(&mut rows, u, stride, lr, true, g, du)
+}
+
+/// The input rows of a [`shared_negatives_body`] minibatch: where row `i` is read, and where
+/// its step goes.
+trait Contexts {
+    /// Whether a step is added to its destination (else stored there).
+    const ADD: bool;
+    /// How many rows.
+    fn len(&self) -> usize;
+    /// Row `i` (`dim` floats).
+    fn row(&self, i: usize) -> &[f32];
+    /// Where row `i`'s step goes (`dim` floats).
+    fn step(&mut self, i: usize) -> &mut [f32];
+}
+
+/// Rows side by side in `h`, steps stored side by side in `dh`.
+struct Copied<'a> {
+    h: &'a [f32],
+    dh: &'a mut [f32],
+    dim: usize,
+}
+
+impl Contexts for Copied<'_> {
+    const ADD: bool = false;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.h.len().checked_div(self.dim).unwrap_or(0)
+    }
+    #[inline(always)]
+    fn row(&self, i: usize) -> &[f32] {
+        &self.h[i * self.dim..(i + 1) * self.dim]
+    }
+    #[inline(always)]
+    fn step(&mut self, i: usize) -> &mut [f32] {
+        &mut self.dh[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
+/// Rows of a pool named by entry, steps added to them in place.
+struct InPlace<'a> {
+    pool: &'a mut [f32],
+    at: &'a [u32],
+    stride: usize,
+}
+
+impl Contexts for InPlace<'_> {
+    const ADD: bool = true;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+    #[inline(always)]
+    fn row(&self, i: usize) -> &[f32] {
+        let e = self.at[i] as usize * self.stride;
+        &self.pool[e..e + self.stride]
+    }
+    #[inline(always)]
+    fn step(&mut self, i: usize) -> &mut [f32] {
+        let e = self.at[i] as usize * self.stride;
+        &mut self.pool[e..e + self.stride]
+    }
 }
 
 /// `c + a·b`, fused where the CPU has FMA (one rounding; one instruction instead of two).
@@ -266,13 +357,27 @@ fn reduce(acc: [f32; LANES]) -> f32 {
 fn dots<const FMA: bool, const B: usize>(a: &[f32], b: &[f32]) -> [f32; B] {
     let n = a.len();
     let b = &b[..B * n];
-    let full = n / LANES * LANES;
+    let xs = a.as_chunks::<LANES>().0;
+    let full = xs.len() * LANES;
     let mut acc = [[0.0f32; LANES]; B];
-    for c in (0..full).step_by(LANES) {
-        let x: &[f32; LANES] = a[c..c + LANES].try_into().expect("chunk");
-        for (k, acc) in acc.iter_mut().enumerate() {
-            let y: &[f32; LANES] = b[k * n + c..k * n + c + LANES].try_into().expect("chunk");
-            fma_lanes::<FMA>(acc, x, y);
+    if n.is_multiple_of(LANES) {
+        // Rows of whole chunks (the padded rows of the training step): chunk `j` of row `k` is
+        // chunk `k·n/16 + j` of `b`, one compare to check. (Sliced as `b[k·n + c..][..16]`
+        // each chunk took an overflow test and two compares: with six rows, more instructions
+        // than the chunk's twelve FMAs.)
+        let (bc, nc) = (b.as_chunks::<LANES>().0, xs.len());
+        for (j, x) in xs.iter().enumerate() {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                fma_lanes::<FMA>(acc, x, &bc[k * nc + j]);
+            }
+        }
+    } else {
+        for (j, x) in xs.iter().enumerate() {
+            let c = j * LANES;
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let y: &[f32; LANES] = b[k * n + c..k * n + c + LANES].try_into().expect("chunk");
+                fma_lanes::<FMA>(acc, x, y);
+            }
         }
     }
     // The lanes summed in halves, every accumulator at once: the tree of [`reduce`] (so the
@@ -295,42 +400,50 @@ fn dots<const FMA: bool, const B: usize>(a: &[f32], b: &[f32]) -> [f32; B] {
     out
 }
 
-/// `out = Σ_j w[j·stride]·rows[j]` over the rows of `rows` (`dim` floats each), up to
-/// [`ROW_CHUNKS`] 16-lane chunks of `out` at a time in registers: one pass over the rows per
-/// group of chunks, each chunk its own accumulator (independent chains; one store per chunk).
-/// Every chunk sums its rows in row order, so the grouping does not change the result. (Before,
-/// the chunks past the first four took one pass each, a chain of dependent FMAs: at dim 100
-/// three such passes were most of the kernel's time; benchsuite/NOTES.md, "The kernel's
-/// latency-bound row sums".)
+/// `out = Σ_j w[j·stride]·rows[j]` (or `out +=` that sum, with `add`) over `rows` (`dim`
+/// floats each), up to [`ROW_CHUNKS`] 16-lane chunks of `out` at a time in registers: one pass
+/// over the rows per group of chunks, each chunk its own accumulator (independent chains; one
+/// store per chunk). Every chunk sums its rows in row order, so the grouping does not change
+/// the result, and with `add` the sum is added to `out` once, as `axpy(1.0, sum, out)` would.
+/// (Before, the chunks past the first four took one pass each, a chain of dependent FMAs: at
+/// dim 100 three such passes were most of the kernel's time; benchsuite/NOTES.md, "The
+/// kernel's latency-bound row sums".)
 #[inline(always)]
-fn weighted_rows<const FMA: bool>(
+fn weighted_rows<'r, const FMA: bool>(
     w: &[f32],
     stride: usize,
-    rows: &[f32],
+    rows: impl Iterator<Item = &'r [f32]> + Clone,
     dim: usize,
+    add: bool,
     out: &mut [f32],
 ) {
     let full = dim / LANES * LANES;
     let mut c = 0;
     while c + ROW_CHUNKS * LANES <= full {
-        weighted_chunks::<FMA, ROW_CHUNKS>(w, stride, rows, dim, c, out);
+        weighted_chunks::<FMA, ROW_CHUNKS>(w, stride, rows.clone(), c, add, out);
         c += ROW_CHUNKS * LANES;
     }
+    let rows_ = rows.clone();
     match (full - c) / LANES {
-        1 => weighted_chunks::<FMA, 1>(w, stride, rows, dim, c, out),
-        2 => weighted_chunks::<FMA, 2>(w, stride, rows, dim, c, out),
-        3 => weighted_chunks::<FMA, 3>(w, stride, rows, dim, c, out),
-        4 => weighted_chunks::<FMA, 4>(w, stride, rows, dim, c, out),
-        5 => weighted_chunks::<FMA, 5>(w, stride, rows, dim, c, out),
-        6 => weighted_chunks::<FMA, 6>(w, stride, rows, dim, c, out),
+        1 => weighted_chunks::<FMA, 1>(w, stride, rows_, c, add, out),
+        2 => weighted_chunks::<FMA, 2>(w, stride, rows_, c, add, out),
+        3 => weighted_chunks::<FMA, 3>(w, stride, rows_, c, add, out),
+        4 => weighted_chunks::<FMA, 4>(w, stride, rows_, c, add, out),
+        5 => weighted_chunks::<FMA, 5>(w, stride, rows_, c, add, out),
+        6 => weighted_chunks::<FMA, 6>(w, stride, rows_, c, add, out),
         _ => {}
     }
     for t in full..dim {
-        out[t] = rows
-            .chunks_exact(dim)
+        let sum: f32 = rows
+            .clone()
             .zip(w.iter().step_by(stride))
             .map(|(row, &wj)| wj * row[t])
             .sum();
+        if add {
+            out[t] += sum;
+        } else {
+            out[t] = sum;
+        }
     }
 }
 
@@ -339,18 +452,18 @@ fn weighted_rows<const FMA: bool>(
 /// (two each) with room for the broadcast weight.
 const ROW_CHUNKS: usize = 7;
 
-/// `out[c .. c + C·16] = Σ_j w[j·stride]·rows[j][c .. c + C·16]`, `C` accumulators.
+/// `out[c .. c + C·16] (+)= Σ_j w[j·stride]·rows[j][c .. c + C·16]`, `C` accumulators.
 #[inline(always)]
-fn weighted_chunks<const FMA: bool, const C: usize>(
+fn weighted_chunks<'r, const FMA: bool, const C: usize>(
     w: &[f32],
     stride: usize,
-    rows: &[f32],
-    dim: usize,
+    rows: impl Iterator<Item = &'r [f32]>,
     c: usize,
+    add: bool,
     out: &mut [f32],
 ) {
     let mut acc = [[0.0f32; LANES]; C];
-    for (row, &wj) in rows.chunks_exact(dim).zip(w.iter().step_by(stride)) {
+    for (row, &wj) in rows.zip(w.iter().step_by(stride)) {
         let row = &row[c..c + C * LANES];
         for (k, a) in acc.iter_mut().enumerate() {
             let x: &[f32; LANES] = row[k * LANES..(k + 1) * LANES].try_into().expect("chunk");
@@ -358,7 +471,14 @@ fn weighted_chunks<const FMA: bool, const C: usize>(
         }
     }
     for (k, a) in acc.iter().enumerate() {
-        out[c + k * LANES..c + (k + 1) * LANES].copy_from_slice(a);
+        let o = &mut out[c + k * LANES..c + (k + 1) * LANES];
+        if add {
+            for (o, &x) in o.iter_mut().zip(a) {
+                *o += x;
+            }
+        } else {
+            o.copy_from_slice(a);
+        }
     }
 }
 
@@ -371,28 +491,28 @@ fn dots_into<const FMA: bool, const B: usize>(a: &[f32], u: &[f32], r: usize, ou
     out[r..r + B].copy_from_slice(&s);
 }
 
-/// The body of [`shared_negatives_step`], with `FMA` telling whether the clone it is inlined
-/// into has fused multiply-add.
+/// The body of [`shared_negatives_step`] and [`shared_negatives_step_in_place`], with `FMA`
+/// telling whether the clone it is inlined into has fused multiply-add.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn shared_negatives_body<const FMA: bool>(
-    h: &[f32],
+fn shared_negatives_body<const FMA: bool, C: Contexts>(
+    h: &mut C,
     u: &[f32],
     dim: usize,
     lr: f32,
     labelled: bool,
     g: &mut [f32],
-    dh: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
-    if dim == 0 || h.len() < dim || u.len() < dim {
+    let m = h.len();
+    if dim == 0 || m == 0 || u.len() < dim {
         return 0.0; // no prediction
     }
-    let m = h.len() / dim;
     let n = u.len() / dim;
     let g = &mut g[..m * n];
     // S = h·uᵀ into g, several output rows at a time.
-    for (hi, si) in h.chunks_exact(dim).zip(g.chunks_exact_mut(n)) {
+    for (i, si) in g.chunks_exact_mut(n).enumerate() {
+        let hi = h.row(i);
         let mut r = 0;
         // Six at a time first: the centre and word2vec's five negatives in one pass.
         while r + 6 <= n {
@@ -444,12 +564,15 @@ fn shared_negatives_body<const FMA: bool>(
             *gi += lr;
         }
     }
-    // dh_i = Σ_r G[i,r]·u_r and du_r = Σ_i G[i,r]·h_i.
-    for (i, dhi) in dh.chunks_exact_mut(dim).take(m).enumerate() {
-        weighted_rows::<FMA>(&g[i * n..(i + 1) * n], 1, u, dim, dhi);
-    }
+    // du_r = Σ_i G[i,r]·h_i, then dh_i = Σ_r G[i,r]·u_r (in that order: with `Contexts::ADD`
+    // the steps go into the rows that du reads).
     for (r, dur) in du.chunks_exact_mut(dim).take(n).enumerate() {
-        weighted_rows::<FMA>(&g[r..], n, h, dim, dur);
+        let rows = (0..m).map(|i| h.row(i));
+        weighted_rows::<FMA>(&g[r..], n, rows, dim, false, dur);
+    }
+    for i in 0..m {
+        let rows = u.chunks_exact(dim).take(n);
+        weighted_rows::<FMA>(&g[i * n..(i + 1) * n], 1, rows, dim, C::ADD, h.step(i));
     }
     loss
 }
@@ -838,6 +961,45 @@ mod tests {
                     assert!(close(padded[r * st + d], want), "row {r} float {d}");
                 }
             }
+        }
+    }
+
+    /// Stepping the rows in place in a pool gives the bits of copying them out, stepping the
+    /// copies and adding each step back in order, also where an entry is named twice (a word
+    /// at two positions of one window shares its row) and at widths with a scalar tail.
+    #[test]
+    fn shared_negatives_step_in_place_equals_copy_step_and_add() {
+        let s = Sigmoid::new();
+        for (dim, n) in [(112, 6), (100, 6), (37, 3), (16, 1)] {
+            let pool0: Vec<f32> = (0..5 * dim)
+                .map(|i| ((i as f32) * 0.37).sin() * 0.4)
+                .collect();
+            let u: Vec<f32> = (0..n * dim)
+                .map(|i| ((i as f32) * 0.71).cos() * 0.4)
+                .collect();
+            let at = [3u32, 0, 3, 4, 1];
+            let m = at.len();
+            // Reference: copy, step, add back.
+            let mut h = Vec::new();
+            for &e in &at {
+                h.extend_from_slice(&pool0[e as usize * dim..][..dim]);
+            }
+            let (mut g, mut dh, mut du) =
+                (vec![0.0; m * n], vec![0.0; m * dim], vec![0.0; n * dim]);
+            let b = PositiveSteps::Batch;
+            let loss = shared_negatives_step(&h, &u, dim, 0.3, &s, b, &mut g, &mut dh, &mut du);
+            let mut want = pool0.clone();
+            for (d, &e) in dh.chunks_exact(dim).zip(&at) {
+                axpy(1.0, d, &mut want[e as usize * dim..][..dim]);
+            }
+            let mut pool = pool0.clone();
+            let (mut g2, mut du2) = (vec![0.0; m * n], vec![9.0; n * dim]);
+            let loss2 =
+                shared_negatives_step_in_place(&mut pool, &at, &u, dim, 0.3, &mut g2, &mut du2);
+            assert_eq!(loss.to_bits(), loss2.to_bits(), "dim {dim}: loss");
+            assert_eq!(du, du2, "dim {dim}: output steps");
+            assert_eq!(pool, want, "dim {dim}: input rows");
+            assert_ne!(pool, pool0, "dim {dim}: the rows were stepped");
         }
     }
 

@@ -40,9 +40,10 @@ pub struct Scratch {
 pub struct Window {
     /// Floats per row in the buffers below.
     pub(crate) stride: usize,
-    /// Context positions in the sentence.
-    pub(crate) pos: Vec<u32>,
-    /// Copies of the context input rows (`stride` floats per entry of `pos`).
+    /// The [`RowRing`] entries of the context positions.
+    pub(crate) ctx: Vec<u32>,
+    /// Copies of the context input rows (`stride` floats per entry of `ctx`; with the
+    /// positive stepped in turn only: the minibatch steps the ring's rows in place).
     pub(crate) h: Vec<f32>,
     /// Their steps.
     pub(crate) dh: Vec<f32>,
@@ -67,7 +68,7 @@ impl Window {
         let stride = dim.next_multiple_of(LANES);
         Window {
             stride,
-            pos: Vec::with_capacity(m),
+            ctx: Vec::with_capacity(m),
             h: vec![0.0; m * stride],
             dh: vec![0.0; m * stride],
             out_ids: Vec::with_capacity(n),

@@ -1,8 +1,8 @@
 //! Skip-gram: each context word's input vector predicts the centre (word2vec.c's pairing),
 //! per pair or, with shared negatives, one window at a time.
 
-use crate::config::Loss;
-use crate::objective::kernels::{axpy, shared_negatives_step};
+use crate::config::{Loss, PositiveSteps};
+use crate::objective::kernels::{axpy, shared_negatives_step, shared_negatives_step_in_place};
 use crate::objective::scratch::{Scratch, Window, gather_rows, scatter_rows};
 use crate::objective::{LossSum, Model, RARE_CENTRE, RARE_PAIR, too_short};
 use crate::rng::Rng;
@@ -139,8 +139,8 @@ impl<M: Rows> Model<'_, M> {
             if hi - lo <= 1 {
                 continue;
             }
-            w.pos.clear();
-            w.pos.extend(
+            w.ctx.clear();
+            w.ctx.extend(
                 (lo..hi)
                     .filter(|&j| {
                         let d = j.abs_diff(i);
@@ -153,31 +153,45 @@ impl<M: Rows> Model<'_, M> {
                                         .rare
                                         .is_some_and(|r| r[sentence[j] as usize] & RARE_PAIR != 0)))
                     })
-                    .map(|j| j as u32),
+                    .map(|j| ring.entry(j)),
             );
-            let (m, k1, st) = (w.pos.len(), w.out_ids.len(), w.stride);
+            let (m, k1, st) = (w.ctx.len(), w.out_ids.len(), w.stride);
             gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
-            for (h, &p) in w.h.chunks_exact_mut(st).zip(&w.pos) {
-                h.copy_from_slice(ring.row(p as usize));
-            }
-            // The padding past `dim` is zero in `h` and `u`, hence in `dh` and `du`: the scores
-            // and steps are those of the `dim`-float rows.
-            acc.loss += shared_negatives_step(
-                &w.h[..m * st],
-                &w.u[..k1 * st],
-                st,
-                lr,
-                self.sigmoid,
-                self.positive_steps,
-                &mut w.g,
-                &mut w.dh[..m * st],
-                &mut w.du[..k1 * st],
-            ) as f64;
+            // The padding past `dim` is zero in the ring's rows and in `u`, hence in the steps:
+            // the scores and steps are those of the `dim`-float rows.
+            acc.loss += if self.positive_steps == PositiveSteps::Batch {
+                // The context rows stepped where they are, in the ring.
+                shared_negatives_step_in_place(
+                    ring.pool_mut(),
+                    &w.ctx,
+                    &w.u[..k1 * st],
+                    st,
+                    lr,
+                    &mut w.g,
+                    &mut w.du[..k1 * st],
+                )
+            } else {
+                for (h, &e) in w.h.chunks_exact_mut(st).zip(&w.ctx) {
+                    h.copy_from_slice(ring.entry_row(e));
+                }
+                let loss = shared_negatives_step(
+                    &w.h[..m * st],
+                    &w.u[..k1 * st],
+                    st,
+                    lr,
+                    self.sigmoid,
+                    self.positive_steps,
+                    &mut w.g,
+                    &mut w.dh[..m * st],
+                    &mut w.du[..k1 * st],
+                );
+                for (dh, &e) in w.dh.chunks_exact(st).zip(&w.ctx) {
+                    axpy(1.0, dh, ring.entry_row_mut(e));
+                }
+                loss
+            } as f64;
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
-            for (dh, &p) in w.dh.chunks_exact(st).zip(&w.pos) {
-                axpy(1.0, dh, ring.row_mut(p as usize));
-            }
         }
         ring.finish(&self.input);
     }

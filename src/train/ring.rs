@@ -180,6 +180,33 @@ impl RowRing {
         }
     }
 
+    /// The pool entry of live position `p`: its row is [`RowRing::entry_row`] of it, and
+    /// `pool_mut()[entry · stride..][..stride]`.
+    #[inline]
+    pub fn entry(&self, p: usize) -> u32 {
+        self.entry[p & self.mask]
+    }
+
+    /// The copies of every pool entry, `stride` floats each (to step several in place).
+    #[inline]
+    pub fn pool_mut(&mut self) -> &mut [f32] {
+        &mut self.rows
+    }
+
+    /// The copy of pool entry `e`'s row (`stride` floats).
+    #[inline]
+    pub fn entry_row(&self, e: u32) -> &[f32] {
+        let at = e as usize * self.stride;
+        &self.rows[at..at + self.stride]
+    }
+
+    /// The copy of pool entry `e`'s row (`stride` floats), to add a step to.
+    #[inline]
+    pub fn entry_row_mut(&mut self, e: u32) -> &mut [f32] {
+        let at = e as usize * self.stride;
+        &mut self.rows[at..at + self.stride]
+    }
+
     /// The copy of live position `p`'s row (`stride` floats).
     #[inline]
     pub fn row(&self, p: usize) -> &[f32] {
