@@ -92,7 +92,7 @@ def log(path, record):
 
 
 def part_file(a, corpus, w2v):
-    for run in range(a.runs):
+    for run in range(a.first_run - 1, a.first_run - 1 + a.runs):
         for tool in ("cli", "python"):
             t0 = time.perf_counter()
             if tool == "cli":
@@ -115,7 +115,7 @@ def part_sentences(a, corpus, w2v):
     import gensim
 
     it = Sentences(corpus)
-    for run in range(a.runs):
+    for run in range(a.first_run - 1, a.first_run - 1 + a.runs):
         for tool in ("w2v", "gensim"):
             t0 = time.perf_counter()
             if tool == "w2v":
@@ -136,7 +136,7 @@ def part_spool(a, corpus, w2v):
     from w2v import _w2v
 
     it = Sentences(corpus)
-    for run in range(a.runs):
+    for run in range(a.first_run - 1, a.first_run - 1 + a.runs):
         for tool in ("iterate", "spool"):
             t0 = time.perf_counter()
             if tool == "iterate":
@@ -162,7 +162,7 @@ def part_load(a, w2v):
                 for i, row in enumerate(block):
                     f.write(b"w%07d " % (start + i) + row.tobytes() + b"\n")
         os.replace(path + ".tmp", path)
-    for run in range(a.runs):
+    for run in range(a.first_run - 1, a.first_run - 1 + a.runs):
         for tool in ("w2v", "gensim"):
             t0 = time.perf_counter()
             if tool == "w2v":
@@ -204,6 +204,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default="file,sentences,load")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--first-run", type=int, default=1, help="number of the first run (its seed); later batches add runs")
     ap.add_argument("--w2v", default=os.path.join(ROOT, "target", "release", "w2v"))
     ap.add_argument("--scratch", default=os.path.join(tempfile.gettempdir(), "w2v-python-bench"))
     ap.add_argument("--log", default=os.path.join(HERE, "results", "python-api.jsonl"))
