@@ -423,14 +423,13 @@ fn weighted_rows<'r, const FMA: bool>(
         weighted_chunks::<FMA, ROW_CHUNKS>(w, stride, rows.clone(), c, add, out);
         c += ROW_CHUNKS * LANES;
     }
-    let rows_ = rows.clone();
     match (full - c) / LANES {
-        1 => weighted_chunks::<FMA, 1>(w, stride, rows_, c, add, out),
-        2 => weighted_chunks::<FMA, 2>(w, stride, rows_, c, add, out),
-        3 => weighted_chunks::<FMA, 3>(w, stride, rows_, c, add, out),
-        4 => weighted_chunks::<FMA, 4>(w, stride, rows_, c, add, out),
-        5 => weighted_chunks::<FMA, 5>(w, stride, rows_, c, add, out),
-        6 => weighted_chunks::<FMA, 6>(w, stride, rows_, c, add, out),
+        1 => weighted_chunks::<FMA, 1>(w, stride, rows.clone(), c, add, out),
+        2 => weighted_chunks::<FMA, 2>(w, stride, rows.clone(), c, add, out),
+        3 => weighted_chunks::<FMA, 3>(w, stride, rows.clone(), c, add, out),
+        4 => weighted_chunks::<FMA, 4>(w, stride, rows.clone(), c, add, out),
+        5 => weighted_chunks::<FMA, 5>(w, stride, rows.clone(), c, add, out),
+        6 => weighted_chunks::<FMA, 6>(w, stride, rows.clone(), c, add, out),
         _ => {}
     }
     for t in full..dim {

@@ -210,15 +210,13 @@ impl RowRing {
     /// The copy of live position `p`'s row (`stride` floats).
     #[inline]
     pub fn row(&self, p: usize) -> &[f32] {
-        let at = self.entry[p & self.mask] as usize * self.stride;
-        &self.rows[at..at + self.stride]
+        self.entry_row(self.entry(p))
     }
 
     /// The copy of live position `p`'s row (`stride` floats), to add a step to.
     #[inline]
     pub fn row_mut(&mut self, p: usize) -> &mut [f32] {
-        let at = self.entry[p & self.mask] as usize * self.stride;
-        &mut self.rows[at..at + self.stride]
+        self.entry_row_mut(self.entry(p))
     }
 }
 
