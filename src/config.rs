@@ -770,6 +770,14 @@ pub struct RunConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "N_WORDS"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_every: Option<u64>,
+    /// Memory for the corpus as vocabulary ids: each thread keeps the ids its first epoch
+    /// reads and replays them in later epochs instead of reading and splitting the text again
+    /// (4 bytes per word; a thread whose part does not fit reads its text every epoch). The
+    /// vectors do not change [default: 1024 MiB over all threads, or a quarter of the available
+    /// memory when that is less; 0: read the text every epoch].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "MIB"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_cache_mib: Option<u64>,
 }
 
 impl RunConfig {
@@ -793,6 +801,16 @@ impl RunConfig {
     pub fn effective_sync_every(&self) -> u64 {
         self.sync_every
             .unwrap_or(crate::train::distributed::DEFAULT_SYNC_EVERY)
+    }
+
+    /// Bytes of vocabulary ids the threads may keep between epochs together (see
+    /// [`RunConfig::id_cache_mib`]); `available`: the memory the system can give, if known.
+    pub fn effective_id_cache_bytes(&self, available: Option<u64>) -> u64 {
+        const DEFAULT_MIB: u64 = 1024;
+        match self.id_cache_mib {
+            Some(mib) => mib.saturating_mul(1 << 20),
+            None => (DEFAULT_MIB << 20).min(available.map_or(u64::MAX, |a| a / 4)),
+        }
     }
 
     /// The number of worker threads: `--threads`, else the number of cores.

@@ -291,6 +291,7 @@ fn settings(json: &str) -> PyResult<(TrainConfig, RunConfig)> {
         eval_analogies: Some(PathBuf::new()),
         tokens_dir: Some(PathBuf::new()),
         sync_every: Some(1),
+        id_cache_mib: Some(1),
     })?;
     for (k, v) in given {
         if run_names.contains_key(&k) {

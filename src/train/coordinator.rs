@@ -111,6 +111,8 @@ pub(super) struct RunInfo {
     pub(super) corpus_len: u64,
     /// Where the tokenised copy is kept (`--tokens-dir`), for the checkpoint's run options.
     pub(super) tokens_dir: Option<PathBuf>,
+    /// `--id-cache-mib`, for the same.
+    pub(super) id_cache_mib: Option<u64>,
     pub(super) fingerprint: Option<Fingerprint>,
     pub(super) output_rows: usize,
     pub(super) vocab_stats: Option<VocabStats>,
@@ -549,6 +551,7 @@ impl Coordinator<'_, '_> {
                 eval_analogies: self.questions.map(|(p, _)| p.clone()),
                 tokens_dir: self.info.tokens_dir.clone(),
                 sync_every: (self.cluster.size() > 1).then_some(self.sync_every),
+                id_cache_mib: self.info.id_cache_mib,
             },
             corpus: self.info.corpus.clone(),
             corpus_len: self.info.corpus_len,

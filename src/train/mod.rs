@@ -18,6 +18,7 @@ pub mod distributed;
 mod gate;
 pub mod hogwild;
 pub mod overlay;
+mod replay;
 pub mod ring;
 mod rounds;
 pub mod sampler;
@@ -387,7 +388,8 @@ fn train_vocab(
         &rare,
     );
     let ranks = (cluster.rank(), cluster.size());
-    let shared = Shared::new(text, config, &vocab, model, run.as_ref(), threads, ranks);
+    let mut shared = Shared::new(text, config, &vocab, model, run.as_ref(), threads, ranks);
+    shared.replay_bytes = options.effective_id_cache_bytes(available_memory()) / threads as u64;
     let tracker = Tracker::new(config.epochs, threads, run.as_ref())?;
     let coordinator = Coordinator {
         sh: &shared,
@@ -405,6 +407,7 @@ fn train_vocab(
             corpus: std::path::absolute(corpus_path).unwrap_or_else(|_| corpus_path.into()),
             corpus_len: raw.file_len(),
             tokens_dir: options.tokens_dir.clone(),
+            id_cache_mib: options.id_cache_mib,
             fingerprint,
             output_rows,
             vocab_stats,

@@ -128,11 +128,11 @@ pub(super) fn run_worker_rounds(
         match decision {
             EXIT => return failure.map_or(Ok(w.totals), Err),
             FINISH => break,
-            PARK if sh.gate.park(t, w.state(), &sh.pause) => return Ok(w.totals),
+            PARK if sh.gate.park(t, w.state(sh)?, &sh.pause) => return Ok(w.totals),
             _ => {}
         }
     }
-    sh.gate.record(t, w.state());
+    sh.gate.record(t, w.state(sh)?);
     Ok(w.totals)
 }
 

@@ -10,10 +10,11 @@ use crate::error::{Error, Result};
 use crate::formats::checkpoint::{RunState, WorkerState, WorkerTotals};
 use crate::objective::{LossSum, Model, Scratch, Window};
 use crate::rng::Rng;
-use crate::text::corpus::{Corpus, Shard};
+use crate::text::corpus::Corpus;
 use crate::text::vocab::Vocab;
 use crate::train::gate::Gate;
 use crate::train::hogwild::Rows;
+use crate::train::replay::EpochReader;
 use crate::train::sampler::Subsampler;
 use crate::train::schedule::lr_schedule;
 
@@ -59,6 +60,9 @@ pub(super) struct Shared<'a> {
     /// Where each worker starts when resuming.
     pub(super) resume: Option<Vec<WorkerState>>,
     pub(super) slots: Vec<Slot>,
+    /// Bytes of vocabulary ids each worker may keep from its first epoch to replay in the
+    /// later ones (see [`crate::train::replay`]); 0: read the text every epoch.
+    pub(super) replay_bytes: u64,
 }
 
 impl<'a> Shared<'a> {
@@ -93,6 +97,7 @@ impl<'a> Shared<'a> {
             gate: Gate::new(threads),
             resume: run.map(|r| r.workers.clone()),
             slots: (0..threads).map(|_| Slot::default()).collect(),
+            replay_bytes: 0,
         }
     }
 }
@@ -158,8 +163,8 @@ impl Tally {
 pub(super) struct Worker {
     pub(super) t: usize,
     pub(super) epoch: usize,
-    /// Its shard of the current epoch (`None` after the last epoch).
-    pub(super) shard: Option<Shard>,
+    /// Its shard, read in the current epoch (`None` after the last epoch).
+    pub(super) shard: Option<EpochReader>,
     pub(super) rng: Rng,
     pub(super) lr: f32,
     pub(super) tally: Tally,
@@ -222,20 +227,28 @@ impl Worker {
             w.totals = s.totals;
         }
         if w.epoch < cfg.epochs {
-            let (index, count) = sh.shard_of(t);
-            w.shard = Some(match pos {
-                Some(p) => sh.corpus.shard_at(index, count, &p)?,
-                None => sh.corpus.shard(index, count)?,
-            });
+            w.shard = Some(EpochReader::new(
+                sh.corpus,
+                sh.shard_of(t),
+                pos.as_ref(),
+                sh.vocab,
+                cfg.effective_sentence_tokens(),
+                sh.replay_bytes,
+            )?);
         }
         Ok(w)
     }
 
-    /// Its state, for a checkpoint.
-    pub(super) fn state(&self) -> WorkerState {
-        WorkerState {
+    /// Its state, for a checkpoint (during a replayed epoch, its position in the text is
+    /// found by reading a little of it: see [`EpochReader::position`]).
+    pub(super) fn state(&self, sh: &Shared) -> Result<WorkerState> {
+        let pos = match &self.shard {
+            Some(r) => r.position(sh.corpus, sh.vocab)?,
+            None => Default::default(),
+        };
+        Ok(WorkerState {
             epoch: self.epoch,
-            pos: self.shard.as_ref().map(Shard::position).unwrap_or_default(),
+            pos,
             rng: self.rng.state(),
             lr: self.lr,
             unsynced: self.tally.unsynced,
@@ -243,7 +256,7 @@ impl Worker {
             epoch_loss: self.tally.epoch,
             run_loss: self.tally.run,
             totals: self.totals,
-        }
+        })
     }
 
     /// Reads the next sentence of its shard, subsamples it and trains `model` on it at the
@@ -258,11 +271,7 @@ impl Worker {
         let Some(shard) = &mut self.shard else {
             return Ok(Step::Done);
         };
-        if !shard.next_sentence(
-            |w| sh.vocab.id(w),
-            cfg.effective_sentence_tokens(),
-            &mut self.sentence,
-        )? {
+        if !shard.next_sentence(sh.vocab, &mut self.sentence)? {
             let st = shard.stats();
             let totals = &mut self.totals;
             totals.tokens += st.tokens;
@@ -279,10 +288,10 @@ impl Worker {
                 },
             ));
             self.epoch += 1;
-            self.shard = None;
             if self.epoch < cfg.epochs {
-                let (index, count) = sh.shard_of(self.t);
-                self.shard = Some(sh.corpus.shard(index, count)?);
+                shard.next_epoch(sh.corpus)?;
+            } else {
+                self.shard = None;
             }
             return Ok(Step::EpochEnd);
         }
@@ -318,7 +327,7 @@ pub(super) fn run_worker(
     let mut w = Worker::new(sh, t)?;
     let slot = &sh.slots[t];
     loop {
-        if sh.pause.load(Relaxed) && sh.gate.park(t, w.state(), &sh.pause) {
+        if sh.pause.load(Relaxed) && sh.gate.park(t, w.state(sh)?, &sh.pause) {
             return Ok(w.totals);
         }
         if sh.stop.load(Relaxed) {
@@ -338,6 +347,6 @@ pub(super) fn run_worker(
             Step::Done => break,
         }
     }
-    sh.gate.record(t, w.state());
+    sh.gate.record(t, w.state(sh)?);
     Ok(w.totals)
 }
