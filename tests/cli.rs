@@ -185,6 +185,13 @@ fn one_thread_with_a_seed_is_bit_identical() {
     assert!(oa.status.success() && ob.status.success());
     let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     assert_eq!(ba, bb);
+    // The second epoch replays the first's ids by default; reading the text again gives the
+    // same bits.
+    let mut text_again = args.to_vec();
+    text_again.extend(["--id-cache-mib", "0"]);
+    let (t, ot) = train_small(dir.path(), "t.bin", &text_again);
+    assert!(ot.status.success(), "{}", stderr(&ot));
+    assert_eq!(std::fs::read(&t).unwrap(), ba);
     let (c, _) = train_small(
         dir.path(),
         "c.bin",
