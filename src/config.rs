@@ -773,8 +773,8 @@ pub struct RunConfig {
     /// Memory for the corpus as vocabulary ids: each thread keeps the ids its first epoch
     /// reads and replays them in later epochs instead of reading and splitting the text again
     /// (4 bytes per word; a thread whose part does not fit reads its text every epoch). The
-    /// vectors do not change [default: 1024 MiB over all threads, or a quarter of the available
-    /// memory when that is less; 0: read the text every epoch].
+    /// vectors do not change [default: 1024 MiB over the threads of a process, or a quarter
+    /// of the available memory when that is less; 0: read the text every epoch].
     #[cfg_attr(feature = "cli", arg(long, value_name = "MIB"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_cache_mib: Option<u64>,
@@ -1042,6 +1042,20 @@ mod tests {
             .validate()
             .is_err()
         );
+    }
+
+    #[test]
+    fn the_id_cache_is_bounded_by_the_memory_available() {
+        let mib = |m: Option<u64>| RunConfig {
+            id_cache_mib: m,
+            ..RunConfig::default()
+        };
+        assert_eq!(mib(None).effective_id_cache_bytes(None), 1 << 30);
+        assert_eq!(mib(None).effective_id_cache_bytes(Some(1 << 30)), 1 << 28);
+        assert_eq!(mib(None).effective_id_cache_bytes(Some(1 << 40)), 1 << 30);
+        assert_eq!(mib(Some(0)).effective_id_cache_bytes(Some(1 << 40)), 0);
+        assert_eq!(mib(Some(3)).effective_id_cache_bytes(Some(1)), 3 << 20);
+        assert_eq!(mib(Some(u64::MAX)).effective_id_cache_bytes(None), u64::MAX);
     }
 
     #[test]

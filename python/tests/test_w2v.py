@@ -190,6 +190,9 @@ def test_sentences_and_file_give_the_same_vocabulary_and_vectors(tokens, corpus)
     # As gensim's first argument.
     positional = w2v.train(sentences_of(tokens), **settings)
     assert np.array_equal(positional.vectors, from_file.vectors)
+    # Later epochs replay the first epoch's ids; reading the text every epoch is the same.
+    text_again = w2v.train(corpus, id_cache_mib=0, **settings)
+    assert np.array_equal(text_again.vectors, from_file.vectors)
 
 
 def test_sentences_of_int_ids():
@@ -263,8 +266,14 @@ def test_ctrl_c_stops_training_with_keyboard_interrupt_and_a_checkpoint(corpus, 
     # Enough epochs that training outlasts the signal's delivery to this process.
     settings = dict(SMALL, threads=2, deterministic=True, epochs=20)
     ckpt = tmp_path / "run.ckpt"
-    with pytest.raises(KeyboardInterrupt) as err:
-        w2v.train(corpus, callback=interrupt, checkpoint=str(ckpt), **settings)
+    # Python's own handler, as in an interactive session: a process started in the background
+    # by a shell without job control inherits SIGINT ignored, and Python then keeps it so.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt) as err:
+            w2v.train(corpus, callback=interrupt, checkpoint=str(ckpt), **settings)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert str(ckpt) in str(err.value) and "resume=" in str(err.value)
     assert ckpt.exists()
     # The run continues from the checkpoint to the end, to the vectors of a run never stopped.

@@ -110,7 +110,8 @@ def train(
     corpus / corpus_file: a text file (or .gz) of space-separated tokens, lines as sentences
         (an iterable given as `corpus` is taken as `sentences`, as gensim's first argument).
     sentences: an iterable of token lists (str, or int ids, which become their decimal
-        strings); it is read once, into a temporary file that every epoch reads. Tokens may not
+        strings); it is read once, into a temporary file that the first epoch reads (later
+        epochs replay the ids it read, within ``id_cache_mib``). Tokens may not
         contain ASCII whitespace; tokens over 1,000 bytes are skipped, as in a corpus file.
     progress: show a tqdm bar. callback: called with each progress event (a dict with
         ``event`` = "vocab", "tick", "epoch_end", ...).
@@ -118,7 +119,8 @@ def train(
         from one (its settings are used; give no others).
     settings: every ``w2v train`` setting by its library name (model, loss, dim, window,
         negative, min_count, max_vocab, sample, epochs, lr, ns_power, seed, preset, tokenizer,
-        lowercase, chinese_segmenter, japanese_segmenter, threads, deterministic, subwords, minn, maxn, buckets, ...), or gensim's
+        lowercase, chinese_segmenter, japanese_segmenter, threads, deterministic, id_cache_mib,
+        subwords, minn, maxn, buckets, ...), or gensim's
         (vector_size, workers, alpha, sg, hs, ns_exponent, min_n, max_n, bucket).
         ``subwords=True`` trains fastText's model: unknown words get vectors from their
         character n-grams, and ``save_facebook_model`` writes fastText's ``.bin``.
