@@ -94,18 +94,23 @@ pub(super) struct EpochReader {
     kept: Option<Kept>,
     /// Longest sentence, in ids.
     max_len: usize,
+    /// Most ids the copy may hold (0: none may be kept).
+    budget: usize,
+    /// A copy passed the budget: this shard reads its text every epoch.
+    overflowed: bool,
 }
 
 impl EpochReader {
     /// Shard `part = (index, count)` of `corpus`, from its start or from `pos` (a checkpoint's),
-    /// keeping at most `budget_bytes` of ids (0: read the text every epoch).
+    /// keeping at most `budget_bytes` of ids (0: read the text every epoch) when `more_epochs`
+    /// follow this one (a last epoch keeps nothing: nothing would replay it).
     pub(super) fn new(
         corpus: &Corpus,
         part: (usize, usize),
         pos: Option<&ShardPos>,
         vocab: &Vocab,
         max_len: usize,
-        budget_bytes: u64,
+        (budget_bytes, more_epochs): (u64, bool),
     ) -> Result<Self> {
         let (index, count) = part;
         let fresh = corpus.shard(index, count)?;
@@ -114,13 +119,19 @@ impl EpochReader {
             Some(p) if *p != fresh.position() => (corpus.shard_at(index, count, p)?, false),
             _ => (fresh, true),
         };
-        let budget = usize::try_from(budget_bytes / 4).unwrap_or(usize::MAX);
-        let keeping = whole && budget > 0 && vocab.len() < END as usize;
+        let budget = if vocab.len() < END as usize {
+            usize::try_from(budget_bytes / 4).unwrap_or(usize::MAX)
+        } else {
+            0
+        };
+        let keeping = whole && more_epochs && budget > 0;
         Ok(EpochReader {
             part,
             now: Now::Text { shard, keeping },
             kept: keeping.then(|| Kept::new(budget)),
             max_len,
+            budget,
+            overflowed: false,
         })
     }
 
@@ -142,6 +153,7 @@ impl EpochReader {
                         // Over the budget: this shard reads its text every epoch.
                         *keeping = false;
                         self.kept = None;
+                        self.overflowed = true;
                     }
                 }
                 Ok(more)
@@ -171,8 +183,10 @@ impl EpochReader {
         }
     }
 
-    /// Starts the next epoch: a replay when the last one kept every id, else the text again.
-    pub(super) fn next_epoch(&mut self, corpus: &Corpus) -> Result<()> {
+    /// Starts the next epoch: a replay when the last one kept every id, else the text again,
+    /// kept when `more_epochs` follow it and no copy has passed the budget (an epoch resumed
+    /// mid-shard kept nothing; the one after it does).
+    pub(super) fn next_epoch(&mut self, corpus: &Corpus, more_epochs: bool) -> Result<()> {
         let complete = match &self.now {
             Now::Text { keeping, .. } => *keeping,
             Now::Replay { .. } => true,
@@ -180,11 +194,12 @@ impl EpochReader {
         if complete && self.kept.is_some() {
             self.now = Now::Replay { at: 0 };
         } else {
-            self.kept = None;
+            let keeping = more_epochs && !self.overflowed && self.budget > 0;
+            self.kept = keeping.then(|| Kept::new(self.budget));
             let (index, count) = self.part;
             self.now = Now::Text {
                 shard: corpus.shard(index, count)?,
-                keeping: false,
+                keeping,
             };
         }
         Ok(())
@@ -255,11 +270,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (c, v) = corpus(&d, &text());
         for budget in [0, 4 * 1_000, 1 << 30] {
-            let mut r = EpochReader::new(&c, (1, 3), None, &v, 5, budget).unwrap();
+            let mut r = EpochReader::new(&c, (1, 3), None, &v, 5, (budget, true)).unwrap();
             let first = epoch(&mut r, &v);
             assert!(!first.0.is_empty());
             for _ in 0..2 {
-                r.next_epoch(&c).unwrap();
+                r.next_epoch(&c, true).unwrap();
                 assert_eq!(r.replaying(), budget == 1 << 30, "budget {budget}");
                 assert_eq!(epoch(&mut r, &v), first);
             }
@@ -271,9 +286,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (c, v) = corpus(&d, &text());
         let mut text_reader = c.shard(0, 2).unwrap();
-        let mut r = EpochReader::new(&c, (0, 2), None, &v, 5, 1 << 30).unwrap();
+        let mut r = EpochReader::new(&c, (0, 2), None, &v, 5, (1 << 30, true)).unwrap();
         epoch(&mut r, &v);
-        r.next_epoch(&c).unwrap();
+        r.next_epoch(&c, true).unwrap();
         assert!(r.replaying());
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let mut n = 0;
@@ -294,16 +309,27 @@ mod tests {
             n > MARK_EVERY / 5,
             "the test must cross a mark: {n} sentences"
         );
-        // A reader resumed there (mid-epoch) reads the same rest and keeps nothing.
-        let mut r = EpochReader::new(&c, (0, 2), None, &v, 5, 1 << 30).unwrap();
+        // A reader resumed there (mid-epoch) reads the same rest and keeps nothing; it keeps
+        // the next epoch, which the one after replays.
+        let mut r = EpochReader::new(&c, (0, 2), None, &v, 5, (1 << 30, true)).unwrap();
         for _ in 0..100 {
             r.next_sentence(&v, &mut a).unwrap();
         }
         let pos = r.position(&c, &v).unwrap();
-        let mut resumed = EpochReader::new(&c, (0, 2), Some(&pos), &v, 5, 1 << 30).unwrap();
+        let mut resumed = EpochReader::new(&c, (0, 2), Some(&pos), &v, 5, (1 << 30, true)).unwrap();
         let rest = epoch(&mut r, &v);
         assert_eq!(epoch(&mut resumed, &v), rest);
-        resumed.next_epoch(&c).unwrap();
+        resumed.next_epoch(&c, true).unwrap();
         assert!(!resumed.replaying());
+        let whole = epoch(&mut resumed, &v);
+        resumed.next_epoch(&c, true).unwrap();
+        assert!(resumed.replaying());
+        assert_eq!(epoch(&mut resumed, &v), whole);
+        // A last epoch keeps nothing.
+        let mut last = EpochReader::new(&c, (0, 2), None, &v, 5, (1 << 30, false)).unwrap();
+        assert!(last.kept.is_none());
+        epoch(&mut last, &v);
+        last.next_epoch(&c, false).unwrap();
+        assert!(!last.replaying() && last.kept.is_none());
     }
 }

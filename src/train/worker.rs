@@ -233,7 +233,7 @@ impl Worker {
                 pos.as_ref(),
                 sh.vocab,
                 cfg.effective_sentence_tokens(),
-                sh.replay_bytes,
+                (sh.replay_bytes, w.epoch + 1 < cfg.epochs),
             )?);
         }
         Ok(w)
@@ -289,7 +289,7 @@ impl Worker {
             ));
             self.epoch += 1;
             if self.epoch < cfg.epochs {
-                shard.next_epoch(sh.corpus)?;
+                shard.next_epoch(sh.corpus, self.epoch + 1 < cfg.epochs)?;
             } else {
                 self.shard = None;
             }
