@@ -76,11 +76,11 @@ impl Kept {
 
 /// Where the reader is in the current epoch.
 enum Now {
-    /// Reading the text; `keeping`: its ids are being kept (the epoch started at the shard's
-    /// start and the budget has held so far).
-    Text { shard: Shard, keeping: bool },
-    /// Replaying the kept ids from this index.
-    Replay { at: usize },
+    /// Reading the text; `kept`: its ids so far, when they are being kept (the epoch started
+    /// at the shard's start, another follows, and the budget has held so far).
+    Text { shard: Shard, kept: Option<Kept> },
+    /// Replaying the ids a whole epoch kept, from index `at`.
+    Replay { kept: Kept, at: usize },
 }
 
 /// One worker's shard, read as text in the first whole epoch and replayed from the ids kept
@@ -89,9 +89,6 @@ pub(super) struct EpochReader {
     /// The shard's index and the number of shards.
     part: (usize, usize),
     now: Now,
-    /// The ids being kept (while reading the text) or kept (for replays); `None` when they did
-    /// not fit or none may be kept.
-    kept: Option<Kept>,
     /// Longest sentence, in ids.
     max_len: usize,
     /// Most ids the copy may hold (0: none may be kept).
@@ -127,8 +124,10 @@ impl EpochReader {
         let keeping = whole && more_epochs && budget > 0;
         Ok(EpochReader {
             part,
-            now: Now::Text { shard, keeping },
-            kept: keeping.then(|| Kept::new(budget)),
+            now: Now::Text {
+                shard,
+                kept: keeping.then(|| Kept::new(budget)),
+            },
             max_len,
             budget,
             overflowed: false,
@@ -139,30 +138,25 @@ impl EpochReader {
     /// the epoch.
     pub(super) fn next_sentence(&mut self, vocab: &Vocab, out: &mut Vec<u32>) -> Result<bool> {
         match &mut self.now {
-            Now::Text { shard, keeping } => {
-                let pos = if *keeping {
-                    shard.position()
-                } else {
-                    ShardPos::default()
+            Now::Text { shard, kept } => {
+                let pos = match kept {
+                    Some(_) => shard.position(),
+                    None => ShardPos::default(),
                 };
                 let more = shard.next_sentence(|w| vocab.id(w), self.max_len, out)?;
-                if *keeping && let Some(kept) = &mut self.kept {
+                if let Some(k) = kept {
                     if !more {
-                        kept.stats = shard.stats();
-                    } else if !kept.push(pos, out) {
+                        k.stats = shard.stats();
+                    } else if !k.push(pos, out) {
                         // Over the budget: this shard reads its text every epoch.
-                        *keeping = false;
-                        self.kept = None;
+                        *kept = None;
                         self.overflowed = true;
                     }
                 }
                 Ok(more)
             }
-            Now::Replay { at } => {
+            Now::Replay { kept, at } => {
                 out.clear();
-                let Some(kept) = &self.kept else {
-                    return Ok(false);
-                };
                 let rest = &kept.ids[*at..];
                 let Some(end) = rest.iter().position(|&id| id == END) else {
                     return Ok(false);
@@ -176,10 +170,9 @@ impl EpochReader {
 
     /// The counters of the epoch that has just ended.
     pub(super) fn stats(&self) -> ReadStats {
-        match (&self.now, &self.kept) {
-            (Now::Text { shard, .. }, _) => shard.stats(),
-            (Now::Replay { .. }, Some(kept)) => kept.stats,
-            (Now::Replay { .. }, None) => ReadStats::default(),
+        match &self.now {
+            Now::Text { shard, .. } => shard.stats(),
+            Now::Replay { kept, .. } => kept.stats,
         }
     }
 
@@ -187,21 +180,22 @@ impl EpochReader {
     /// kept when `more_epochs` follow it and no copy has passed the budget (an epoch resumed
     /// mid-shard kept nothing; the one after it does).
     pub(super) fn next_epoch(&mut self, corpus: &Corpus, more_epochs: bool) -> Result<()> {
-        let complete = match &self.now {
-            Now::Text { keeping, .. } => *keeping,
-            Now::Replay { .. } => true,
+        // A whole epoch's ids, when the one that ended kept (or replayed) them all.
+        let complete = match &mut self.now {
+            Now::Text { kept, .. } => kept.take(),
+            Now::Replay { kept, .. } => Some(std::mem::replace(kept, Kept::new(0))),
         };
-        if complete && self.kept.is_some() {
-            self.now = Now::Replay { at: 0 };
-        } else {
-            let keeping = more_epochs && !self.overflowed && self.budget > 0;
-            self.kept = keeping.then(|| Kept::new(self.budget));
-            let (index, count) = self.part;
-            self.now = Now::Text {
-                shard: corpus.shard(index, count)?,
-                keeping,
-            };
-        }
+        self.now = match complete {
+            Some(kept) => Now::Replay { kept, at: 0 },
+            None => {
+                let keeping = more_epochs && !self.overflowed && self.budget > 0;
+                let (index, count) = self.part;
+                Now::Text {
+                    shard: corpus.shard(index, count)?,
+                    kept: keeping.then(|| Kept::new(self.budget)),
+                }
+            }
+        };
         Ok(())
     }
 
@@ -211,13 +205,18 @@ impl EpochReader {
         matches!(self.now, Now::Replay { .. })
     }
 
+    /// Whether this epoch keeps the ids it reads.
+    #[cfg(test)]
+    fn keeping(&self) -> bool {
+        matches!(self.now, Now::Text { kept: Some(_), .. })
+    }
+
     /// Where the reader stands, as a position in the text (for a checkpoint): during a replay,
     /// found by reading the text forward from the last position kept before it.
     pub(super) fn position(&self, corpus: &Corpus, vocab: &Vocab) -> Result<ShardPos> {
-        let (at, kept) = match (&self.now, &self.kept) {
-            (Now::Text { shard, .. }, _) => return Ok(shard.position()),
-            (Now::Replay { at }, Some(kept)) => (*at, kept),
-            (Now::Replay { .. }, None) => return Ok(ShardPos::default()),
+        let (at, kept) = match &self.now {
+            Now::Text { shard, .. } => return Ok(shard.position()),
+            Now::Replay { kept, at } => (*at, kept),
         };
         let m = kept.marks.partition_point(|(start, _)| *start <= at);
         let Some((start, pos)) = m.checked_sub(1).map(|m| &kept.marks[m]) else {
@@ -327,9 +326,9 @@ mod tests {
         assert_eq!(epoch(&mut resumed, &v), whole);
         // A last epoch keeps nothing.
         let mut last = EpochReader::new(&c, (0, 2), None, &v, 5, (1 << 30, false)).unwrap();
-        assert!(last.kept.is_none());
+        assert!(!last.keeping());
         epoch(&mut last, &v);
         last.next_epoch(&c, false).unwrap();
-        assert!(!last.replaying() && last.kept.is_none());
+        assert!(!last.replaying() && !last.keeping());
     }
 }
