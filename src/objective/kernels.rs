@@ -235,28 +235,78 @@ pub fn shared_negatives_step(
     loss
 }
 
-/// [`shared_negatives_step`] with every positive in the minibatch ([`PositiveSteps::Batch`]),
-/// on input rows that stay where they are: row `i` is `pool[at[i]·stride..][..stride]`, and its
-/// step `G·u` is added to it in place (after `du` is computed from the rows as they were), so
-/// that the caller neither copies the rows out nor adds the steps back. A row named twice in
-/// `at` is read as it was for both and receives both steps. The result is the same to the bit
-/// as copying the rows, calling [`shared_negatives_step`] and adding `dh` row by row.
+/// [`shared_negatives_step`] on input rows that stay where they are: row `i` is
+/// `pool[at[i]·stride..][..stride]`, and its step is added to it in place, so that the caller
+/// neither copies the rows out nor adds the steps back.
+///
+/// With `positive` [`PositiveSteps::Batch`] the step `G·u` is added after `du` is computed
+/// from the rows as they were: a row named twice in `at` is read as it was for both and
+/// receives both steps, and the result is the same to the bit as copying the rows, calling
+/// [`shared_negatives_step`] and adding `dh` row by row.
+///
+/// With [`PositiveSteps::InTurn`] the negatives (rows `1..n` of `u`) are that minibatch first,
+/// their steps added to the rows; then the positive row is stepped pair after pair against the
+/// rows so stepped (input row `i` scored against row 0 as the predictions `0..i` left it, and
+/// stepped by it at once). That is sequential SGD over the window's predictions, negatives
+/// before positives; [`shared_negatives_step`] scores the positive on the rows before the
+/// negatives' steps instead, which differs by terms of order `lr²` (not the same bits).
 ///
 /// # Panics
 /// When an entry of `at` names a row outside `pool`, or `g` or `du` are too short.
 #[multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma"))]
+#[allow(clippy::too_many_arguments)]
 pub fn shared_negatives_step_in_place(
     pool: &mut [f32],
     at: &[u32],
     u: &[f32],
     stride: usize,
     lr: f32,
+    sigmoid: &Sigmoid,
+    positive: PositiveSteps,
     g: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
     const FMA: bool = multiversion::target::target_cfg_f!(target_feature = "fma");
-    let mut rows = InPlace { pool, at, stride };
-    shared_negatives_body::<FMA, _>(&mut rows, u, stride, lr, true, g, du)
+    if positive == PositiveSteps::Batch || at.is_empty() || u.len() < stride {
+        let mut rows = InPlace { pool, at, stride };
+        return shared_negatives_body::<FMA, _>(&mut rows, u, stride, lr, true, g, du);
+    }
+    let (u0, negatives) = u.split_at(stride);
+    let mut loss = if negatives.len() >= stride {
+        let mut rows = InPlace {
+            pool: &mut *pool,
+            at,
+            stride,
+        };
+        shared_negatives_body::<FMA, _>(
+            &mut rows,
+            negatives,
+            stride,
+            lr,
+            false,
+            g,
+            &mut du[stride..],
+        )
+    } else {
+        0.0
+    };
+    let t = &mut du[..stride];
+    t.copy_from_slice(u0);
+    for &e in at {
+        let row = &mut pool[e as usize * stride..][..stride];
+        let f = dot_body(row, t);
+        let gi = lr * (1.0 - sigmoid.sigmoid(f));
+        loss -= sigmoid.log_sigmoid(f);
+        for (x, o) in row.iter_mut().zip(t.iter_mut()) {
+            let x0 = *x;
+            *x = fmadd::<FMA>(gi, *o, x0);
+            *o = fmadd::<FMA>(gi, x0, *o);
+        }
+    }
+    for (o, x) in t.iter_mut().zip(u0) {
+        *o -= x;
+    }
+    loss
 }
 
 /// The input rows of a [`shared_negatives_body`] minibatch: where row `i` is read, and where
@@ -993,12 +1043,85 @@ mod tests {
             }
             let mut pool = pool0.clone();
             let (mut g2, mut du2) = (vec![0.0; m * n], vec![9.0; n * dim]);
-            let loss2 =
-                shared_negatives_step_in_place(&mut pool, &at, &u, dim, 0.3, &mut g2, &mut du2);
+            let loss2 = shared_negatives_step_in_place(
+                &mut pool, &at, &u, dim, 0.3, &s, b, &mut g2, &mut du2,
+            );
             assert_eq!(loss.to_bits(), loss2.to_bits(), "dim {dim}: loss");
             assert_eq!(du, du2, "dim {dim}: output steps");
             assert_eq!(pool, want, "dim {dim}: input rows");
             assert_ne!(pool, pool0, "dim {dim}: the rows were stepped");
+        }
+    }
+
+    /// In place with the positive in turn: the negatives are one minibatch of the rows before
+    /// the window, their steps added; then the positive row is stepped pair after pair against
+    /// the rows so stepped, each row stepped at once (a row named twice is scored the second
+    /// time as its first positive step left it). Checked against a scalar reference, at widths
+    /// with and without a scalar tail and with no negatives.
+    #[test]
+    fn shared_negatives_step_in_place_in_turn_is_sequential_sgd() {
+        let s = Sigmoid::new();
+        let lr = 0.5; // large, so that the order of the steps shows
+        let dotf = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+        for (dim, n) in [(112, 6), (37, 3), (16, 1)] {
+            let pool0: Vec<f32> = (0..5 * dim)
+                .map(|i| ((i as f32) * 0.37).sin() * 0.4)
+                .collect();
+            let u: Vec<f32> = (0..n * dim)
+                .map(|i| ((i as f32) * 0.71).cos() * 0.4)
+                .collect();
+            let at = [3u32, 0, 3, 4, 1];
+            let row = |p: &[f32], e: u32| p[e as usize * dim..][..dim].to_vec();
+            let (mut want, mut want_du, mut want_loss) =
+                (pool0.clone(), vec![0.0f32; n * dim], 0.0f32);
+            for &e in &at {
+                let hi = row(&pool0, e);
+                for r in 1..n {
+                    let ur = &u[r * dim..(r + 1) * dim];
+                    let f = dotf(&hi, ur);
+                    let g = -lr * sig(f);
+                    want_loss += f.exp().ln_1p();
+                    for d in 0..dim {
+                        want[e as usize * dim + d] += g * ur[d];
+                        want_du[r * dim + d] += g * hi[d];
+                    }
+                }
+            }
+            let mut t = u[..dim].to_vec();
+            for &e in &at {
+                let hi = row(&want, e);
+                let f = dotf(&hi, &t);
+                let g = lr * (1.0 - sig(f));
+                want_loss += (-f).exp().ln_1p();
+                for d in 0..dim {
+                    want[e as usize * dim + d] += g * t[d];
+                    t[d] += g * hi[d];
+                }
+            }
+            for d in 0..dim {
+                want_du[d] = t[d] - u[d];
+            }
+            let mut pool = pool0.clone();
+            let (mut g, mut du) = (vec![0.0; at.len() * n], vec![9.0; n * dim]);
+            let it = PositiveSteps::InTurn;
+            let loss = shared_negatives_step_in_place(
+                &mut pool, &at, &u, dim, lr, &s, it, &mut g, &mut du,
+            );
+            assert!(
+                (loss - want_loss).abs() < 1e-3,
+                "dim {dim}: {loss} vs {want_loss}"
+            );
+            for (name, got, want) in [("rows", &pool, &want), ("du", &du, &want_du)] {
+                for (k, (a, b)) in got.iter().zip(want.iter()).enumerate() {
+                    assert!((a - b).abs() < 1e-4, "dim {dim}: {name}[{k}]: {a} vs {b}");
+                }
+            }
+            // Not the minibatch's steps for the positive.
+            let (mut pool2, mut g2, mut du2) = (pool0.clone(), g.clone(), du.clone());
+            let b = PositiveSteps::Batch;
+            shared_negatives_step_in_place(&mut pool2, &at, &u, dim, lr, &s, b, &mut g2, &mut du2);
+            assert!((0..dim).any(|d| (du2[d] - du[d]).abs() > 1e-3), "dim {dim}");
         }
     }
 

@@ -42,11 +42,6 @@ pub struct Window {
     pub(crate) stride: usize,
     /// The [`RowRing`] entries of the context positions.
     pub(crate) ctx: Vec<u32>,
-    /// Copies of the context input rows (`stride` floats per entry of `ctx`; with the
-    /// positive stepped in turn only: the minibatch steps the ring's rows in place).
-    pub(crate) h: Vec<f32>,
-    /// Their steps.
-    pub(crate) dh: Vec<f32>,
     /// Output row ids: the centre, then the negatives.
     pub(crate) out_ids: Vec<u32>,
     /// The next centre's output row ids, drawn (and their rows prefetched) one centre ahead.
@@ -69,8 +64,6 @@ impl Window {
         Window {
             stride,
             ctx: Vec::with_capacity(m),
-            h: vec![0.0; m * stride],
-            dh: vec![0.0; m * stride],
             out_ids: Vec::with_capacity(n),
             next_ids: Vec::with_capacity(n),
             out_slot: Vec::with_capacity(n),

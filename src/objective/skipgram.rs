@@ -1,8 +1,8 @@
 //! Skip-gram: each context word's input vector predicts the centre (word2vec.c's pairing),
 //! per pair or, with shared negatives, one window at a time.
 
-use crate::config::{Loss, PositiveSteps};
-use crate::objective::kernels::{axpy, shared_negatives_step, shared_negatives_step_in_place};
+use crate::config::Loss;
+use crate::objective::kernels::shared_negatives_step_in_place;
 use crate::objective::scratch::{Scratch, Window, gather_rows, scatter_rows};
 use crate::objective::{LossSum, Model, RARE_CENTRE, RARE_PAIR, too_short};
 use crate::rng::Rng;
@@ -100,7 +100,7 @@ impl<M: Rows> Model<'_, M> {
         let (rare_reach, span) = self.rare_span(window);
         let w = &mut s.window;
         if w.stride < dim
-            || w.h.len() < 2 * span * w.stride
+            || w.g.len() < 2 * span * (1 + self.negative)
             || w.u.len() < (1 + self.negative) * w.stride
         {
             // A `Scratch` not sized for this window (`Scratch::new` leaves it empty): size it
@@ -157,39 +157,20 @@ impl<M: Rows> Model<'_, M> {
             );
             let (m, k1, st) = (w.ctx.len(), w.out_ids.len(), w.stride);
             gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
-            // The padding past `dim` is zero in the ring's rows and in `u`, hence in the steps:
-            // the scores and steps are those of the `dim`-float rows.
-            acc.loss += if self.positive_steps == PositiveSteps::Batch {
-                // The context rows stepped where they are, in the ring.
-                shared_negatives_step_in_place(
-                    ring.pool_mut(),
-                    &w.ctx,
-                    &w.u[..k1 * st],
-                    st,
-                    lr,
-                    &mut w.g,
-                    &mut w.du[..k1 * st],
-                )
-            } else {
-                for (h, &e) in w.h.chunks_exact_mut(st).zip(&w.ctx) {
-                    h.copy_from_slice(ring.entry_row(e));
-                }
-                let loss = shared_negatives_step(
-                    &w.h[..m * st],
-                    &w.u[..k1 * st],
-                    st,
-                    lr,
-                    self.sigmoid,
-                    self.positive_steps,
-                    &mut w.g,
-                    &mut w.dh[..m * st],
-                    &mut w.du[..k1 * st],
-                );
-                for (dh, &e) in w.dh.chunks_exact(st).zip(&w.ctx) {
-                    axpy(1.0, dh, ring.entry_row_mut(e));
-                }
-                loss
-            } as f64;
+            // The context rows stepped where they are, in the ring. The padding past `dim` is
+            // zero in the ring's rows and in `u`, hence in the steps: the scores and steps are
+            // those of the `dim`-float rows.
+            acc.loss += shared_negatives_step_in_place(
+                ring.pool_mut(),
+                &w.ctx,
+                &w.u[..k1 * st],
+                st,
+                lr,
+                self.sigmoid,
+                self.positive_steps,
+                &mut w.g,
+                &mut w.du[..k1 * st],
+            ) as f64;
             acc.predictions += m as u64;
             scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
         }
