@@ -299,9 +299,10 @@ pub struct TrainConfig {
     /// With shared negatives, how the centre's output row is stepped over the window:
     /// `in-turn` (pair after pair, as word2vec.c; the negatives stay one minibatch) or `batch`
     /// (with the negatives, every score from the rows before the window) [default: batch;
-    /// in-turn scored higher on SimLex-999 on small corpora and wide windows (+2.1 points at
-    /// 1.7M tokens, dim 300, window 10), a gain that shrank to +0.3 at 17M tokens;
-    /// benchsuite/NOTES.md, "The positive in turn"].
+    /// in-turn scores higher on SimLex-999 at dim 300, window 10 (+1.0 to +1.9 points at 4.2M
+    /// to 17M tokens, WordSim-353 up too at 17M), but at the reference settings (dim 100,
+    /// window 5) gains +0.2 to +0.3 there, costs WordSim-353 on small corpora and trains
+    /// 15-18% slower; benchsuite/NOTES.md, "Skip-gram at dim 300, window 10"].
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "HOW"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive_steps: Option<PositiveSteps>,
