@@ -205,34 +205,7 @@ pub fn shared_negatives_step(
         let mut rows = Copied { h, dh, dim };
         return shared_negatives_body::<FMA, _>(&mut rows, u, dim, lr, true, g, du);
     }
-    // The negatives as a minibatch with no positive column, then the positive in turn.
-    let (u0, negatives) = u.split_at(dim);
-    let mut loss = if negatives.len() >= dim {
-        let mut rows = Copied {
-            h,
-            dh: &mut *dh,
-            dim,
-        };
-        shared_negatives_body::<FMA, _>(&mut rows, negatives, dim, lr, false, g, &mut du[dim..])
-    } else {
-        dh[..m * dim].fill(0.0);
-        0.0
-    };
-    let t = &mut du[..dim];
-    t.copy_from_slice(u0);
-    for (hi, dhi) in h.chunks_exact(dim).zip(dh.chunks_exact_mut(dim)) {
-        let f = dot_body(hi, t);
-        let gi = lr * (1.0 - sigmoid.sigmoid(f));
-        loss -= sigmoid.log_sigmoid(f);
-        for ((d, o), x) in dhi.iter_mut().zip(t.iter_mut()).zip(hi) {
-            *d = fmadd::<FMA>(gi, *o, *d);
-            *o = fmadd::<FMA>(gi, *x, *o);
-        }
-    }
-    for (o, x) in t.iter_mut().zip(u0) {
-        *o -= x;
-    }
-    loss
+    in_turn_body::<FMA, _>(&mut Copied { h, dh, dim }, u, dim, lr, sigmoid, g, du)
 }
 
 /// [`shared_negatives_step`] on input rows that stay where they are: row `i` is
@@ -271,42 +244,51 @@ pub fn shared_negatives_step_in_place(
         let mut rows = InPlace { pool, at, stride };
         return shared_negatives_body::<FMA, _>(&mut rows, u, stride, lr, true, g, du);
     }
-    let (u0, negatives) = u.split_at(stride);
-    let mut loss = if negatives.len() >= stride {
-        let mut rows = InPlace {
-            pool: &mut *pool,
-            at,
-            stride,
-        };
-        shared_negatives_body::<FMA, _>(
-            &mut rows,
-            negatives,
-            stride,
-            lr,
-            false,
-            g,
-            &mut du[stride..],
-        )
+    let mut rows = InPlace { pool, at, stride };
+    in_turn_body::<FMA, _>(&mut rows, u, stride, lr, sigmoid, g, du)
+}
+
+/// The positive in turn over any [`Contexts`]: the negatives (rows `1..n` of `u`) as one
+/// minibatch with no positive column, then the positive row (row 0) stepped pair after pair,
+/// its total step left in `du`'s row 0.
+#[inline(always)]
+fn in_turn_body<const FMA: bool, C: Contexts>(
+    rows: &mut C,
+    u: &[f32],
+    dim: usize,
+    lr: f32,
+    sigmoid: &Sigmoid,
+    g: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    let (u0, negatives) = u.split_at(dim);
+    let mut loss = if negatives.len() >= dim {
+        shared_negatives_body::<FMA, _>(rows, negatives, dim, lr, false, g, &mut du[dim..])
     } else {
+        if !C::ADD {
+            for i in 0..rows.len() {
+                rows.step(i).fill(0.0);
+            }
+        }
         0.0
     };
-    let t = &mut du[..stride];
+    let t = &mut du[..dim];
     t.copy_from_slice(u0);
-    for &e in at {
-        let row = &mut pool[e as usize * stride..][..stride];
-        let f = dot_body(row, t);
-        let gi = lr * (1.0 - sigmoid.sigmoid(f));
-        loss -= sigmoid.log_sigmoid(f);
-        for (x, o) in row.iter_mut().zip(t.iter_mut()) {
-            let x0 = *x;
-            *x = fmadd::<FMA>(gi, *o, x0);
-            *o = fmadd::<FMA>(gi, x0, *o);
-        }
+    for i in 0..rows.len() {
+        loss += rows.step_positive::<FMA>(i, t, lr, sigmoid);
     }
     for (o, x) in t.iter_mut().zip(u0) {
         *o -= x;
     }
     loss
+}
+
+/// The positive's score of `h` against the output row `t`: the step size `lr·(1 − σ(f))` and
+/// the loss `−log σ(f)`.
+#[inline(always)]
+fn positive_step_size(h: &[f32], t: &[f32], lr: f32, sigmoid: &Sigmoid) -> (f32, f32) {
+    let f = dot_body(h, t);
+    (lr * (1.0 - sigmoid.sigmoid(f)), -sigmoid.log_sigmoid(f))
 }
 
 /// The input rows of a [`shared_negatives_body`] minibatch: where row `i` is read, and where
@@ -320,6 +302,16 @@ trait Contexts {
     fn row(&self, i: usize) -> &[f32];
     /// Where row `i`'s step goes (`dim` floats).
     fn step(&mut self, i: usize) -> &mut [f32];
+    /// The positive's step in turn for row `i`: row `i` scored against the output row `t`, its
+    /// step `g·t` sent where its steps go, `t` stepped by `g` times the row as it was read.
+    /// Returns the prediction's loss.
+    fn step_positive<const FMA: bool>(
+        &mut self,
+        i: usize,
+        t: &mut [f32],
+        lr: f32,
+        sigmoid: &Sigmoid,
+    ) -> f32;
 }
 
 /// Rows side by side in `h`, steps stored side by side in `dh`.
@@ -342,6 +334,23 @@ impl Contexts for Copied<'_> {
     #[inline(always)]
     fn step(&mut self, i: usize) -> &mut [f32] {
         &mut self.dh[i * self.dim..(i + 1) * self.dim]
+    }
+    #[inline(always)]
+    fn step_positive<const FMA: bool>(
+        &mut self,
+        i: usize,
+        t: &mut [f32],
+        lr: f32,
+        sigmoid: &Sigmoid,
+    ) -> f32 {
+        let hi = &self.h[i * self.dim..(i + 1) * self.dim];
+        let dhi = &mut self.dh[i * self.dim..(i + 1) * self.dim];
+        let (gi, loss) = positive_step_size(hi, t, lr, sigmoid);
+        for ((d, o), x) in dhi.iter_mut().zip(t.iter_mut()).zip(hi) {
+            *d = fmadd::<FMA>(gi, *o, *d);
+            *o = fmadd::<FMA>(gi, *x, *o);
+        }
+        loss
     }
 }
 
@@ -367,6 +376,23 @@ impl Contexts for InPlace<'_> {
     fn step(&mut self, i: usize) -> &mut [f32] {
         let e = self.at[i] as usize * self.stride;
         &mut self.pool[e..e + self.stride]
+    }
+    #[inline(always)]
+    fn step_positive<const FMA: bool>(
+        &mut self,
+        i: usize,
+        t: &mut [f32],
+        lr: f32,
+        sigmoid: &Sigmoid,
+    ) -> f32 {
+        let row = self.step(i);
+        let (gi, loss) = positive_step_size(row, t, lr, sigmoid);
+        for (x, o) in row.iter_mut().zip(t.iter_mut()) {
+            let x0 = *x;
+            *x = fmadd::<FMA>(gi, *o, x0);
+            *o = fmadd::<FMA>(gi, x0, *o);
+        }
+        loss
     }
 }
 
