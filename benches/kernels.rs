@@ -145,6 +145,7 @@ fn step(c: &mut Criterion) {
         tree: None,
         shared_negatives: false,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         rare: None,
         rare_radius: 0,
     };

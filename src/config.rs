@@ -53,14 +53,21 @@ pub mod defaults {
     /// and a word2vec.c preset").
     pub const RARE_CENTRE_COUNT: u64 = 250;
     /// Skip-gram with shared negatives gives those rare centres a window of this many times
-    /// `--window` (measured: benchsuite/NOTES.md, "A wider window for rare centres").
+    /// `--window` (measured: benchsuite/NOTES.md, "A wider window for rare centres")...
     pub const RARE_CENTRE_RADIUS_FACTOR: usize = 2;
+    /// ... but no wider than this many positions (and never narrower than `--window`): the
+    /// distant contexts that help reach about 10 positions whatever the window (at window 5
+    /// radius 15 scored below 10; at window 10 radius 20 below 10 on all three sets:
+    /// benchsuite/NOTES.md, "The rare-centre radius at wide windows").
+    pub const RARE_CENTRE_RADIUS_MAX: usize = 10;
     /// Skip-gram with negative sampling shares one draw of negatives per window.
     pub const SHARED_NEGATIVES: bool = true;
     /// Shared negatives step the positive with the negatives, as one minibatch (in turn gained
     /// similarity on small corpora and wide windows only: benchsuite/NOTES.md, "The positive
     /// in turn").
     pub const POSITIVE_STEPS: super::PositiveSteps = super::PositiveSteps::Batch;
+    /// With shared negatives, a window's contexts as one minibatch however many there are.
+    pub const BATCH_CONTEXTS: usize = 0;
     /// Sentences longer than this many tokens are cut into consecutive pieces.
     pub const MAX_SENTENCE_TOKENS: usize = 10_000;
     /// word2vec.c's cut (`MAX_SENTENCE_LENGTH`), restored by `--preset word2vec`.
@@ -266,10 +273,12 @@ pub struct TrainConfig {
     pub rare_centre_count: Option<u64>,
     /// The radius of a rare centre's window (see --rare-centre-count): it trains with every
     /// context word within this many positions; a value below --window means --window
-    /// [default: 2 × --window (at most 1000) for skip-gram with negative sampling and shared
-    /// negatives (nine seeds: analogies 0.395 -> 0.412 and WordSim-353 0.692 -> 0.696 against
-    /// the window's radius, for ~12% more CPU time), --window otherwise and with --preset
-    /// word2vec; benchsuite/NOTES.md, "A wider window for rare centres"].
+    /// [default: 2 × --window, at most 10 (never below --window), for skip-gram with negative
+    /// sampling and shared negatives (at window 5, nine seeds: analogies 0.395 -> 0.412 and
+    /// WordSim-353 0.692 -> 0.696 against the window's radius, for ~12% more CPU time; at
+    /// window 10, 20 scored below 10 on all three sets), --window otherwise and with --preset
+    /// word2vec; benchsuite/NOTES.md, "A wider window for rare centres" and "The rare-centre
+    /// radius at wide windows"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default = "legacy_rare_radius")]
     pub rare_centre_radius: Option<usize>,
@@ -306,6 +315,13 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "HOW"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive_steps: Option<PositiveSteps>,
+    /// With shared negatives, the most context words one minibatch holds: a window with more
+    /// (a wide window, or a rare centre's) is split into that many equal parts, each with its
+    /// own draw of negatives and the centre's output row stepped between them [default: 0, the
+    /// whole window as one minibatch].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_contexts: Option<usize>,
     /// How the output vectors start [default: uniform for CBOW with negative sampling (measured
     /// better there), zero otherwise and with --preset word2vec (word2vec.c's choice)]. Input
     /// vectors always start uniform in ±0.5/dim.
@@ -445,6 +461,7 @@ impl Default for TrainConfig {
             seed: defaults::SEED,
             shared_negatives: None,
             positive_steps: None,
+            batch_contexts: None,
             output_init: None,
             preset: Preset::W2v,
             vectors_from: VectorsFrom::Input,
@@ -543,6 +560,9 @@ impl TrainConfig {
         if let Some(r) = self.rare_centre_radius {
             at_most("rare-centre-radius", r, limits::WINDOW)?;
         }
+        if let Some(b) = self.batch_contexts {
+            at_most("batch-contexts", b, 2 * limits::WINDOW)?;
+        }
         if !(self.ns_power.is_finite() && (0.0..=4.0).contains(&self.ns_power)) {
             return Err(Error::config("ns-power", "must be between 0 and 4"));
         }
@@ -639,6 +659,12 @@ impl TrainConfig {
         self.positive_steps.unwrap_or(defaults::POSITIVE_STEPS)
     }
 
+    /// With shared negatives, the most context words in one minibatch: `--batch-contexts`,
+    /// else 0 (the whole window).
+    pub fn effective_batch_contexts(&self) -> usize {
+        self.batch_contexts.unwrap_or(defaults::BATCH_CONTEXTS)
+    }
+
     /// The longest sentence trained as one piece: 10,000 tokens, 1,000 (word2vec.c's) with
     /// `--preset word2vec`.
     pub fn effective_sentence_tokens(&self) -> usize {
@@ -669,6 +695,16 @@ impl TrainConfig {
         }
     }
 
+    /// Settings saved before 2026-12-04 with the rare-centre radius unset gave skip-gram's rare
+    /// centres twice the window however wide (now at most 10): pins it, so that such a
+    /// checkpoint resumes as it started.
+    pub(crate) fn pin_defaults_of_2026_12_03(&mut self) {
+        if self.w2v_defaults() && self.is_shared_negatives_path() {
+            self.rare_centre_radius
+                .get_or_insert((defaults::RARE_CENTRE_RADIUS_FACTOR * self.window).min(1_000));
+        }
+    }
+
     /// The relative frequency below which pairs of words train across the full window:
     /// `--rare-pair-threshold`, else 0 (off).
     pub fn effective_rare_pair_threshold(&self) -> f64 {
@@ -676,12 +712,13 @@ impl TrainConfig {
     }
 
     /// The radius of a rare centre's window: `--rare-centre-radius` (at least `--window`), else
-    /// twice the window (at most 1000) for skip-gram with shared negatives, where it was
+    /// twice the window but at most 10 for skip-gram with shared negatives, where it was
     /// measured, and the window otherwise.
     pub fn effective_rare_centre_radius(&self) -> usize {
         let r = self.rare_centre_radius.unwrap_or(
             if self.w2v_defaults() && self.is_shared_negatives_path() {
-                (defaults::RARE_CENTRE_RADIUS_FACTOR * self.window).min(1_000)
+                (defaults::RARE_CENTRE_RADIUS_FACTOR * self.window)
+                    .min(defaults::RARE_CENTRE_RADIUS_MAX)
             } else {
                 self.window
             },
@@ -929,7 +966,7 @@ mod tests {
         };
         assert_eq!(set(Some(7), 5).effective_rare_centre_radius(), 7);
         assert_eq!(set(Some(3), 5).effective_rare_centre_radius(), 5);
-        assert_eq!(set(None, 800).effective_rare_centre_radius(), 1_000);
+        assert_eq!(set(None, 800).effective_rare_centre_radius(), 800);
     }
 
     #[test]
@@ -1102,6 +1139,17 @@ mod tests {
         assert_eq!(back.rare_centre_threshold, None);
         assert_eq!(back.rare_centre_radius, None);
         assert_eq!(back.effective_rare_centre_radius(), 2 * back.window);
+        // Twice the window, at most 10, never below the window.
+        for (window, radius) in [(1, 2), (3, 6), (5, 10), (7, 10), (10, 10), (20, 20)] {
+            let c = TrainConfig {
+                window,
+                ..TrainConfig::default()
+            };
+            assert_eq!(c.effective_rare_centre_radius(), radius, "window {window}");
+            let mut saved = c.clone();
+            saved.pin_defaults_of_2026_12_03();
+            assert_eq!(saved.effective_rare_centre_radius(), 2 * window);
+        }
         assert_eq!(
             back.effective_rare_centre_cut(),
             RareCut::Count(defaults::RARE_CENTRE_COUNT)

@@ -27,8 +27,9 @@ use crate::train::hogwild::SharedMatrix;
 const MAGIC: &[u8; 8] = b"W2VCKPT\0";
 const VERSION: u32 = 1;
 /// Which generation of defaults the header's unset settings mean: 0 (absent) before 2026-12,
-/// when skip-gram held its lr for a third of the run by default.
-pub(crate) const DEFAULTS: u32 = 1;
+/// when skip-gram held its lr for a third of the run by default; 1 before 2026-12-04, when
+/// skip-gram's rare centres reached twice the window however wide.
+pub(crate) const DEFAULTS: u32 = 2;
 
 /// Counters a worker accumulates over the run.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -346,6 +347,9 @@ impl Ctx<'_> {
         if header.defaults < 1 {
             header.config.pin_defaults_of_2026_11();
         }
+        if header.defaults < 2 {
+            header.config.pin_defaults_of_2026_12_03();
+        }
         Ok(header)
     }
 
@@ -517,7 +521,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, mut header, vocab, input, output) = sample(dir.path());
         assert_eq!(header.config.lr_hold, None);
-        for (defaults, want) in [(0, Some(1.0 / 3.0)), (DEFAULTS, None)] {
+        for (defaults, want) in [(0, Some(1.0 / 3.0)), (1, None), (DEFAULTS, None)] {
             header.defaults = defaults;
             let path = dir.path().join(format!("d{defaults}.ckpt"));
             let (i, o) = (input.clone(), output.clone());
@@ -530,6 +534,13 @@ mod tests {
             assert_eq!(
                 ck.config().rare_centre_threshold,
                 cut,
+                "defaults {defaults}"
+            );
+            // Before 2026-12-04 a rare centre reached twice the window however wide.
+            let radius = (defaults < 2).then_some(2 * header.config.window);
+            assert_eq!(
+                ck.config().rare_centre_radius,
+                radius,
                 "defaults {defaults}"
             );
         }

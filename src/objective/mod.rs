@@ -84,6 +84,8 @@ pub struct Model<'a, M: Rows = SharedMatrix> {
     pub shared_negatives: bool,
     /// With shared negatives, how the positive is stepped over a window.
     pub positive_steps: PositiveSteps,
+    /// With shared negatives, the most contexts in one minibatch (0: the whole window).
+    pub batch_contexts: usize,
     /// Per word, which rare-word window rules apply: [`RARE_CENTRE`] (skip-gram with shared
     /// negatives and CBOW), [`RARE_PAIR`] (skip-gram with shared negatives only); a word with no
     /// flag keeps the drawn radius.
@@ -138,6 +140,7 @@ impl<'a, M: Rows> Model<'a, M> {
             tree: self.tree,
             shared_negatives: self.shared_negatives,
             positive_steps: self.positive_steps,
+            batch_contexts: self.batch_contexts,
             rare: self.rare,
             rare_radius: self.rare_radius,
         }

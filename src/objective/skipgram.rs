@@ -155,24 +155,37 @@ impl<M: Rows> Model<'_, M> {
                     })
                     .map(|j| ring.entry(j)),
             );
-            let (m, k1, st) = (w.ctx.len(), w.out_ids.len(), w.stride);
-            gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
-            // The context rows stepped where they are, in the ring. The padding past `dim` is
-            // zero in the ring's rows and in `u`, hence in the steps: the scores and steps are
-            // those of the `dim`-float rows.
-            acc.loss += shared_negatives_step_in_place(
-                ring.pool_mut(),
-                &w.ctx,
-                &w.u[..k1 * st],
-                st,
-                lr,
-                self.sigmoid,
-                self.positive_steps,
-                &mut w.g,
-                &mut w.du[..k1 * st],
-            ) as f64;
+            let (m, st) = (w.ctx.len(), w.stride);
+            // `--batch-contexts`: more contexts than that train as equal parts, each with its
+            // own negatives (drawn here, after the next centre's) and the centre's row stored
+            // between them.
+            let parts = match self.batch_contexts {
+                0 => 1,
+                b => m.div_ceil(b),
+            };
+            for p in 0..parts {
+                if p > 0 {
+                    self.draw_outputs(center, &mut w.out_ids, rng);
+                }
+                let k1 = w.out_ids.len();
+                gather_rows(self.output, &w.out_ids, &mut w.out_slot, &mut w.u, st);
+                // The context rows stepped where they are, in the ring. The padding past `dim`
+                // is zero in the ring's rows and in `u`, hence in the steps: the scores and
+                // steps are those of the `dim`-float rows.
+                acc.loss += shared_negatives_step_in_place(
+                    ring.pool_mut(),
+                    &w.ctx[p * m / parts..(p + 1) * m / parts],
+                    &w.u[..k1 * st],
+                    st,
+                    lr,
+                    self.sigmoid,
+                    self.positive_steps,
+                    &mut w.g,
+                    &mut w.du[..k1 * st],
+                ) as f64;
+                scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
+            }
             acc.predictions += m as u64;
-            scatter_rows(self.output, &w.out_ids, &w.out_slot, &mut w.u, &w.du, st);
         }
         ring.finish(&self.input);
     }

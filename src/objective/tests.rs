@@ -33,6 +33,7 @@ fn negative_sampling_gradient_matches_finite_differences() {
         tree: None,
         shared_negatives: false,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         rare: None,
         rare_radius: 0,
     };
@@ -133,6 +134,7 @@ fn cbow_gradient_reaches_every_context_row() {
         tree: None,
         shared_negatives: false,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         rare: None,
         rare_radius: 0,
     };
@@ -169,6 +171,7 @@ fn skipgram_moves_only_involved_rows() {
         tree: None,
         shared_negatives: false,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         rare: None,
         rare_radius: 0,
     };
@@ -203,6 +206,7 @@ fn shared_negatives_window_applies_every_step_once() {
         negative: 2,
         shared_negatives: true,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
     };
     // `Scratch::new` leaves the window buffers empty; the first window sizes them.
@@ -257,6 +261,80 @@ fn shared_negatives_window_applies_every_step_once() {
     assert!(close(&output.into_vec(), &out));
 }
 
+/// `batch_contexts`: a window with more contexts than that trains as parts, each one
+/// [`shared_negatives_step`] with its own negatives against the output rows as the part before
+/// left them; the context rows keep the window's start for their scores and receive every
+/// part's step. Here the middle centre's two contexts train as two parts of one.
+#[test]
+fn batch_contexts_split_a_window_into_parts() {
+    let dim = 5;
+    let init: Vec<f32> = (0..4 * dim)
+        .map(|i| ((i as f32) * 0.3).sin() * 0.4)
+        .collect();
+    let out_init: Vec<f32> = (0..4 * dim)
+        .map(|i| ((i as f32) * 0.7).cos() * 0.3)
+        .collect();
+    let input = SharedMatrix::from_vec(init.clone(), dim);
+    let output = SharedMatrix::from_vec(out_init.clone(), dim);
+    let noise = NoiseSampler::new(&[0, 0, 0, 1], 1.0); // noise is always word 3
+    let sigmoid = Sigmoid::new();
+    let m = Model {
+        negative: 2,
+        shared_negatives: true,
+        positive_steps: PositiveSteps::Batch,
+        batch_contexts: 1,
+        ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
+    };
+    let mut s = Scratch::new(dim, 2, 0);
+    let mut acc = LossSum::default();
+    m.skipgram_sentence(&[1u32, 0, 2], 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
+    assert_eq!(acc.predictions, 4);
+    let (mut inp, mut out) = (init, out_init);
+    let mut loss = 0.0f64;
+    for (center, parts) in [
+        (1usize, vec![vec![0usize]]),
+        (0, vec![vec![1], vec![2]]),
+        (2, vec![vec![0]]),
+    ] {
+        let start = inp.clone();
+        for ctx in parts {
+            let rows = [center, 3, 3];
+            let h: Vec<f32> = ctx
+                .iter()
+                .flat_map(|&c| start[c * dim..(c + 1) * dim].to_vec())
+                .collect();
+            let u: Vec<f32> = rows
+                .iter()
+                .flat_map(|&r| out[r * dim..(r + 1) * dim].to_vec())
+                .collect();
+            let (mut g, mut dh, mut du) = (vec![0.0; 3], vec![0.0; dim], vec![0.0; 3 * dim]);
+            loss += shared_negatives_step(
+                &h,
+                &u,
+                dim,
+                0.1,
+                &sigmoid,
+                PositiveSteps::Batch,
+                &mut g,
+                &mut dh,
+                &mut du,
+            ) as f64;
+            axpy(1.0, &dh, &mut inp[ctx[0] * dim..(ctx[0] + 1) * dim]);
+            for (j, &r) in rows.iter().enumerate() {
+                axpy(
+                    1.0,
+                    &du[j * dim..(j + 1) * dim],
+                    &mut out[r * dim..(r + 1) * dim],
+                );
+            }
+        }
+    }
+    assert!((acc.loss - loss).abs() < 1e-5, "{} vs {loss}", acc.loss);
+    let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+    assert!(close(&input.into_vec(), &inp));
+    assert!(close(&output.into_vec(), &out));
+}
+
 /// Skip-gram with shared negatives draws each centre's radius and negatives one centre
 /// ahead (to prefetch the output rows), but in word2vec's order: radius, then negatives,
 /// centre by centre. Replaying that order predicts how many pairs trained.
@@ -271,6 +349,7 @@ fn draws_one_centre_ahead_keep_their_order() {
         negative,
         shared_negatives: true,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
     };
     let sentence: Vec<u32> = (0..n).map(|i| (i * 3 % 5) as u32).collect();
@@ -310,6 +389,7 @@ fn rare_pairs_train_across_the_full_window() {
         let m = Model {
             shared_negatives: true,
             positive_steps: PositiveSteps::Batch,
+            batch_contexts: 0,
             rare,
             rare_radius,
             ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
@@ -544,6 +624,7 @@ fn model<'a>(
         tree,
         shared_negatives: false,
         positive_steps: PositiveSteps::Batch,
+        batch_contexts: 0,
         rare: None,
         rare_radius: 0,
     }

@@ -680,6 +680,7 @@ fn model<'a>(
         tree,
         shared_negatives: config.effective_shared_negatives(),
         positive_steps: config.effective_positive_steps(),
+        batch_contexts: config.effective_batch_contexts(),
         rare: rare.as_deref(),
         // Only rare centres widen the window: without them, no wider ring either.
         rare_radius: if config.effective_rare_centre_cut() != RareCut::Off {
