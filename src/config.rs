@@ -308,17 +308,19 @@ pub struct TrainConfig {
     /// With shared negatives, how the centre's output row is stepped over the window:
     /// `in-turn` (pair after pair, as word2vec.c; the negatives stay one minibatch) or `batch`
     /// (with the negatives, every score from the rows before the window) [default: batch;
-    /// in-turn scores higher on SimLex-999 at dim 300, window 10 (+1.0 to +1.9 points at 4.2M
-    /// to 17M tokens, WordSim-353 up too at 17M), but at the reference settings (dim 100,
-    /// window 5) gains +0.2 to +0.3 there, costs WordSim-353 on small corpora and trains
-    /// 15-18% slower; benchsuite/NOTES.md, "Skip-gram at dim 300, window 10"].
+    /// in-turn gains +0.2 to +0.3 points of SimLex-999 at the reference settings (dim 100,
+    /// window 5), costs WordSim-353 on small corpora and trains 15-18% slower; at dim 300,
+    /// window 10 it gained +1.0 to +1.9 with rare centres reaching 20 positions, nothing beyond
+    /// noise with today's cap of 10; benchsuite/NOTES.md, "Skip-gram at dim 300, window 10"
+    /// and "The rare-centre radius at wide windows"].
     #[cfg_attr(feature = "cli", arg(long, value_enum, value_name = "HOW"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive_steps: Option<PositiveSteps>,
     /// With shared negatives, the most context words one minibatch holds: a window with more
-    /// (a wide window, or a rare centre's) is split into that many equal parts, each with its
-    /// own draw of negatives and the centre's output row stepped between them [default: 0, the
-    /// whole window as one minibatch].
+    /// (a wide window, or a rare centre's) is split into equal parts of at most N, each with
+    /// its own draw of negatives and the centre's output row stepped between them [default: 0,
+    /// the whole window as one minibatch; 3 at the reference settings cost 45% of the speed
+    /// and analogies; benchsuite/NOTES.md, "The rare-centre radius at wide windows"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contexts: Option<usize>,
