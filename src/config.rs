@@ -319,8 +319,8 @@ pub struct TrainConfig {
     /// With shared negatives, the most context words one minibatch holds: a window with more
     /// (a wide window, or a rare centre's) is split into equal parts of at most N, each with
     /// its own draw of negatives and the centre's output row stepped between them [default: 0,
-    /// the whole window as one minibatch; 3 at the reference settings cost 45% of the speed
-    /// and analogies; benchsuite/NOTES.md, "The rare-centre radius at wide windows"].
+    /// the whole window as one minibatch; 3 at the reference settings trained at about half
+    /// the words/s (runs not alternated) and lost analogies; benchsuite/NOTES.md, "The rare-centre radius at wide windows"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contexts: Option<usize>,

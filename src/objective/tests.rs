@@ -186,11 +186,12 @@ fn skipgram_moves_only_involved_rows() {
     assert!(out[2 * dim..4 * dim].iter().all(|&x| x == 0.0));
 }
 
-/// Shared negatives: each window is one [`shared_negatives_step`] on the rows as they were
-/// before it, and a word that occurs twice in a window (here the centre's two contexts are
-/// both word 1, the negatives both word 3) receives both steps.
-#[test]
-fn shared_negatives_window_applies_every_step_once() {
+/// Trains `sentence` with shared negatives (radius 1, two negatives, the noise always word
+/// 3, lr 0.1) in at most `batch_contexts` contexts per minibatch, and checks the rows and the
+/// loss against `windows` replayed on plain vectors: per centre, its parts in order, each one
+/// [`shared_negatives_step`] whose context rows are those of the window's start and whose
+/// output rows are those the part before left; every part's steps added.
+fn check_shared_windows(sentence: &[u32], batch_contexts: usize, windows: &[(usize, &[&[usize]])]) {
     let dim = 5;
     let init: Vec<f32> = (0..4 * dim)
         .map(|i| ((i as f32) * 0.3).sin() * 0.4)
@@ -206,96 +207,18 @@ fn shared_negatives_window_applies_every_step_once() {
         negative: 2,
         shared_negatives: true,
         positive_steps: PositiveSteps::Batch,
-        batch_contexts: 0,
+        batch_contexts,
         ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
     };
     // `Scratch::new` leaves the window buffers empty; the first window sizes them.
     let mut s = Scratch::new(dim, 2, 0);
     let mut acc = LossSum::default();
-    let sentence = [1u32, 0, 1];
-    m.skipgram_sentence(&sentence, 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
-    assert_eq!(acc.predictions, 4);
-    // Reference: the same windows (radius 1 always) on plain vectors.
+    m.skipgram_sentence(sentence, 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
+    let pairs: usize = windows.iter().flat_map(|w| w.1).map(|p| p.len()).sum();
+    assert_eq!(acc.predictions, pairs as u64);
     let (mut inp, mut out) = (init, out_init);
     let mut loss = 0.0f64;
-    for (center, ctx) in [(1usize, vec![0usize]), (0, vec![1, 1]), (1, vec![0])] {
-        let rows = [center, 3, 3];
-        let h: Vec<f32> = ctx
-            .iter()
-            .flat_map(|&c| inp[c * dim..(c + 1) * dim].to_vec())
-            .collect();
-        let u: Vec<f32> = rows
-            .iter()
-            .flat_map(|&r| out[r * dim..(r + 1) * dim].to_vec())
-            .collect();
-        let (mut g, mut dh, mut du) = (vec![0.0; 6], vec![0.0; h.len()], vec![0.0; 3 * dim]);
-        loss += shared_negatives_step(
-            &h,
-            &u,
-            dim,
-            0.1,
-            &sigmoid,
-            PositiveSteps::Batch,
-            &mut g,
-            &mut dh,
-            &mut du,
-        ) as f64;
-        for (j, &c) in ctx.iter().enumerate() {
-            axpy(
-                1.0,
-                &dh[j * dim..(j + 1) * dim],
-                &mut inp[c * dim..(c + 1) * dim],
-            );
-        }
-        for (j, &r) in rows.iter().enumerate() {
-            axpy(
-                1.0,
-                &du[j * dim..(j + 1) * dim],
-                &mut out[r * dim..(r + 1) * dim],
-            );
-        }
-    }
-    assert!((acc.loss - loss).abs() < 1e-5, "{} vs {loss}", acc.loss);
-    let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
-    assert!(close(&input.into_vec(), &inp));
-    assert!(close(&output.into_vec(), &out));
-}
-
-/// `batch_contexts`: a window with more contexts than that trains as parts, each one
-/// [`shared_negatives_step`] with its own negatives against the output rows as the part before
-/// left them; the context rows keep the window's start for their scores and receive every
-/// part's step. Here the middle centre's two contexts train as two parts of one.
-#[test]
-fn batch_contexts_split_a_window_into_parts() {
-    let dim = 5;
-    let init: Vec<f32> = (0..4 * dim)
-        .map(|i| ((i as f32) * 0.3).sin() * 0.4)
-        .collect();
-    let out_init: Vec<f32> = (0..4 * dim)
-        .map(|i| ((i as f32) * 0.7).cos() * 0.3)
-        .collect();
-    let input = SharedMatrix::from_vec(init.clone(), dim);
-    let output = SharedMatrix::from_vec(out_init.clone(), dim);
-    let noise = NoiseSampler::new(&[0, 0, 0, 1], 1.0); // noise is always word 3
-    let sigmoid = Sigmoid::new();
-    let m = Model {
-        negative: 2,
-        shared_negatives: true,
-        positive_steps: PositiveSteps::Batch,
-        batch_contexts: 1,
-        ..model(&input, &output, &noise, &sigmoid, Loss::Ns, None)
-    };
-    let mut s = Scratch::new(dim, 2, 0);
-    let mut acc = LossSum::default();
-    m.skipgram_sentence(&[1u32, 0, 2], 1, 0.1, &mut Rng::new(1, 0), &mut s, &mut acc);
-    assert_eq!(acc.predictions, 4);
-    let (mut inp, mut out) = (init, out_init);
-    let mut loss = 0.0f64;
-    for (center, parts) in [
-        (1usize, vec![vec![0usize]]),
-        (0, vec![vec![1], vec![2]]),
-        (2, vec![vec![0]]),
-    ] {
+    for &(center, parts) in windows {
         let start = inp.clone();
         for ctx in parts {
             let rows = [center, 3, 3];
@@ -307,7 +230,11 @@ fn batch_contexts_split_a_window_into_parts() {
                 .iter()
                 .flat_map(|&r| out[r * dim..(r + 1) * dim].to_vec())
                 .collect();
-            let (mut g, mut dh, mut du) = (vec![0.0; 3], vec![0.0; dim], vec![0.0; 3 * dim]);
+            let (mut g, mut dh, mut du) = (
+                vec![0.0; 3 * ctx.len()],
+                vec![0.0; h.len()],
+                vec![0.0; 3 * dim],
+            );
             loss += shared_negatives_step(
                 &h,
                 &u,
@@ -319,7 +246,13 @@ fn batch_contexts_split_a_window_into_parts() {
                 &mut dh,
                 &mut du,
             ) as f64;
-            axpy(1.0, &dh, &mut inp[ctx[0] * dim..(ctx[0] + 1) * dim]);
+            for (j, &c) in ctx.iter().enumerate() {
+                axpy(
+                    1.0,
+                    &dh[j * dim..(j + 1) * dim],
+                    &mut inp[c * dim..(c + 1) * dim],
+                );
+            }
             for (j, &r) in rows.iter().enumerate() {
                 axpy(
                     1.0,
@@ -333,6 +266,33 @@ fn batch_contexts_split_a_window_into_parts() {
     let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
     assert!(close(&input.into_vec(), &inp));
     assert!(close(&output.into_vec(), &out));
+}
+
+/// Shared negatives: each window is one [`shared_negatives_step`] on the rows as they were
+/// before it, and a word that occurs twice in a window (here the centre's two contexts are
+/// both word 1, the negatives both word 3) receives both steps.
+#[test]
+fn shared_negatives_window_applies_every_step_once() {
+    check_shared_windows(
+        &[1, 0, 1],
+        0,
+        &[(1, &[&[0]]), (0, &[&[1, 1]]), (1, &[&[0]])],
+    );
+}
+
+/// `batch_contexts`: a window with more contexts than that trains as parts, each with its own
+/// negatives against the output rows as the part before left them; the context rows keep the
+/// window's start for their scores and receive every part's step. Here the middle centre's
+/// two contexts train as two parts of one; a limit above the window changes nothing.
+#[test]
+fn batch_contexts_split_a_window_into_parts() {
+    let sentence = [1, 0, 2];
+    check_shared_windows(
+        &sentence,
+        1,
+        &[(1, &[&[0]]), (0, &[&[1], &[2]]), (2, &[&[0]])],
+    );
+    check_shared_windows(&sentence, 2, &[(1, &[&[0]]), (0, &[&[1, 2]]), (2, &[&[0]])]);
 }
 
 /// Skip-gram with shared negatives draws each centre's radius and negatives one centre
