@@ -6,13 +6,13 @@ fastText (PyPI package `fasttext`, no subwords) alternately, with the standard c
 (dim 100, window 5, negative 5, min-count 5, sample 1e-4, 5 epochs, lr 0.025 skip-gram /
 0.05 CBOW, 2 threads), and prints one markdown table: whole-process wall time and training
 words/s (medians over runs), words/s relative to the C tool, peak RSS, and the mean analogy
-accuracy (questions-words, lowercased, restricted to the 30,000 most frequent words, 3CosAdd)
-and WordSim-353 Spearman, scored with gensim (benchsuite/score.py).
+accuracy (questions-words, lowercased, restricted to the 30,000 most frequent words, 3CosAdd),
+WordSim-353 and SimLex-999 Spearman, scored with gensim (benchsuite/score.py).
 
 Setup (once):  python3 -m venv ../peers-venv && ../peers-venv/bin/pip install gensim fasttext word2vec
 Run:           ../peers-venv/bin/python benchsuite/compare.py --runs 3
 Inputs: --corpus (default ../shared/data/enwiki_text8style_100M.gz), --eval dir with
-questions-words.txt and wordsim353.tsv (default ../shared/data/eval).
+questions-words.txt, wordsim353.tsv and simlex999.txt (default ../shared/data/eval).
 """
 import argparse, gzip, json, os, shutil, statistics, subprocess, sys, time
 
@@ -156,11 +156,12 @@ def main():
                 src = lines if t == "gensim" else corpus
                 wall, train_s, rss = fn(args, model, src, out)
                 s = score.score(out)
-                rec = results.setdefault((t, model), {"wall": [], "train": [], "rss": [], "analogy": [], "ws": []})
+                rec = results.setdefault((t, model), {"wall": [], "train": [], "rss": [], "analogy": [], "ws": [], "simlex": []})
                 rec["wall"].append(wall); rec["train"].append(train_s); rec["rss"].append(rss)
-                rec["analogy"].append(s["analogy"]); rec["ws"].append(s["ws353"])
+                rec["analogy"].append(s["analogy"]); rec["ws"].append(s["ws353"]); rec["simlex"].append(s["simlex999"])
                 print(f"run {r + 1} {t} {model}: wall {wall:.1f} s, train {train_s:.1f} s, "
-                      f"RSS {rss:.0f} MiB, analogy {s['analogy']:.4f}, WS-353 {s['ws353']:.4f}", flush=True)
+                      f"RSS {rss:.0f} MiB, analogy {s['analogy']:.4f}, WS-353 {s['ws353']:.4f}, "
+                      f"SimLex-999 {s['simlex999']:.4f}", flush=True)
                 if not args.keep_vectors:
                     os.remove(out)
 
@@ -172,8 +173,8 @@ def main():
     print(f"Corpus: {args.corpus} ({sum(counts.values()):,} tokens, {train_tokens:,} in vocabulary); "
           f"{args.runs} runs, {args.threads} threads; times are medians, scores means.")
     print()
-    print("| tool | model | wall s | training words/s | vs C tool | vs gensim | vs fastText | peak RSS MiB | analogy | WS-353 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| tool | model | wall s | training words/s | vs C tool | vs gensim | vs fastText | peak RSS MiB | analogy | WS-353 | SimLex-999 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     table = []
     for model in args.models.split(","):
         def peer_wps(p):
@@ -189,10 +190,11 @@ def main():
             ratio_f = f"{wps / f_wps:.2f}x" if f_wps else "-"
             row = {"tool": t, "model": model, "wall": statistics.median(rec["wall"]), "words_per_sec": wps,
                    "ratio_c": wps / c_wps if c_wps else None, "rss": max(rec["rss"]),
-                   "analogy": statistics.mean(rec["analogy"]), "ws353": statistics.mean(rec["ws"]), "runs": rec}
+                   "analogy": statistics.mean(rec["analogy"]), "ws353": statistics.mean(rec["ws"]),
+                   "simlex999": statistics.mean(rec["simlex"]), "runs": rec}
             table.append(row)
             print(f"| {TOOLS[t][0]} | {model.upper() if model == 'sg' else 'CBOW'} | {row['wall']:.0f} | "
-                  f"{wps / 1e3:.0f}k | {ratio} | {ratio_g} | {ratio_f} | {row['rss']:.0f} | {row['analogy']:.3f} | {row['ws353']:.3f} |")
+                  f"{wps / 1e3:.0f}k | {ratio} | {ratio_g} | {ratio_f} | {row['rss']:.0f} | {row['analogy']:.3f} | {row['ws353']:.3f} | {row['simlex999']:.3f} |")
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(table, f, indent=1)
 
