@@ -162,6 +162,15 @@ struct Clocks {
 }
 
 impl Coordinator<'_, '_> {
+    /// The input matrix as a checkpoint reads it: row `r` in fastText's order is at
+    /// `input_row(r)` (a subword model's buckets train in another order, [`SubwordIndex`]).
+    ///
+    /// [`SubwordIndex`]: crate::objective::SubwordIndex
+    fn input_rows(&self) -> (&SharedMatrix, impl Fn(usize) -> usize + '_) {
+        let subwords = self.sh.model.input.subwords;
+        (self.input, move |r| subwords.map_or(r, |s| s.stored_row(r)))
+    }
+
     /// Runs the workers to the end (or the first error, or an interrupt) and returns the
     /// tracker with their totals and losses, and the seconds trained (over every resumption).
     pub(super) fn run(
@@ -406,7 +415,13 @@ impl Coordinator<'_, '_> {
             if self.cluster.is_root() {
                 let run = runs.remove(0);
                 let header = self.header_of(run, runs, plan);
-                checkpoint::write(&plan.path, &header, self.vocab, self.input, self.output)?;
+                checkpoint::write(
+                    &plan.path,
+                    &header,
+                    self.vocab,
+                    self.input_rows(),
+                    self.output,
+                )?;
             }
             Ok(Some(plan.path.clone()))
         });
@@ -490,7 +505,13 @@ impl Coordinator<'_, '_> {
             let workers: Option<Vec<WorkerState>> = states.into_iter().collect();
             if let Some(workers) = workers {
                 let header = self.header(tr, workers, p, clocks.start);
-                match checkpoint::write(&p.path, &header, self.vocab, self.input, self.output) {
+                match checkpoint::write(
+                    &p.path,
+                    &header,
+                    self.vocab,
+                    self.input_rows(),
+                    self.output,
+                ) {
                     Ok(()) => written = Some(p.path.clone()),
                     Err(e) => tr.first_error = Some(e),
                 }

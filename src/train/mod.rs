@@ -372,6 +372,9 @@ fn train_vocab(
         .ngram_spec()
         .map(|spec| SubwordIndex::new(vocab.words(), spec));
     let (input, output, run) = cluster.agree(matrices(config, &vocab, output_rows, resumed))?;
+    if let Some(s) = &subwords {
+        s.to_training(&input);
+    }
     let noise = NoiseSampler::new(vocab.counts(), config.ns_power);
     let sigmoid = Sigmoid::new();
     let rare = rare_flags(config, &vocab);
@@ -422,6 +425,9 @@ fn train_vocab(
     // Every rank's counters: the run's, not this rank's share.
     tracker.totals = distributed::sum_totals(cluster, tracker.totals);
     drop(shared);
+    if let Some(s) = &subwords {
+        s.to_saved(&input);
+    }
     if config.vectors_from == VectorsFrom::InputPlusOutput {
         add_output_rows(&input, &output, vocab.len());
     }
