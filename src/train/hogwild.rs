@@ -151,6 +151,54 @@ mod sound {
         (f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))
     }
 
+    /// Atomic words per block of the row kernels: 64 bytes, a cache line's worth.
+    const BLOCK_WORDS: usize = 8;
+    /// Floats per block.
+    const BLOCK_FLOATS: usize = 2 * BLOCK_WORDS;
+
+    /// One block of a row: its words loaded one by one (relaxed), then read as the floats
+    /// they hold, so that the arithmetic on them can be vector instructions.
+    #[inline(always)]
+    fn load_block(w: &[AtomicU64]) -> [f32; BLOCK_FLOATS] {
+        let mut b = [0u64; BLOCK_WORDS];
+        for (b, a) in b.iter_mut().zip(w) {
+            *b = a.load(Relaxed);
+        }
+        words_to_floats(b)
+    }
+
+    /// Stores a block of floats into its words, one relaxed store per word.
+    #[inline(always)]
+    fn store_block(w: &[AtomicU64], f: [f32; BLOCK_FLOATS]) {
+        for (a, b) in w.iter().zip(floats_to_words(f)) {
+            a.store(b, Relaxed);
+        }
+    }
+
+    /// The floats of `pack`ed words, in order: on a little-endian machine the words' bytes
+    /// are those floats already (a reinterpretation, no instructions).
+    #[inline(always)]
+    fn words_to_floats(b: [u64; BLOCK_WORDS]) -> [f32; BLOCK_FLOATS] {
+        if cfg!(target_endian = "little") {
+            bytemuck::cast(b)
+        } else {
+            std::array::from_fn(|i| {
+                let (lo, hi) = unpack(b[i / 2]);
+                if i % 2 == 0 { lo } else { hi }
+            })
+        }
+    }
+
+    /// The inverse of [`words_to_floats`].
+    #[inline(always)]
+    fn floats_to_words(f: [f32; BLOCK_FLOATS]) -> [u64; BLOCK_WORDS] {
+        if cfg!(target_endian = "little") {
+            bytemuck::cast(f)
+        } else {
+            std::array::from_fn(|i| pack(f[2 * i], f[2 * i + 1]))
+        }
+    }
+
     impl SharedMatrix {
         /// Wraps a row-major matrix of `data.len() / dim` rows.
         pub fn from_vec(data: Vec<f32>, dim: usize) -> Self {
@@ -267,30 +315,44 @@ mod sound {
         /// Copies row `r` into `out` (`out.len() == dim`).
         #[inline]
         pub fn read_row(&self, r: usize, out: &mut [f32]) {
-            let row = self.row(r);
-            let mut pairs = out.chunks_exact_mut(2);
-            for (o, a) in (&mut pairs).zip(row) {
-                let (lo, hi) = unpack(a.load(Relaxed));
-                o[0] = lo;
-                o[1] = hi;
+            let (row, n) = (self.row(r), out.len() / BLOCK_FLOATS);
+            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
+            let (body, rest) = out.split_at_mut(n * BLOCK_FLOATS);
+            for (w, o) in blocks
+                .chunks_exact(BLOCK_WORDS)
+                .zip(body.chunks_exact_mut(BLOCK_FLOATS))
+            {
+                o.copy_from_slice(&load_block(w));
             }
-            if let [last] = pairs.into_remainder() {
-                *last = unpack(row[self.words - 1].load(Relaxed)).0;
+            for (k, a) in tail.iter().enumerate() {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                rest[2 * k] = lo;
+                if let Some(o) = rest.get_mut(2 * k + 1) {
+                    *o = hi;
+                }
             }
         }
 
         /// Adds row `r` to `out` (`out.len() == dim`).
         #[inline]
         pub fn add_row_into(&self, r: usize, out: &mut [f32]) {
-            let row = self.row(r);
-            let mut pairs = out.chunks_exact_mut(2);
-            for (o, a) in (&mut pairs).zip(row) {
-                let (lo, hi) = unpack(a.load(Relaxed));
-                o[0] += lo;
-                o[1] += hi;
+            let (row, n) = (self.row(r), out.len() / BLOCK_FLOATS);
+            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
+            let (body, rest) = out.split_at_mut(n * BLOCK_FLOATS);
+            for (w, o) in blocks
+                .chunks_exact(BLOCK_WORDS)
+                .zip(body.chunks_exact_mut(BLOCK_FLOATS))
+            {
+                for (o, x) in o.iter_mut().zip(load_block(w)) {
+                    *o += x;
+                }
             }
-            if let [last] = pairs.into_remainder() {
-                *last += unpack(row[self.words - 1].load(Relaxed)).0;
+            for (k, a) in tail.iter().enumerate() {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                rest[2 * k] += lo;
+                if let Some(o) = rest.get_mut(2 * k + 1) {
+                    *o += hi;
+                }
             }
         }
 
@@ -309,28 +371,29 @@ mod sound {
 
         /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
         /// every Hogwild trainer, but only those within one element's load and store). Works
-        /// 64 floats at a time through a local array: the atomic words are copied in and out
-        /// whole (64-bit moves, no per-float unpacking) and the additions are vector
-        /// instructions (measured: benchsuite/NOTES.md, "Lost updates").
+        /// [`BLOCK_FLOATS`] floats at a time through a local array: the atomic words are copied
+        /// in and out whole (64-bit moves, no per-float unpacking; the array is reinterpreted
+        /// as floats, not converted) and the additions are vector instructions (measured:
+        /// benchsuite/NOTES.md, "Lost updates" and "Row kernels in blocks").
         #[inline]
         pub fn add_to_row(&self, r: usize, src: &[f32]) {
-            let row = self.row(r);
-            let mut buf = [0u64; 32];
-            for (w, s) in row.chunks(32).zip(src.chunks(64)) {
-                let words = &mut buf[..w.len()];
-                for (b, a) in words.iter_mut().zip(w) {
-                    *b = a.load(Relaxed);
-                }
-                let mut floats = [0f32; 64];
-                for (f, &b) in floats.chunks_exact_mut(2).zip(words.iter()) {
-                    (f[0], f[1]) = unpack(b);
-                }
-                for (f, x) in floats.iter_mut().zip(s) {
+            let (row, n) = (self.row(r), src.len() / BLOCK_FLOATS);
+            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
+            let (body, rest) = src.split_at(n * BLOCK_FLOATS);
+            for (w, s) in blocks
+                .chunks_exact(BLOCK_WORDS)
+                .zip(body.chunks_exact(BLOCK_FLOATS))
+            {
+                let mut f = load_block(w);
+                for (f, x) in f.iter_mut().zip(s) {
                     *f += x;
                 }
-                for (a, f) in w.iter().zip(floats.chunks_exact(2)) {
-                    a.store(pack(f[0], f[1]), Relaxed);
-                }
+                store_block(w, f);
+            }
+            for (k, a) in tail.iter().enumerate() {
+                let (lo, hi) = unpack(a.load(Relaxed));
+                let hi = hi + rest.get(2 * k + 1).copied().unwrap_or(0.0);
+                a.store(pack(lo + rest[2 * k], hi), Relaxed);
             }
         }
 
@@ -436,7 +499,7 @@ mod tests {
 
     #[test]
     fn odd_dimensions_round_trip() {
-        for dim in [1, 3, 5, 16, 31, 32, 33, 100, 101] {
+        for dim in [1, 3, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 100, 101] {
             let data: Vec<f32> = (0..3 * dim).map(|i| i as f32 - 7.5).collect();
             let m = SharedMatrix::from_vec(data.clone(), dim);
             let mut it = data.iter().copied();
@@ -463,7 +526,16 @@ mod tests {
             let mut buf = vec![0f32; dim];
             m.read_row(1, &mut buf);
             assert_eq!(buf, data[dim..2 * dim]);
-            m.add_to_row(2, &vec![1.0; dim]);
+            // Blocks and the tail both reach every float, and only the row's own.
+            let mut sum: Vec<f32> = (0..dim).map(|i| i as f32 * 0.25).collect();
+            m.add_row_into(1, &mut sum);
+            assert!(
+                sum.iter()
+                    .enumerate()
+                    .all(|(i, &x)| x == i as f32 * 0.25 + data[dim + i])
+            );
+            let step: Vec<f32> = (0..dim).map(|i| 1.0 + i as f32 * 0.5).collect();
+            m.add_to_row(2, &step);
             m.write_row(0, &vec![2.0; dim]);
             m.prefetch_row(2);
             let v = m.into_vec();
@@ -473,7 +545,8 @@ mod tests {
                 v[2 * dim..]
                     .iter()
                     .zip(&data[2 * dim..])
-                    .all(|(a, b)| *a == b + 1.0)
+                    .zip(&step)
+                    .all(|((a, b), s)| *a == b + s)
             );
         }
     }
