@@ -32,10 +32,20 @@ impl<M: Rows> Model<'_, M> {
             // once; every later sentence reuses it.
             s.ring = RowRing::new(dim, dim, span);
         }
+        // Negative sampling draws each centre's negatives one centre ahead (their rows load
+        // meanwhile); a centre without context discards its draw.
+        let ns = self.loss == Loss::Ns;
+        if ns {
+            self.draw_negatives(sentence[0], &mut s.block.next, rng);
+        }
         for (i, &center) in sentence.iter().enumerate() {
             s.ring.centre_on(i, sentence, &self.input);
-            if self.loss == Loss::Ns {
+            if ns {
                 self.output.prefetch_row(center as usize);
+                std::mem::swap(&mut s.block.ids, &mut s.block.next);
+                if let Some(&next) = sentence.get(i + 1) {
+                    self.draw_negatives(next, &mut s.block.next, rng);
+                }
             }
             let b = 1 + rng.below(window as u32) as usize;
             // A rare centre (`RARE_CENTRE`) is predicted from every context within `rare_reach`.
@@ -75,8 +85,7 @@ impl<M: Rows> Model<'_, M> {
             let l = match self.loss {
                 Loss::Ns => {
                     self.output.read_row(center as usize, &mut s.t);
-                    let l =
-                        self.predict(center, &mut s.t, &s.h, &mut s.grad, &mut s.block, lr, rng);
+                    let l = self.predict_drawn(&mut s.t, &s.h, &mut s.grad, &mut s.block, lr);
                     self.output.write_row(center as usize, &s.t);
                     l
                 }

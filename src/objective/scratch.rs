@@ -78,6 +78,8 @@ impl Window {
 pub struct Block {
     /// Row ids of the negatives.
     pub(crate) ids: Vec<u32>,
+    /// The next centre's negatives, drawn one centre ahead (CBOW).
+    pub(crate) next: Vec<u32>,
     /// For each entry of `ids`, the index of its first occurrence.
     pub(crate) slot: Vec<u32>,
     /// Copies of the rows, `dim` floats per entry of `ids`.
@@ -89,6 +91,7 @@ impl Block {
     pub fn new(dim: usize, negative: usize) -> Self {
         Block {
             ids: Vec::with_capacity(negative),
+            next: Vec::with_capacity(negative),
             slot: Vec::with_capacity(negative),
             rows: vec![0.0; negative * dim],
         }
