@@ -32,31 +32,20 @@ impl<M: Rows> Model<'_, M> {
             // once; every later sentence reuses it.
             s.ring = RowRing::new(dim, dim, span);
         }
-        // Negative sampling draws each centre's negatives one centre ahead (their rows load
-        // meanwhile); a centre without context discards its draw.
-        let ns = self.loss == Loss::Ns;
-        if ns {
-            self.draw_negatives(sentence[0], &mut s.block.next, rng);
-        }
+        // Each centre's random draws (its radius, then its negatives) are made one centre
+        // ahead, in the same order as drawn in place, so that the negatives' output rows load
+        // while the centre before trains: the same numbers, the same bits.
+        let mut next_b = self.cbow_draws(sentence, 0, window, rare_reach, s, rng);
         for (i, &center) in sentence.iter().enumerate() {
             s.ring.centre_on(i, sentence, &self.input);
-            if ns {
+            let b = next_b;
+            if self.loss == Loss::Ns {
                 self.output.prefetch_row(center as usize);
                 std::mem::swap(&mut s.block.ids, &mut s.block.next);
-                if let Some(&next) = sentence.get(i + 1) {
-                    self.draw_negatives(next, &mut s.block.next, rng);
-                }
             }
-            let b = 1 + rng.below(window as u32) as usize;
-            // A rare centre (`RARE_CENTRE`) is predicted from every context within `rare_reach`.
-            let b = if self
-                .rare
-                .is_some_and(|r| r[center as usize] & RARE_CENTRE != 0)
-            {
-                rare_reach
-            } else {
-                b
-            };
+            if i + 1 < n {
+                next_b = self.cbow_draws(sentence, i + 1, window, rare_reach, s, rng);
+            }
             let lo = i.saturating_sub(b);
             let hi = (i + b + 1).min(n);
             let count = hi - lo - 1;
@@ -101,5 +90,37 @@ impl<M: Rows> Model<'_, M> {
             }
         }
         s.ring.finish(&self.input);
+    }
+
+    /// Centre `i`'s radius (`window`'s dynamic draw, or `rare_reach` for a rare centre) and,
+    /// with negative sampling and a context to predict from, its negatives in `s.block.next`,
+    /// their rows prefetched.
+    #[inline]
+    fn cbow_draws(
+        &self,
+        sentence: &[u32],
+        i: usize,
+        window: usize,
+        rare_reach: usize,
+        s: &mut Scratch,
+        rng: &mut Rng,
+    ) -> usize {
+        let center = sentence[i];
+        let b = 1 + rng.below(window as u32) as usize;
+        // A rare centre (`RARE_CENTRE`) is predicted from every context within `rare_reach`.
+        let b = if self
+            .rare
+            .is_some_and(|r| r[center as usize] & RARE_CENTRE != 0)
+        {
+            rare_reach
+        } else {
+            b
+        };
+        // Every centre has a context here: `too_short` has let through only sentences of two
+        // words or more.
+        if self.loss == Loss::Ns {
+            self.draw_negatives(center, &mut s.block.next, rng);
+        }
+        b
     }
 }
