@@ -152,12 +152,7 @@ impl<'a, M: Rows> Model<'a, M> {
     fn draw_outputs(&self, centre: u32, ids: &mut Vec<u32>, rng: &mut Rng) {
         ids.clear();
         ids.push(centre);
-        for _ in 0..self.negative {
-            match self.noise.sample_except(centre, rng) {
-                Some(x) => ids.push(x),
-                None => break,
-            }
-        }
+        self.push_negatives(centre, ids, rng);
         for &id in ids.iter() {
             self.output.prefetch_row(id as usize);
         }

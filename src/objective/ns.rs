@@ -12,14 +12,20 @@ impl<M: Rows> Model<'_, M> {
     #[inline]
     pub fn draw_negatives(&self, target: u32, ids: &mut Vec<u32>, rng: &mut Rng) {
         ids.clear();
+        self.push_negatives(target, ids, rng);
+        for &id in ids.iter() {
+            self.output.prefetch_row(id as usize);
+        }
+    }
+
+    /// Appends `target`'s negatives to `ids` (fewer if the noise has almost no other word).
+    #[inline]
+    pub(crate) fn push_negatives(&self, target: u32, ids: &mut Vec<u32>, rng: &mut Rng) {
         for _ in 0..self.negative {
             match self.noise.sample_except(target, rng) {
                 Some(n) => ids.push(n),
                 None => break,
             }
-        }
-        for &id in ids.iter() {
-            self.output.prefetch_row(id as usize);
         }
     }
 

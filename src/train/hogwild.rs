@@ -315,27 +315,19 @@ mod sound {
         /// Copies row `r` into `out` (`out.len() == dim`).
         #[inline]
         pub fn read_row(&self, r: usize, out: &mut [f32]) {
-            let (row, n) = (self.row(r), out.len() / BLOCK_FLOATS);
-            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
-            let (body, rest) = out.split_at_mut(n * BLOCK_FLOATS);
-            for (w, o) in blocks
-                .chunks_exact(BLOCK_WORDS)
-                .zip(body.chunks_exact_mut(BLOCK_FLOATS))
-            {
-                o.copy_from_slice(&load_block(w));
-            }
-            for (k, a) in tail.iter().enumerate() {
-                let (lo, hi) = unpack(a.load(Relaxed));
-                rest[2 * k] = lo;
-                if let Some(o) = rest.get_mut(2 * k + 1) {
-                    *o = hi;
-                }
-            }
+            self.combine_into(r, out, |o, x| *o = x);
         }
 
         /// Adds row `r` to `out` (`out.len() == dim`).
         #[inline]
         pub fn add_row_into(&self, r: usize, out: &mut [f32]) {
+            self.combine_into(r, out, |o, x| *o += x);
+        }
+
+        /// `op(out[i], row r's float i)` for every `i < out.len()`, a block at a time, then the
+        /// tail per pair.
+        #[inline(always)]
+        fn combine_into(&self, r: usize, out: &mut [f32], op: impl Fn(&mut f32, f32)) {
             let (row, n) = (self.row(r), out.len() / BLOCK_FLOATS);
             let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
             let (body, rest) = out.split_at_mut(n * BLOCK_FLOATS);
@@ -344,14 +336,14 @@ mod sound {
                 .zip(body.chunks_exact_mut(BLOCK_FLOATS))
             {
                 for (o, x) in o.iter_mut().zip(load_block(w)) {
-                    *o += x;
+                    op(o, x);
                 }
             }
             for (k, a) in tail.iter().enumerate() {
                 let (lo, hi) = unpack(a.load(Relaxed));
-                rest[2 * k] += lo;
+                op(&mut rest[2 * k], lo);
                 if let Some(o) = rest.get_mut(2 * k + 1) {
-                    *o += hi;
+                    op(o, hi);
                 }
             }
         }
