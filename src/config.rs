@@ -265,9 +265,11 @@ pub struct TrainConfig {
     /// A centre seen fewer than N times in the corpus trains with every context word within
     /// --rare-centre-radius [default for skip-gram with negative sampling and shared negatives:
     /// 250 (the rule's gain: +3.0 pt analogies, +3.4 WordSim-353, SimLex-999 level at 17M
-    /// tokens; a count, so that it covers fewer words as the corpus grows); off otherwise and
-    /// with --preset word2vec; benchsuite/NOTES.md]. 0 turns the rule off. Not with
-    /// --rare-centre-threshold.
+    /// tokens; a count, so that it covers fewer words as the corpus grows); off with --subwords
+    /// (at 17M tokens the rule costs subword vectors 3.6 / 3.3 / 2.6 points of analogies /
+    /// WordSim-353 / SimLex-999, a cost that grows with the corpus; on a 4M-token corpus it
+    /// gains 0.9 / 4.9 / 1.1: give 250 there), otherwise and with --preset word2vec;
+    /// benchsuite/NOTES.md]. 0 turns the rule off. Not with --rare-centre-threshold.
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rare_centre_count: Option<u64>,
@@ -707,6 +709,20 @@ impl TrainConfig {
         }
     }
 
+    /// Settings saved before 2026-12-05 with the rare-centre cut unset ran subword skip-gram
+    /// with shared negatives with the rule at 250 occurrences (now off): pins it, so that such
+    /// a checkpoint resumes as it started.
+    pub(crate) fn pin_defaults_of_2026_12_04(&mut self) {
+        if self.w2v_defaults()
+            && self.is_shared_negatives_path()
+            && self.subwords
+            && self.rare_centre_threshold.is_none()
+        {
+            self.rare_centre_count
+                .get_or_insert(defaults::RARE_CENTRE_COUNT);
+        }
+    }
+
     /// The relative frequency below which pairs of words train across the full window:
     /// `--rare-pair-threshold`, else 0 (off).
     pub fn effective_rare_pair_threshold(&self) -> f64 {
@@ -729,15 +745,16 @@ impl TrainConfig {
     }
 
     /// Where the rare-centre rule cuts: `--rare-centre-threshold` (relative) or
-    /// `--rare-centre-count`, else 250 occurrences for skip-gram with shared negatives, relative
-    /// frequency 1.5e-5 for CBOW with negative sampling (where each was measured), off
-    /// otherwise and with `--preset word2vec`.
+    /// `--rare-centre-count`, else 250 occurrences for skip-gram with shared negatives (without
+    /// `--subwords`, whose vectors score lower with the rule from 50 MB up), relative frequency
+    /// 1.5e-5 for CBOW with negative sampling (where each was measured), off otherwise and with
+    /// `--preset word2vec`.
     pub fn effective_rare_centre_cut(&self) -> RareCut {
         let cut = match (self.rare_centre_threshold, self.rare_centre_count) {
             (Some(f), _) => RareCut::Relative(f),
             (None, Some(n)) => RareCut::Count(n),
             (None, None) if !self.w2v_defaults() => RareCut::Off,
-            (None, None) if self.is_shared_negatives_path() => {
+            (None, None) if self.is_shared_negatives_path() && !self.subwords => {
                 RareCut::Count(defaults::RARE_CENTRE_COUNT)
             }
             (None, None) if self.model == ModelKind::Cbow && self.loss == Loss::Ns => {
@@ -1156,6 +1173,24 @@ mod tests {
             back.effective_rare_centre_cut(),
             RareCut::Count(defaults::RARE_CENTRE_COUNT)
         );
+        // Subword skip-gram has no rule by default; before 2026-12-05 it cut at 250.
+        let sub = TrainConfig {
+            subwords: true,
+            ..TrainConfig::default()
+        };
+        assert_eq!(sub.effective_rare_centre_cut(), RareCut::Off);
+        let mut dec4 = sub.clone();
+        dec4.pin_defaults_of_2026_12_04();
+        assert_eq!(
+            dec4.effective_rare_centre_cut(),
+            RareCut::Count(defaults::RARE_CENTRE_COUNT)
+        );
+        let mut given = TrainConfig {
+            rare_centre_threshold: Some(1e-5),
+            ..sub.clone()
+        };
+        given.pin_defaults_of_2026_12_04();
+        assert_eq!(given.effective_rare_centre_cut(), RareCut::Relative(1e-5));
         // Saved before 2026-12 with the cut unset: skip-gram cut at 1.5e-5 then.
         let mut nov: TrainConfig =
             serde_json::from_str(r#"{"rare_centre_threshold":null}"#).unwrap();

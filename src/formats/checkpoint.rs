@@ -28,8 +28,9 @@ const MAGIC: &[u8; 8] = b"W2VCKPT\0";
 const VERSION: u32 = 1;
 /// Which generation of defaults the header's unset settings mean: 0 (absent) before 2026-12,
 /// when skip-gram held its lr for a third of the run by default; 1 before 2026-12-04, when
-/// skip-gram's rare centres reached twice the window however wide.
-pub(crate) const DEFAULTS: u32 = 2;
+/// skip-gram's rare centres reached twice the window however wide; 2 before 2026-12-05, when
+/// subword skip-gram had the rare-centre rule.
+pub(crate) const DEFAULTS: u32 = 3;
 
 /// Counters a worker accumulates over the run.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -356,6 +357,9 @@ impl Ctx<'_> {
         if header.defaults < 2 {
             header.config.pin_defaults_of_2026_12_03();
         }
+        if header.defaults < 3 {
+            header.config.pin_defaults_of_2026_12_04();
+        }
         Ok(header)
     }
 
@@ -547,6 +551,23 @@ mod tests {
             assert_eq!(
                 ck.config().rare_centre_radius,
                 radius,
+                "defaults {defaults}"
+            );
+        }
+        // Before 2026-12-05 subword skip-gram cut its rare centres at 250 occurrences; now the
+        // rule is off for it.
+        header.config.subwords = true;
+        use crate::config::RareCut::{Count, Off};
+        for (defaults, want) in [(2, Count(250)), (DEFAULTS, Off)] {
+            header.defaults = defaults;
+            let path = dir.path().join(format!("s{defaults}.ckpt"));
+            let (i, o) = (input.clone(), output.clone());
+            let m = |v, d| SharedMatrix::from_vec(v, d);
+            write(&path, &header, &vocab, (&m(i, 3), |r| r), &m(o, 3)).unwrap();
+            let ck = Checkpoint::load(&path).unwrap();
+            assert_eq!(
+                ck.config().effective_rare_centre_cut(),
+                want,
                 "defaults {defaults}"
             );
         }
