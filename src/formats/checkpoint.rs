@@ -531,13 +531,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, mut header, vocab, input, output) = sample(dir.path());
         assert_eq!(header.config.lr_hold, None);
-        for (defaults, want) in [(0, Some(1.0 / 3.0)), (1, None), (DEFAULTS, None)] {
+        // Writes `header` as a checkpoint of defaults generation `defaults` and loads it back.
+        let saved_as = |header: &mut Header, defaults: u32, name: &str| {
             header.defaults = defaults;
-            let path = dir.path().join(format!("d{defaults}.ckpt"));
-            let (i, o) = (input.clone(), output.clone());
+            let path = dir.path().join(format!("{name}{defaults}.ckpt"));
             let m = |v, d| SharedMatrix::from_vec(v, d);
-            write(&path, &header, &vocab, (&m(i, 3), |r| r), &m(o, 3)).unwrap();
-            let ck = Checkpoint::load(&path).unwrap();
+            let (i, o) = (m(input.clone(), 3), m(output.clone(), 3));
+            write(&path, header, &vocab, (&i, |r| r), &o).unwrap();
+            Checkpoint::load(&path).unwrap()
+        };
+        for (defaults, want) in [(0, Some(1.0 / 3.0)), (1, None), (DEFAULTS, None)] {
+            let ck = saved_as(&mut header, defaults, "d");
             assert_eq!(ck.config().lr_hold, want, "defaults {defaults}");
             // And the rare-centre cut of the time: relative 1.5e-5, now 250 occurrences.
             let cut = want.map(|_| crate::config::defaults::RARE_CENTRE_THRESHOLD);
@@ -559,12 +563,7 @@ mod tests {
         header.config.subwords = true;
         use crate::config::RareCut::{Count, Off};
         for (defaults, want) in [(2, Count(250)), (DEFAULTS, Off)] {
-            header.defaults = defaults;
-            let path = dir.path().join(format!("s{defaults}.ckpt"));
-            let (i, o) = (input.clone(), output.clone());
-            let m = |v, d| SharedMatrix::from_vec(v, d);
-            write(&path, &header, &vocab, (&m(i, 3), |r| r), &m(o, 3)).unwrap();
-            let ck = Checkpoint::load(&path).unwrap();
+            let ck = saved_as(&mut header, defaults, "s");
             assert_eq!(
                 ck.config().effective_rare_centre_cut(),
                 want,
