@@ -322,9 +322,9 @@ pub struct TrainConfig {
     /// (a wide window, or a rare centre's) is split into equal parts of at most N, each with
     /// its own draw of negatives and the centre's output row stepped between them [default: 0,
     /// the whole window as one minibatch; 3 to 10 gain SimLex-999 mostly on small corpora
-    /// (+0.6 to +1.2 points at 4M tokens; at 17M at most +0.8, for 1 point of analogies) and
-    /// train 9-46% slower; benchsuite/NOTES.md,
-    /// "Skip-gram's SimLex-999: fresh negatives per part of the window"].
+    /// (+0.7 to +1.2 points at 4M tokens; 5 and 10 at 17M at most +0.8, for 1 point of
+    /// analogies) and train 9-46% slower; benchsuite/NOTES.md, "Skip-gram's SimLex-999: fresh
+    /// negatives per part of the window"].
     #[cfg_attr(feature = "cli", arg(long, value_name = "N"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_contexts: Option<usize>,
