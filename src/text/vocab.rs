@@ -194,6 +194,14 @@ impl Counter {
         self.arena = arena;
     }
 
+    /// Adds every count of `other` (and the words its bound evicted).
+    pub fn merge(&mut self, other: Counter) {
+        self.pruned += other.pruned;
+        for e in other.table.iter() {
+            self.add_n(&other.arena[e.start..e.start + e.len as usize], e.count);
+        }
+    }
+
     /// The counts as bytes, for another process's [`Counter::add_encoded`]: per word its
     /// count (8 bytes), length (4 bytes, little-endian) and bytes; then the number of words
     /// evicted by the cap (8 bytes).
@@ -317,18 +325,52 @@ impl Vocab {
         min_count: u64,
         max_vocab: Option<usize>,
     ) -> Result<(Vocab, VocabStats)> {
-        Self::build_until(corpus, min_count, max_vocab, &AtomicBool::new(false))
+        Self::build_until(corpus, min_count, max_vocab, 1, &AtomicBool::new(false))
     }
 
-    /// [`Vocab::build`], stopping with [`Error::Interrupted`] within a few thousand tokens
-    /// of `stop` becoming true (Ctrl-C during the counting pass).
+    /// [`Vocab::build`] on `threads` threads, each counting one part of the corpus (the byte
+    /// ranges of [`Corpus::shard`]) before the counts are summed, stopping with
+    /// [`Error::Interrupted`] within a few thousand tokens of `stop` becoming true (Ctrl-C
+    /// during the counting pass). Without `max_vocab` the vocabulary is the same for every
+    /// thread count; with it, each part's counter is bounded on its own (as on several MPI
+    /// ranks), so the rarest candidates may differ.
     pub fn build_until(
         corpus: &Corpus,
         min_count: u64,
         max_vocab: Option<usize>,
+        threads: usize,
         stop: &AtomicBool,
     ) -> Result<(Vocab, VocabStats)> {
-        let (counter, stats) = Self::count_part(corpus, 0, 1, max_vocab, stop)?;
+        let threads = threads.max(1);
+        let (counter, stats) = if threads == 1 {
+            Self::count_part(corpus, 0, 1, max_vocab, stop)?
+        } else {
+            let parts: Vec<Result<(Counter, ReadStats)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|i| {
+                        scope.spawn(move || Self::count_part(corpus, i, threads, max_vocab, stop))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            let mut merged: Option<(Counter, ReadStats)> = None;
+            for part in parts {
+                let (counter, stats) = part?;
+                match &mut merged {
+                    None => merged = Some((counter, stats)),
+                    Some((all, total)) => {
+                        all.merge(counter);
+                        total.tokens += stats.tokens;
+                        total.long_tokens += stats.long_tokens;
+                        total.oov += stats.oov;
+                    }
+                }
+            }
+            merged.expect("at least one part")
+        };
         Self::from_counter(corpus, counter, stats, min_count, max_vocab)
     }
 
@@ -548,11 +590,53 @@ mod tests {
         std::fs::write(&path, "a b c a b a\n".repeat(10_000)).unwrap();
         let corpus = Corpus::open(&path).unwrap();
         let stop = AtomicBool::new(true);
-        let r = Vocab::build_until(&corpus, 1, None, &stop);
+        let r = Vocab::build_until(&corpus, 1, None, 2, &stop);
         assert!(matches!(r, Err(Error::Interrupted { checkpoint: None })));
         stop.store(false, Relaxed);
-        let (v, _) = Vocab::build_until(&corpus, 1, None, &stop).unwrap();
+        let (v, _) = Vocab::build_until(&corpus, 1, None, 2, &stop).unwrap();
         assert_eq!(v.len(), 3);
+    }
+
+    /// Counting in parts on several threads gives one thread's vocabulary, counts and
+    /// statistics, from plain text and from gzip, with more threads than lines too.
+    #[test]
+    fn counting_on_threads_equals_one_thread() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        for i in 0..3_000u32 {
+            text.push_str(&format!(
+                "w{} the w{} of {}\n",
+                i % 97,
+                i % 13,
+                "x".repeat(i as usize % 7)
+            ));
+        }
+        text.push_str(&"y".repeat(5_000)); // one token too long to count
+        let plain = dir.path().join("c.txt");
+        std::fs::write(&plain, &text).unwrap();
+        let gz = dir.path().join("c.txt.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let short = dir.path().join("short.txt");
+        std::fs::write(&short, "a b a\n").unwrap();
+        let never = AtomicBool::new(false);
+        for path in [&plain, &gz, &short] {
+            let corpus = Corpus::open(path).unwrap();
+            let (one, one_stats) = Vocab::build_until(&corpus, 2, None, 1, &never).unwrap();
+            assert!(!one.is_empty());
+            for threads in [2, 3, 8] {
+                let (v, stats) = Vocab::build_until(&corpus, 2, None, threads, &never).unwrap();
+                assert_eq!(v.words(), one.words(), "{threads} threads, {path:?}");
+                assert_eq!(v.counts(), one.counts(), "{threads} threads, {path:?}");
+                assert_eq!(
+                    format!("{stats:?}"),
+                    format!("{one_stats:?}"),
+                    "{threads} threads, {path:?}"
+                );
+            }
+        }
     }
 
     fn counted(text: &str, min: u64, max: Option<usize>) -> (Vec<(String, u64)>, VocabStats) {

@@ -250,7 +250,7 @@ pub fn train_with(
                 )?
             }
             None => {
-                let (v, stats) = count_vocab(&text, config, vocab, interrupt, cluster)
+                let (v, stats) = count_vocab(&text, config, threads, vocab, interrupt, cluster)
                     .map_err(|e| e.naming_corpus(raw.path()))?;
                 (v, stats, None)
             }
@@ -454,11 +454,12 @@ fn read_questions(options: &RunConfig) -> Result<Option<(PathBuf, Vec<u8>)>> {
         .transpose()
 }
 
-/// The vocabulary given, or counted from the corpus (stopping early on an interrupt), with
-/// what the counting pass saw.
+/// The vocabulary given, or counted from the corpus on `threads` threads (stopping early on an
+/// interrupt), with what the counting pass saw.
 fn count_vocab(
     corpus: &Corpus,
     config: &TrainConfig,
+    threads: usize,
     given: Option<Vocab>,
     interrupt: Option<&AtomicBool>,
     cluster: &Cluster,
@@ -476,7 +477,7 @@ fn count_vocab(
             let (v, s) = if cluster.size() > 1 {
                 distributed::count_vocab(cluster, corpus, config.min_count, config.max_vocab, stop)?
             } else {
-                Vocab::build_until(corpus, config.min_count, config.max_vocab, stop)?
+                Vocab::build_until(corpus, config.min_count, config.max_vocab, threads, stop)?
             };
             Ok((v, Some(s)))
         }
