@@ -166,6 +166,33 @@ fn query_commands_read_fasttext_models_and_give_unknown_words_vectors() {
         "zzqqxx",
     ]);
     assert!(!out.status.success());
+    // Plots too: the unknown word is a labelled point with its neighbours; a word2vec file
+    // still refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("p.svg");
+    let out = common::run(&[
+        "plot",
+        model.to_str().unwrap(),
+        "catsat",
+        "--neighbours",
+        "2",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    let label = |w: &str| drawn.lines().any(|l| l.trim() == w);
+    assert!(label("catsat"), "no label for the unknown word");
+    assert!(label("cat"), "no label for its neighbour");
+    let out = common::run(&[
+        "plot",
+        fixture("vectors.bin.gz").to_str().unwrap(),
+        "zzqqxx",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(common::stderr(&out).contains("not in vocabulary"));
 }
 
 /// Reads a word2vec text file into (word, vector) pairs.

@@ -62,17 +62,27 @@ fn check_tsne_size(method: Projection, words: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A point of the plot: a row of the vectors, or the `k`-th out-of-vocabulary query word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Point {
+    Row(usize),
+    Extra(usize),
+}
+
 pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
     // Checked before the vectors are read: a request that cannot run fails at once.
     check_tsne_size(a.method, a.top.unwrap_or(0))?;
     let emb = a.vectors.load()?;
-    let mut chosen: Vec<(usize, usize, bool)> = Vec::new(); // (row, group, highlight)
+    // (point, group, highlight); a point is a row of the vectors, or a query word that a
+    // subword model has no row for (its vector from its character n-grams).
+    let mut chosen: Vec<(Point, usize, bool)> = Vec::new();
+    let mut extra: Vec<(String, Vec<f32>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     if a.words.is_empty() || a.top.is_some() {
         let n = a.top.unwrap_or(100).min(emb.len());
         for i in 0..n {
             if seen.insert(i) {
-                chosen.push((i, 0, false));
+                chosen.push((Point::Row(i), 0, false));
             }
         }
     }
@@ -81,18 +91,28 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
     let words = crate::query::cut_words(tok.as_deref(), &given).map_err(anyhow::Error::msg)?;
     crate::query::note_case_folded(&emb, words.iter().map(String::as_str));
     for (g, word) in words.iter().enumerate() {
-        let i = emb
-            .lookup(word.as_bytes())
-            .with_context(|| format!("word not in vocabulary: {word}"))?;
-        if seen.insert(i) {
-            chosen.push((i, g, true));
-        } else if let Some(c) = chosen.iter_mut().find(|c| c.0 == i) {
-            *c = (i, g, true);
-        }
-        for (w, _) in emb.most_similar(emb.words()[i].as_ref(), a.neighbours)? {
+        let neighbours = match emb.lookup(word.as_bytes()) {
+            Some(i) => {
+                if seen.insert(i) {
+                    chosen.push((Point::Row(i), g, true));
+                } else if let Some(c) = chosen.iter_mut().find(|c| c.0 == Point::Row(i)) {
+                    *c = (Point::Row(i), g, true);
+                }
+                emb.most_similar(emb.words()[i].as_ref(), a.neighbours)?
+            }
+            None => {
+                let v = emb
+                    .vector_for(word.as_bytes())
+                    .with_context(|| format!("word not in vocabulary: {word}"))?;
+                chosen.push((Point::Extra(extra.len()), g, true));
+                extra.push((word.clone(), v.into_owned()));
+                emb.most_similar_to(&[word.as_bytes()], &[], a.neighbours)?
+            }
+        };
+        for (w, _) in neighbours {
             let j = emb.index_of(w).expect("a neighbour is in the vocabulary");
             if seen.insert(j) {
-                chosen.push((j, g, false));
+                chosen.push((Point::Row(j), g, false));
             }
         }
     }
@@ -100,15 +120,21 @@ pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
         bail!("nothing to plot: the vector file has no words");
     }
     let mut data = Vec::with_capacity(chosen.len() * emb.dim());
-    for &(i, _, _) in &chosen {
-        data.extend_from_slice(emb.row(i));
+    for (p, _, _) in &chosen {
+        data.extend_from_slice(match *p {
+            Point::Row(i) => emb.row(i),
+            Point::Extra(k) => &extra[k].1,
+        });
     }
     let xy = project(&data, emb.dim(), a.method)?;
     let points: Vec<PlotPoint> = chosen
         .iter()
         .zip(xy)
-        .map(|(&(i, group, highlight), xy)| PlotPoint {
-            label: String::from_utf8_lossy(&emb.words()[i]).into_owned(),
+        .map(|(&(p, group, highlight), xy)| PlotPoint {
+            label: match p {
+                Point::Row(i) => String::from_utf8_lossy(&emb.words()[i]).into_owned(),
+                Point::Extra(k) => extra[k].0.clone(),
+            },
             group,
             highlight,
             xy,
