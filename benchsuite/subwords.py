@@ -15,7 +15,8 @@ With --russian: the Russian corpus of ../shared/data/multilingual (raw text, --t
 unicode), w2v skip-gram at the same settings with and without --subwords, per seed; scored on
 RUSSE hj-test and hj-train (Spearman): the subword model with every pair (unknown words from
 their n-grams) and with its vocabulary's vectors only (pairs with an unknown word skipped), the
-word model with its vocabulary. Appended to benchsuite/results/subwords-ru.jsonl.
+word model with its vocabulary, and with every pair, those with an unknown word scored 0
+(`w2v eval --dummy4unknown`, gensim's dummy4unknown). Appended to benchsuite/results/subwords-ru.jsonl.
 
 Setup: a Python with `fasttext` (e.g. python3 -m venv v && v/bin/pip install fasttext-wheel 'numpy<2')
 Run:   v/bin/python benchsuite/subwords.py --runs 3 --corpus /tmp/enwiki_100M.txt
@@ -71,8 +72,8 @@ def russian(a):
     sets = [os.path.join(ml, "eval", "ru", f) for f in ("hj-test.csv", "hj-train.csv")]
     log = os.path.join(HERE, "results", "subwords-ru.jsonl")
 
-    def ev(vectors):
-        cmd = [a.w2v, "eval", vectors, "--json", "--tokenizer", "unicode"]
+    def ev(vectors, dummy=False):
+        cmd = [a.w2v, "eval", vectors, "--json", "--tokenizer", "unicode"] + ["--dummy4unknown"] * dummy
         for p in sets:
             cmd += ["--similarity", p]
         out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -100,6 +101,7 @@ def russian(a):
                 rec["vocabulary only"] = ev(stem + ".vec")
             else:
                 rec["vocabulary only"] = ev(stem + ".bin")
+                rec["unknown pairs as 0"] = ev(stem + ".bin", dummy=True)
             with open(log, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(json.dumps(rec, ensure_ascii=False), flush=True)

@@ -203,7 +203,7 @@ impl Vectors {
 
     /// Scores a word-pair file: `(pearson, its p-value, spearman, its p-value, pairs scored,
     /// pairs with an unknown word)`.
-    #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None, subword_oov=false))]
+    #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None, subword_oov=false, dummy4unknown=false))]
     fn evaluate_pairs(
         &self,
         py: Python<'_>,
@@ -212,11 +212,13 @@ impl Vectors {
         case_insensitive: bool,
         delimiter: Option<char>,
         subword_oov: bool,
+        dummy4unknown: bool,
     ) -> PyResult<(f64, f64, f64, f64, usize, usize)> {
         let mut opts = SimilarityOptions {
             restrict,
             case_insensitive,
             subword_oov,
+            unknown_as_zero: dummy4unknown,
             ..Default::default()
         };
         opts.format.delimiter = match delimiter {

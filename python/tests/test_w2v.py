@@ -147,7 +147,8 @@ def test_evaluate_word_pairs_equals_gensim(vecs, gensim_kv):
     files = [WORDSIM] + [os.path.join(SHARED_EVAL, "simlex999.txt")] * os.path.exists(
         os.path.join(SHARED_EVAL, "simlex999.txt"))
     for path, kw in [(f, {}) for f in files] + [(WORDSIM, dict(restrict_vocab=1000)),
-                                                 (WORDSIM, dict(case_insensitive=False))]:
+                                                 (WORDSIM, dict(case_insensitive=False)),
+                                                 (WORDSIM, dict(restrict_vocab=1000, dummy4unknown=True))]:
         (pr, pp), (sr, sp), oov = vecs.evaluate_word_pairs(path, **kw)
         (gpr, gpp), (gsr, gsp), goov = gensim_kv.evaluate_word_pairs(path, **kw)
         # Pearson to 1e-5. Spearman to 1e-4: cosines equal to ~1e-7 (the two tools sum in

@@ -424,16 +424,18 @@ class KeyedVectors:
         """Correlation with human similarity scores (``word1 word2 score`` lines), as gensim's:
         ``((pearson, p-value), (spearman, p-value), oov_percent)``. `delimiter`: None detects
         tabs, commas or spaces. As in gensim, pairs with a word outside the first
-        `restrict_vocab` words are skipped, also for a subword model."""
+        `restrict_vocab` words are skipped, also for a subword model; with `dummy4unknown`
+        they are scored as similarity 0 instead (and still counted in the oov percentage)."""
         if encoding.replace("-", "").lower() != "utf8":
             raise ValueError("only UTF-8 pair files are read")
-        if dummy4unknown:
-            raise NotImplementedError("dummy4unknown=True is not supported: pairs with unknown words are skipped")
         pr, pp, sr, sp, scored, oov = self._inner.evaluate_pairs(os.fspath(pairs), restrict_vocab or None,
-                                                                 case_insensitive, delimiter)
+                                                                 case_insensitive, delimiter,
+                                                                 dummy4unknown=bool(dummy4unknown))
         if scored == 0:
             raise ValueError(f"no pair of {os.fspath(pairs)} could be scored (all have unknown words)")
-        ratio = 100.0 * oov / (scored + oov) if scored + oov else 0.0
+        # gensim's ratio: of the pairs scored, the dummies among them, or of every pair.
+        total = scored if dummy4unknown else scored + oov
+        ratio = 100.0 * oov / total if total else 0.0
         return (pr, pp), (sr, sp), ratio
 
     def __repr__(self) -> str:

@@ -119,6 +119,11 @@ pub struct SimilarityOptions {
     /// With a subword model, score pairs with unknown words by their n-gram vectors (counted
     /// in [`SimilarityReport::oov_scored`]) instead of skipping them.
     pub subword_oov: bool,
+    /// Score a pair that cannot be scored (an unknown word, or one the tokenizer splits) as
+    /// similarity 0 instead of skipping it (gensim's `dummy4unknown`): it is counted in
+    /// [`SimilarityReport::oov`] or [`SimilarityReport::split`] and in
+    /// [`SimilarityReport::pairs`], so that vectors answering fewer pairs pay for them.
+    pub unknown_as_zero: bool,
 }
 
 impl Default for SimilarityOptions {
@@ -130,6 +135,7 @@ impl Default for SimilarityOptions {
             format: PairFormat::default(),
             tokenizer: None,
             subword_oov: true,
+            unknown_as_zero: false,
         }
     }
 }
@@ -665,26 +671,37 @@ impl Embeddings {
                     continue;
                 }
             };
-            match (find(fields[c1]), find(fields[c2])) {
-                (Found::Row(a), Found::Row(b)) => {
-                    gold.push(score);
-                    model.push(unit_cosine(self, a, b) as f64);
+            let scored = match (find(fields[c1]), find(fields[c2])) {
+                (Found::Row(a), Found::Row(b)) => Some(unit_cosine(self, a, b)),
+                (a, b) if a == Found::Split || b == Found::Split => {
+                    split += 1;
+                    None
                 }
-                (a, b) if a == Found::Split || b == Found::Split => split += 1,
                 (a, b) if opts.subword_oov && self.subwords().is_some() => {
                     let va = self.found_vector(a, fields[c1], tok);
                     let vb = self.found_vector(b, fields[c2], tok);
                     match (va, vb) {
                         (Some(va), Some(vb)) => {
-                            gold.push(score);
-                            model.push(cosine(&va, &vb) as f64);
                             oov_scored += 1;
+                            Some(cosine(&va, &vb))
                         }
-                        _ => oov += 1,
+                        _ => {
+                            oov += 1;
+                            None
+                        }
                     }
                 }
-                _ => oov += 1,
+                _ => {
+                    oov += 1;
+                    None
+                }
+            };
+            match scored {
+                Some(x) => model.push(x as f64),
+                None if opts.unknown_as_zero => model.push(0.0),
+                None => continue,
             }
+            gold.push(score);
         }
         Ok(SimilarityReport {
             file: name.to_path_buf(),
@@ -1059,6 +1076,19 @@ mod tests {
         let gold = [5.0, 9.0, 1.5];
         let model = [0.5f64.sqrt(), (2.0 / 3.0f64).sqrt(), 1.0 / 1.5];
         assert!((r.pearson - pearson(&gold, &model)).abs() < 1e-6);
+        // gensim's dummy4unknown: the two pairs with an unknown word score 0 and count.
+        let opts = SimilarityOptions {
+            unknown_as_zero: true,
+            ..SimilarityOptions::default()
+        };
+        let r = e
+            .evaluate_similarity_text(Path::new("ws"), text, &opts)
+            .unwrap();
+        assert_eq!((r.pairs, r.oov), (5, 2));
+        let gold = [5.0, 9.0, 1.5, 3.0, 2.0];
+        let model = [0.5f64.sqrt(), (2.0 / 3.0f64).sqrt(), 1.0 / 1.5, 0.0, 0.0];
+        assert!((r.pearson - pearson(&gold, &model)).abs() < 1e-6);
+        assert!((r.spearman - spearman(&gold, &model)).abs() < 1e-12);
     }
 
     #[test]

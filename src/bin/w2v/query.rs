@@ -138,6 +138,11 @@ pub struct EvalArgs {
     /// field is not a number].
     #[arg(long)]
     skip_header: bool,
+    /// Word-pair files: score a pair with an unknown word (or one the tokenizer splits) as
+    /// similarity 0 instead of skipping it (gensim's dummy4unknown), so that vectors that
+    /// answer fewer pairs are scored on the same pairs as those that answer them all.
+    #[arg(long)]
+    dummy4unknown: bool,
 }
 
 fn parse_columns(s: &str) -> Result<[usize; 3], String> {
@@ -522,6 +527,7 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             skip_lines: a.skip_header.then_some(1),
         },
         tokenizer,
+        unknown_as_zero: a.dummy4unknown,
         ..Default::default()
     };
     let builtin = a.analogies.is_none() && a.similarity.is_empty();
