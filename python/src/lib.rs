@@ -204,6 +204,7 @@ impl Vectors {
     /// Scores a word-pair file: `(pearson, its p-value, spearman, its p-value, pairs scored,
     /// pairs with an unknown word)`.
     #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None, subword_oov=false, dummy4unknown=false))]
+    #[allow(clippy::too_many_arguments)] // gensim's keyword arguments, one for one
     fn evaluate_pairs(
         &self,
         py: Python<'_>,
