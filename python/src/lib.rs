@@ -526,8 +526,15 @@ fn spool_sentences(sentences: &Bound<'_, PyAny>, path: PathBuf) -> PyResult<(u64
     let file = std::fs::File::create(&path).map_err(|e| io(e, &path))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let (mut n_sentences, mut n_tokens) = (0u64, 0u64);
+    // Iterating a list runs no Python code, so a pending Ctrl-C is only seen when asked for:
+    // every 4,096 sentences and every 65,536 tokens (KeyboardInterrupt, the temporary file
+    // removed by the caller).
+    let py = sentences.py();
     for sentence in sentences.try_iter()? {
         let sentence = sentence?;
+        if n_sentences % 4096 == 0 {
+            py.check_signals()?;
+        }
         if sentence.is_instance_of::<PyString>()
             || sentence.is_instance_of::<PyBytes>()
             || sentence.is_instance_of::<PyByteArray>()
@@ -567,6 +574,9 @@ fn spool_sentences(sentences: &Bound<'_, PyAny>, path: PathBuf) -> PyResult<(u64
             out.write_all(text.as_bytes()).map_err(|e| io(e, &path))?;
             first = false;
             n_tokens += 1;
+            if n_tokens % 65_536 == 0 {
+                py.check_signals()?;
+            }
         }
         out.write_all(b"\n").map_err(|e| io(e, &path))?;
         n_sentences += 1;
