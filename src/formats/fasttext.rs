@@ -16,7 +16,7 @@
 //! n-grams (`getWordVector`); an unknown word's is the mean of its n-gram rows.
 
 use std::fs::File;
-use std::io::{self as stdio, BufRead, BufReader, Read, Write};
+use std::io::{self as stdio, BufRead, BufReader, Read, Seek, Write};
 use std::path::Path;
 
 use crate::config::{Loss, ModelKind, TrainConfig};
@@ -95,6 +95,17 @@ pub struct FastTextModel {
     pub output: Option<Vec<f32>>,
 }
 
+impl FastTextArgs {
+    /// The n-gram settings (checked non-negative by the readers).
+    pub fn ngram_spec(&self) -> NgramSpec {
+        NgramSpec {
+            minn: self.minn as usize,
+            maxn: self.maxn as usize,
+            buckets: self.bucket as usize,
+        }
+    }
+}
+
 impl FastTextModel {
     /// Floats per row.
     pub fn dim(&self) -> usize {
@@ -103,18 +114,52 @@ impl FastTextModel {
 
     /// The n-gram settings.
     pub fn ngram_spec(&self) -> NgramSpec {
-        NgramSpec {
-            minn: self.args.minn as usize,
-            maxn: self.args.maxn as usize,
-            buckets: self.args.bucket as usize,
-        }
+        self.args.ngram_spec()
     }
 
     /// fastText's vector for `word`: the mean of its own row (when it is in the dictionary,
     /// `index`) and its n-grams' rows; `None` when it has neither.
     pub fn word_vector(&self, word: &[u8], index: Option<usize>, out: &mut [f32]) -> Option<()> {
         let spec = self.ngram_spec();
-        mean_of_rows(&self.input, self.words.len(), spec, index, word, out)
+        mean_of_rows(
+            MatrixRef::Floats(&self.input),
+            self.words.len(),
+            spec,
+            index,
+            word,
+            out,
+        )
+    }
+}
+
+/// An input matrix's rows, wherever they lie: floats in memory, or the little-endian floats
+/// of a model file mapped into memory ([`map_fasttext`]; they need not be 4-byte aligned).
+#[derive(Clone, Copy)]
+pub enum MatrixRef<'a> {
+    /// Row-major floats.
+    Floats(&'a [f32]),
+    /// Row-major little-endian floats, 4 bytes each.
+    LeBytes(&'a [u8]),
+}
+
+impl MatrixRef<'_> {
+    /// Adds row `row` (`out.len()` floats) into `out`.
+    #[inline]
+    fn add_row(&self, row: usize, out: &mut [f32]) {
+        let dim = out.len();
+        match *self {
+            MatrixRef::Floats(f) => {
+                for (o, x) in out.iter_mut().zip(&f[row * dim..(row + 1) * dim]) {
+                    *o += x;
+                }
+            }
+            MatrixRef::LeBytes(b) => {
+                let bytes = &b[row * dim * 4..(row + 1) * dim * 4];
+                for (o, x) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *o += f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+                }
+            }
+        }
     }
 }
 
@@ -122,26 +167,23 @@ impl FastTextModel {
 /// mean of row `own` (if any) and the rows of `word`'s n-grams, into `out`; `None` when there
 /// is no row to average.
 pub fn mean_of_rows(
-    input: &[f32],
+    input: MatrixRef<'_>,
     skip: usize,
     spec: NgramSpec,
     own: Option<usize>,
     word: &[u8],
     out: &mut [f32],
 ) -> Option<()> {
-    let dim = out.len();
     out.fill(0.0);
     let mut rows = 0usize;
-    let mut add = |row: usize| {
-        for (o, x) in out.iter_mut().zip(&input[row * dim..(row + 1) * dim]) {
-            *o += x;
-        }
-        rows += 1;
-    };
     if let Some(i) = own {
-        add(i);
+        input.add_row(i, out);
+        rows += 1;
     }
-    spec.for_each(word, |_, b| add(skip + b as usize));
+    spec.for_each(word, |_, b| {
+        input.add_row(skip + b as usize, out);
+        rows += 1;
+    });
     if rows == 0 {
         return None;
     }
@@ -150,7 +192,86 @@ pub fn mean_of_rows(
     Some(())
 }
 
+/// A fastText model's input matrix, mapped from its file: `rows × dim` little-endian floats
+/// at byte `start` of the map.
+pub struct MappedRows {
+    map: memmap2::Mmap,
+    start: usize,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for MappedRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MappedRows({} bytes at {})", self.bytes, self.start)
+    }
+}
+
+impl MappedRows {
+    /// The matrix's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map[self.start..self.start + self.bytes]
+    }
+}
+
+/// A fastText model read by [`map_fasttext`].
+pub struct MappedModel {
+    /// The training arguments.
+    pub args: FastTextArgs,
+    /// Dictionary words (labels excluded), most frequent first.
+    pub words: Vec<Box<[u8]>>,
+    /// The input matrix: one row per word, then one per bucket.
+    pub rows: MappedRows,
+}
+
+/// A fastText `.bin` model for queries: its arguments, its dictionary's words and its input
+/// matrix mapped from the file, not read (the published `cc.*.300.bin` models hold 4.8 GB of
+/// bucket rows, of which a query touches a few; the system pages in what is read and can drop
+/// it again). Everything before the matrix is read and checked as by [`read_fasttext`].
+pub fn map_fasttext(path: &Path) -> Result<MappedModel> {
+    let c = Ctx { path };
+    let (mut r, len) = open_model(path)?;
+    let head = read_head(&mut r, c, len)?;
+    let rows = head.words.len() as u64 + head.args.bucket as u64;
+    let dim = head.args.dim as u64;
+    let (m, n) = (i64_(&mut r, &c)?, i64_(&mut r, &c)?);
+    if m < 0 || n < 0 || m as u64 != rows || n as u64 != dim {
+        return Err(c.bad(format!(
+            "a matrix of {m} × {n} where {rows} × {dim} was expected"
+        )));
+    }
+    let start = r.stream_position().map_err(|e| c.io(e))?;
+    let bytes = rows
+        .checked_mul(dim)
+        .and_then(|f| f.checked_mul(4))
+        .filter(|&b| start.checked_add(b).is_some_and(|end| end <= len))
+        .ok_or_else(|| c.bad("the file ends early"))?;
+    let file = r.into_inner();
+    // SAFETY: the map is read-only and private to this process, over a file opened read-only;
+    // every read of it is bounds-checked against the length checked above. What no reader of
+    // a mapped file can rule out is another process truncating the file while it is mapped
+    // (reads past the new end then raise SIGBUS); a model file being queried is an input no
+    // one rewrites in place (w2v itself writes through a temporary file and a rename, which
+    // leaves a mapped file whole). Mapping instead of reading keeps a multi-GB model out of
+    // the heap (benchsuite/NOTES.md, "fastText models mapped").
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| Error::io("cannot map the fastText model", path, e))?;
+    if (map.len() as u64) < start + bytes {
+        return Err(c.bad("the file ends early"));
+    }
+    Ok(MappedModel {
+        args: head.args,
+        words: head.words,
+        rows: MappedRows {
+            map,
+            start: start as usize,
+            bytes: bytes as usize,
+        },
+    })
+}
+
 /// What a reader's errors name.
+#[derive(Clone, Copy)]
 struct Ctx<'p> {
     path: &'p Path,
 }
@@ -195,14 +316,26 @@ pub fn is_fasttext(path: &Path) -> bool {
         && i32::from_le_bytes(b) == MAGIC
 }
 
-/// Reads a fastText `.bin` model. The input matrix is read straight into its final vector
-/// (no second copy), sized from the header only after the header is checked against the
-/// file's length; the output matrix is read when `with_output`, else skipped.
-pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
-    let c = Ctx { path };
+/// The model file, buffered, and its length in bytes.
+fn open_model(path: &Path) -> Result<(BufReader<File>, u64)> {
     let f = File::open(path).map_err(|e| Error::io("cannot read the fastText model", path, e))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-    let mut r = BufReader::with_capacity(1 << 20, f);
+    Ok((BufReader::with_capacity(1 << 20, f), len))
+}
+
+/// What comes before a model's input matrix.
+struct Head {
+    args: FastTextArgs,
+    words: Vec<Box<[u8]>>,
+    counts: Vec<i64>,
+    ntokens: i64,
+    nlabels: i32,
+}
+
+/// Reads a model's magic number, version, arguments and dictionary, each checked, up to its
+/// input matrix (a file of `len` bytes).
+fn read_head(r: &mut BufReader<File>, c: Ctx, len: u64) -> Result<Head> {
+    let mut r = r;
     if i32_(&mut r, &c)? != MAGIC {
         return Err(c.bad("not a fastText model (wrong magic number)"));
     }
@@ -236,7 +369,6 @@ pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
         bucket,
         minn,
         maxn,
-        model,
         ..
     } = args;
     if dim <= 0 || bucket < 0 || minn < 0 || maxn < 0 {
@@ -289,6 +421,30 @@ pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
     if read_array::<1>(&mut r, &c)?[0] != 0 {
         return Err(c.bad("quantised models (.ftz) are not supported: use the full .bin model"));
     }
+    Ok(Head {
+        args,
+        words,
+        counts,
+        ntokens,
+        nlabels,
+    })
+}
+
+/// Reads a fastText `.bin` model. The input matrix is read straight into its final vector
+/// (no second copy), sized from the header only after the header is checked against the
+/// file's length; the output matrix is read when `with_output`, else skipped.
+pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
+    let c = Ctx { path };
+    let (mut r, len) = open_model(path)?;
+    let Head {
+        args,
+        words,
+        counts,
+        ntokens,
+        nlabels,
+    } = read_head(&mut r, c, len)?;
+    let (dim, bucket, model) = (args.dim, args.bucket, args.model);
+    let nwords = words.len();
     let rows = nwords as u64 + bucket as u64;
     let input = read_matrix(&mut r, &c, rows, dim as u64, len)?;
     let qout = read_array::<1>(&mut r, &c)?[0];
@@ -297,10 +453,10 @@ pub fn read_fasttext(path: &Path, with_output: bool) -> Result<FastTextModel> {
     }
     let output = if with_output {
         let out_rows = if model == MODEL_SUPERVISED {
-            nlabels
+            nlabels as u64
         } else {
-            nwords
-        } as u64;
+            nwords as u64
+        };
         Some(read_matrix(&mut r, &c, out_rows, dim as u64, len)?)
     } else {
         None
@@ -462,7 +618,12 @@ pub fn write_subword_model(
             .iter()
             .map(|&c| c.min(i64::MAX as u64) as i64),
         ntokens: vocab.total().min(i64::MAX as u64) as i64,
-        input: sub.matrix(),
+        input: sub.matrix().ok_or_else(|| {
+            stdio::Error::new(
+                stdio::ErrorKind::InvalidInput,
+                "the model's input matrix is mapped from a model file, not trained here",
+            )
+        })?,
         output: &out,
     };
     write_parts(w, parts)
@@ -613,10 +774,20 @@ mod tests {
         write_fasttext(&path, &model()).unwrap();
         let full = std::fs::read(&path).unwrap();
         // Every truncation, and a flipped byte in every header position.
+        // Mapped for queries, the file is read up to the end of its input matrix (then come
+        // the quantisation flag, the output matrix's shape and its rows).
+        let m = model();
+        let input_end = full.len() - 1 - 16 - m.output.as_ref().unwrap().len() * 4;
         for cut in 0..full.len() {
             let p = dir.path().join("cut.bin");
             std::fs::write(&p, &full[..cut]).unwrap();
             assert!(read_fasttext(&p, true).is_err(), "cut at {cut}");
+            assert_eq!(
+                map_fasttext(&p).is_err(),
+                cut < input_end,
+                "mapped, cut at {cut}"
+            );
+            let _ = Embeddings::load(&p, None);
         }
         for i in 0..120.min(full.len()) {
             let mut bad = full.clone();
@@ -624,6 +795,18 @@ mod tests {
             let p = dir.path().join("flip.bin");
             std::fs::write(&p, &bad).unwrap();
             let _ = read_fasttext(&p, true);
+            let _ = Embeddings::load(&p, None);
+        }
+        // The mapped model's vectors are the read model's, for known and unknown words.
+        let read = Embeddings::from_fasttext(read_fasttext(&path, false).unwrap());
+        let mapped = Embeddings::load(&path, None).unwrap();
+        assert_eq!(read, mapped);
+        assert!(mapped.subwords().unwrap().matrix().is_none());
+        for w in [&b"dog"[..], b"cats", "мир".as_bytes()] {
+            assert_eq!(
+                read.subwords().unwrap().vector(w),
+                mapped.subwords().unwrap().vector(w)
+            );
         }
     }
 }

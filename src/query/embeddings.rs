@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
+use crate::formats::fasttext::{MappedRows, MatrixRef, map_fasttext, mean_of_rows};
 use crate::formats::word2vec::{self, Format};
 use crate::objective::kernels;
 use crate::query::search::{self, QUANTIZED_MIN_FLOATS, Quantized};
@@ -38,9 +39,18 @@ pub struct Embeddings {
 pub struct SubwordRows {
     spec: NgramSpec,
     /// The model's input matrix: `skip` word rows, then one row per bucket.
-    input: Vec<f32>,
+    input: RowStore,
     skip: usize,
     dim: usize,
+}
+
+/// Where a [`SubwordRows`]'s matrix lies.
+#[derive(Debug)]
+enum RowStore {
+    /// In memory (a model trained in this process).
+    Owned(Vec<f32>),
+    /// In a model file mapped into memory (a fastText model read for queries).
+    Mapped(MappedRows),
 }
 
 impl SubwordRows {
@@ -57,7 +67,25 @@ impl SubwordRows {
         );
         SubwordRows {
             spec,
-            input,
+            input: RowStore::Owned(input),
+            skip,
+            dim,
+        }
+    }
+
+    /// The same over a matrix mapped from a model file ([`map_fasttext`]).
+    ///
+    /// # Panics
+    /// When the mapped matrix is not `(skip + spec.buckets) × dim` floats.
+    pub fn mapped(spec: NgramSpec, input: MappedRows, skip: usize, dim: usize) -> Self {
+        assert_eq!(
+            input.bytes().len(),
+            (skip + spec.buckets) * dim * 4,
+            "subword matrix shape"
+        );
+        SubwordRows {
+            spec,
+            input: RowStore::Mapped(input),
             skip,
             dim,
         }
@@ -68,9 +96,21 @@ impl SubwordRows {
         self.spec
     }
 
-    /// The whole input matrix: the word rows, then the bucket rows (row-major).
-    pub fn matrix(&self) -> &[f32] {
-        &self.input
+    /// The whole input matrix in memory, the word rows then the bucket rows (row-major);
+    /// `None` when it is mapped from a model file.
+    pub fn matrix(&self) -> Option<&[f32]> {
+        match &self.input {
+            RowStore::Owned(v) => Some(v),
+            RowStore::Mapped(_) => None,
+        }
+    }
+
+    /// The matrix, wherever it lies.
+    fn rows(&self) -> MatrixRef<'_> {
+        match &self.input {
+            RowStore::Owned(v) => MatrixRef::Floats(v),
+            RowStore::Mapped(m) => MatrixRef::LeBytes(m.bytes()),
+        }
     }
 
     /// How many word rows come before the bucket rows.
@@ -81,14 +121,7 @@ impl SubwordRows {
     /// The mean of `word`'s n-gram rows; `None` when it has no n-grams.
     pub fn vector(&self, word: &[u8]) -> Option<Vec<f32>> {
         let mut v = vec![0.0f32; self.dim];
-        crate::formats::fasttext::mean_of_rows(
-            &self.input,
-            self.skip,
-            self.spec,
-            None,
-            word,
-            &mut v,
-        )?;
+        mean_of_rows(self.rows(), self.skip, self.spec, None, word, &mut v)?;
         Some(v)
     }
 }
@@ -228,16 +261,26 @@ impl Embeddings {
     pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
         if crate::formats::fasttext::is_fasttext(path) {
-            let model = crate::formats::fasttext::read_fasttext(path, false)?;
-            let mut e = Embeddings::from_fasttext(model);
-            if let Some(limit) = opts.limit.filter(|&l| l < e.len()) {
-                e.words.truncate(limit);
-                e.data.truncate(limit * e.dim);
-                let sub = e.subwords.take();
-                e = Embeddings::new(e.words, e.dim, e.data);
-                e.subwords = sub;
+            // The input matrix is mapped, not read; only the (first `limit`) words' vectors
+            // are computed into memory.
+            let crate::formats::fasttext::MappedModel {
+                args,
+                mut words,
+                rows,
+            } = map_fasttext(path)?;
+            let (skip, dim) = (words.len(), args.dim as usize);
+            if let Some(limit) = opts.limit {
+                words.truncate(limit);
             }
-            return Ok(e);
+            let mut data: Vec<f32> = Vec::new();
+            data.try_reserve_exact(words.len() * dim)
+                .map_err(|_| Error::OutOfMemory {
+                    what: "the fastText model's word vectors",
+                    bytes: words.len() as u128 * dim as u128 * 4,
+                })?;
+            data.resize(words.len() * dim, 0.0);
+            let rows = SubwordRows::mapped(args.ngram_spec(), rows, skip, dim);
+            return Ok(Embeddings::subword_vectors_into(words, rows, data));
         }
         let format = opts.format.unwrap_or_else(|| Format::from_path(path));
         let mut e = word2vec::read_word2vec(path, format, opts.limit)?;
@@ -273,33 +316,49 @@ impl Embeddings {
         dim: usize,
     ) -> Embeddings {
         let n = words.len();
-        let mut data = vec![0.0f32; n * dim];
+        Embeddings::from_subword_rows(words, SubwordRows::new(spec, input, n, dim))
+    }
+
+    /// The word vectors of the first `words` of a subword model's dictionary (word `i` has row
+    /// `i` of `rows`, `words.len() ≤ rows.word_rows()`), each the mean of its row and its
+    /// n-grams' rows, computed on every core; `rows` kept for unknown words.
+    ///
+    /// # Panics
+    /// When there are more words than word rows.
+    pub fn from_subword_rows(words: Vec<Box<[u8]>>, rows: SubwordRows) -> Embeddings {
+        let data = vec![0.0f32; words.len() * rows.dim];
+        Embeddings::subword_vectors_into(words, rows, data)
+    }
+
+    /// [`Embeddings::from_subword_rows`] into `data` (`words × dim` floats).
+    fn subword_vectors_into(
+        words: Vec<Box<[u8]>>,
+        rows: SubwordRows,
+        mut data: Vec<f32>,
+    ) -> Embeddings {
+        assert!(words.len() <= rows.word_rows(), "more words than word rows");
+        let (n, dim, spec, skip) = (words.len(), rows.dim, rows.spec, rows.skip);
+        assert_eq!(data.len(), n * dim, "word vectors' shape");
         let threads = if n * dim < (1 << 20) {
             1
         } else {
             available_threads()
         };
         let per = n.div_ceil(threads).max(1);
+        let input = rows.rows();
         std::thread::scope(|s| {
             for (t, out) in data.chunks_mut(per * dim).enumerate() {
-                let (words, input) = (&words, &input);
+                let words = &words;
                 s.spawn(move || {
                     for (k, row) in out.chunks_exact_mut(dim).enumerate() {
                         let i = t * per + k;
-                        let _ = crate::formats::fasttext::mean_of_rows(
-                            input,
-                            n,
-                            spec,
-                            Some(i),
-                            &words[i],
-                            row,
-                        );
+                        let _ = mean_of_rows(input, skip, spec, Some(i), &words[i], row);
                     }
                 });
             }
         });
         let e = Embeddings::new(words, dim, data);
-        e.with_subwords(SubwordRows::new(spec, input, n, dim))
+        e.with_subwords(rows)
     }
 
     /// Saves in word2vec format, atomically (temp file + rename).
