@@ -235,6 +235,7 @@ class KeyedVectors:
 
     # --- lookups ----------------------------------------------------------------------
     def __len__(self) -> int:
+        """The number of words."""
         return len(self.index_to_key)
 
     def __contains__(self, key) -> bool:
@@ -249,6 +250,8 @@ class KeyedVectors:
         return self.get_index(key, -1) >= 0
 
     def get_index(self, key: str, default: Optional[int] = None) -> int:
+        """The row of `key` (a word, or a row number returned as is), else `default`; with no
+        default, KeyError as gensim raises."""
         i = self.key_to_index.get(key) if isinstance(key, str) else None
         if i is not None:
             return i
@@ -280,6 +283,8 @@ class KeyedVectors:
         return self.vectors[i]
 
     def __getitem__(self, key_or_keys):
+        """`vecs["king"]`: one vector (a view of its row; an unknown word's n-gram vector for a
+        subword model); `vecs[["king", "queen"]]`: a new `(len(keys), dim)` array."""
         if isinstance(key_or_keys, (str, int, np.integer)):
             return self.get_vector(key_or_keys)
         return np.vstack([self.get_vector(k) for k in key_or_keys])
@@ -336,9 +341,11 @@ class KeyedVectors:
         return [(self.index_to_key[i], float(s)) for i, s in best]
 
     def similar_by_word(self, word: str, topn: int = 10, restrict_vocab: Optional[int] = None):
+        """The `topn` words closest to `word` by cosine, `[(word, score)]` (gensim's)."""
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, restrict_vocab: Optional[int] = None):
+        """The `topn` words closest to `vector` by cosine, `[(word, score)]` (gensim's)."""
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: Optional[int] = 10,
@@ -439,4 +446,5 @@ class KeyedVectors:
         return (pr, pp), (sr, sp), ratio
 
     def __repr__(self) -> str:
+        """`<w2v.KeyedVectors: N words x dim>`."""
         return f"<w2v.KeyedVectors: {len(self)} words x {self.vector_size}>"
