@@ -15,7 +15,9 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
-use w2v::formats::card::{CardSource, model_card};
+use std::sync::Arc;
+use w2v::formats::card::{CardSource, card_tokenizer, model_card};
+use w2v::text::tokenize::{Tokenizer, TokenizerSpec, WordForm};
 use w2v::{
     AnalogyMethod, AnalogyOptions, Checkpoint, CheckpointPlan, Embeddings, Error, Format,
     LoadOptions, Progress, RunConfig, SimilarityOptions, TrainConfig, TrainOptions,
@@ -49,6 +51,15 @@ struct Vectors {
     /// A subword model trained in this process: what its fastText `.bin` holds beyond the
     /// vectors (the settings, the vocabulary with its counts, the output matrix).
     subword_model: Option<(TrainConfig, w2v::Vocab, Vec<f32>)>,
+    /// The tokenizer the vectors were trained with, when it rewrites words (`unicode`): query
+    /// and evaluation words are cut by it, as the command-line queries do.
+    tokenizer: Option<Arc<Tokenizer>>,
+}
+
+/// The tokenizer of `spec`, when it rewrites words.
+fn rewriting(spec: Option<TokenizerSpec>) -> Option<Arc<Tokenizer>> {
+    spec.filter(TokenizerSpec::rewrites)
+        .map(|s| Arc::new(Tokenizer::new(s)))
 }
 
 #[pymethods]
@@ -71,11 +82,25 @@ impl Vectors {
         let emb = py
             .detach(|| Embeddings::load_with(&path, &opts))
             .map_err(py_err)?;
+        // The model card beside the file (`NAME.json`) says which tokenizer made the words.
+        let tokenizer = rewriting(card_tokenizer(&path).map_err(py_err)?);
         Ok(Vectors {
             emb,
             card: None,
             subword_model: None,
+            tokenizer,
         })
+    }
+
+    /// `word` as the vectors' tokenizer cuts it: `("one", [w])`, `("split", [pieces])` or
+    /// `("empty", [])`; `("none", [])` when the vectors' words are taken as they are.
+    fn cut(&self, word: &str) -> (&'static str, Vec<String>) {
+        match self.tokenizer.as_deref().map(|t| t.word(word)) {
+            None => ("none", Vec::new()),
+            Some(WordForm::One(w)) => ("one", vec![w]),
+            Some(WordForm::Split(ws)) => ("split", ws),
+            Some(WordForm::Empty) => ("empty", Vec::new()),
+        }
     }
 
     fn __len__(&self) -> usize {
@@ -184,6 +209,7 @@ impl Vectors {
                 AnalogyMethod::CosAdd
             },
             record: true,
+            tokenizer: self.tokenizer.clone(),
             ..Default::default()
         };
         let report = py
@@ -220,6 +246,7 @@ impl Vectors {
             case_insensitive,
             subword_oov,
             unknown_as_zero: dummy4unknown,
+            tokenizer: self.tokenizer.clone(),
             ..Default::default()
         };
         opts.format.delimiter = match delimiter {
@@ -499,6 +526,7 @@ fn train(
         format: Format::Bin,
     };
     let card = model_card(&source, &config, &run, &trained).to_string();
+    let tokenizer = rewriting(Some(config.tokenizer_spec()));
     let subword_model = match trained.output {
         Some(output) if config.subwords => Some((config, trained.vocab, output)),
         _ => None,
@@ -507,6 +535,7 @@ fn train(
         emb: trained.embeddings,
         card: Some(card),
         subword_model,
+        tokenizer,
     })
 }
 

@@ -202,6 +202,32 @@ def test_sentences_of_int_ids():
     assert set(v.index_to_key) <= {str(i) for i in range(50)} and "7" in v
 
 
+def test_queries_cut_words_with_the_vectors_tokenizer(tmp_path):
+    # Raw text trained with the unicode tokenizer: queries are cut the same way, as the CLI's.
+    lines = ["Москва — столица России, а Петербург — нет.", "Я живу в Москве и люблю Москву!",
+             "北京大学的学生在北京学习。", "Россия большая страна; Москва большой город."]
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\n".join(lines * 200) + "\n", encoding="utf-8")
+    vecs = w2v.train(str(raw), tokenizer="unicode", dim=8, epochs=1, min_count=1, threads=1, seed=1)
+    assert "москва" in vecs.key_to_index and "Москва" not in vecs.key_to_index
+    assert "Москва" in vecs and np.array_equal(vecs["Москва"], vecs["москва"])
+    assert vecs.get_index("МОСКВА") == vecs.key_to_index["москва"]
+    assert vecs.most_similar("Москва", topn=3) == vecs.most_similar("москва", topn=3)
+    # A phrase the tokenizer cuts into several words is not one key.
+    assert "北京大学生" not in vecs
+    with pytest.raises(KeyError, match="several words"):
+        vecs["北京大学生"]
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("Москва\tРоссия\t9\nМосква\tгород\t7\nПетербург\tстрана\t2\n", encoding="utf-8")
+    assert vecs.evaluate_word_pairs(str(pairs))[2] == 0.0  # no pair unknown
+    # Loaded back with the model card beside the file, the rule holds; without it, not.
+    path = tmp_path / "ru.bin"
+    vecs.save_word2vec_format(str(path), binary=True)
+    assert "Москва" not in w2v.load(str(path))
+    (tmp_path / "ru.bin.json").write_text(__import__("json").dumps(vecs.stats), encoding="utf-8")
+    assert np.array_equal(w2v.load(str(path))["Москва"], vecs["москва"])
+
+
 def test_gensim_names_are_accepted(corpus):
     v = w2v.train(corpus_file=corpus, vector_size=16, workers=1, sg=0, epochs=1, alpha=0.05, seed=3)
     assert v.vector_size == 16

@@ -249,9 +249,30 @@ class KeyedVectors:
         """Whether `key` is a word of the vocabulary or a valid row number (gensim's rule)."""
         return self.get_index(key, -1) >= 0
 
+    def _key(self, key):
+        """`key` as the vectors' tokenizer cuts it, when they were trained with one that rewrites
+        words (``tokenizer="unicode"``; read from the model card beside a loaded file): a word not
+        in the vocabulary as given is looked up in its cut form (``"Москва"`` finds ``"москва"``),
+        as the command-line queries do. A word the tokenizer cuts into several is a KeyError
+        that names the pieces."""
+        if not isinstance(key, str) or key in self.key_to_index:
+            return key
+        kind, pieces = self._inner.cut(key)
+        if kind == "one":
+            return pieces[0]
+        if kind == "split":
+            raise KeyError(f"'{key}' is several words for these vectors' tokenizer: {' '.join(pieces)}")
+        return key
+
     def get_index(self, key: str, default: Optional[int] = None) -> int:
         """The row of `key` (a word, or a row number returned as is), else `default`; with no
         default, KeyError as gensim raises."""
+        try:
+            key = self._key(key)
+        except KeyError:
+            if default is not None:
+                return default
+            raise
         i = self.key_to_index.get(key) if isinstance(key, str) else None
         if i is not None:
             return i
@@ -269,6 +290,7 @@ class KeyedVectors:
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The vector of `key`; for a subword model (a fastText .bin), an unknown word's
         vector from its character n-grams, as gensim's FastTextKeyedVectors."""
+        key = self._key(key)
         if isinstance(key, str) and key not in self.key_to_index and self._inner.has_subwords:
             v = self._inner.oov_vector(key)
             if v is None:
