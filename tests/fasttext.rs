@@ -299,6 +299,62 @@ fn training_with_subwords_writes_fasttexts_model_and_word_vectors() {
     assert!(o.status.success(), "{}", common::stderr(&o));
 }
 
+/// Subwords with the unicode tokenizer: raw Russian text trains (deterministically) into a
+/// model whose card names the tokenizer, and queries cut their words with it, so that a
+/// capitalised word the model never saw in that form finds its lower-case row, and an unknown
+/// inflection gets a vector from its n-grams.
+#[test]
+fn subwords_train_on_raw_text_with_the_unicode_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("ru.txt");
+    let text = "Москва — столица России. В Москве живут люди, а Петербург стоит на Неве!\n\
+                Люди любят Москву и Петербург; столица большая.\n";
+    std::fs::write(&corpus, text.repeat(60)).unwrap();
+    let train = |name: &str| {
+        let stem = dir.path().join(name);
+        let o = common::run(&[
+            "train",
+            corpus.to_str().unwrap(),
+            "-o",
+            stem.to_str().unwrap(),
+            "--tokenizer",
+            "unicode",
+            "--subwords",
+            "--dim",
+            "8",
+            "--buckets",
+            "2000",
+            "--min-count",
+            "1",
+            "--epochs",
+            "2",
+            "--threads",
+            "2",
+            "--deterministic",
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        dir.path().join(format!("{name}.bin"))
+    };
+    let (a, b) = (train("a"), train("b"));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let card = std::fs::read_to_string(dir.path().join("a.bin.json")).unwrap();
+    assert!(card.contains("unicode"), "{card}");
+    let e = w2v::Embeddings::load(&a, None).unwrap();
+    let exact = |w: &str| e.index_of(w.as_bytes()).is_some();
+    assert!(exact("москва") && !exact("Москва"));
+    assert!(!exact("москвой") && e.lookup("москвой".as_bytes()).is_none());
+    for word in ["МОСКВА", "Москвой"] {
+        let o = common::run(&["similar", a.to_str().unwrap(), word, "-k", "2"]);
+        assert!(o.status.success(), "{word}: {}", common::stderr(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            3,
+            "{word}"
+        );
+    }
+}
+
 #[test]
 fn subword_training_is_deterministic_and_resumes_bit_identically() {
     let dir = tempfile::tempdir().unwrap();

@@ -141,6 +141,92 @@ fn eval_reads_given_files_reports_malformed_lines_and_honours_strict() {
     assert!(v.get("similarity").is_none() && v.get("analogy").is_some());
 }
 
+/// Pair files as they come in the wild: the columns, the separator and the header line given
+/// on the command line score the same pairs as a plain `word word score` file; unknown pairs
+/// count as 0 with `--dummy4unknown`.
+#[test]
+fn eval_reads_pair_files_by_columns_delimiter_and_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.txt");
+    std::fs::write(
+        &plain,
+        "king queen 8.5\ncar automobile 9\nman woman 7\nking car 2\n",
+    )
+    .unwrap();
+    let odd = dir.path().join("odd.csv");
+    std::fs::write(
+        &odd,
+        "id;score;w1;w2\n1;8.5;king;queen\n2;9;car;automobile\n3;7;man;woman\n4;2;king;car\n",
+    )
+    .unwrap();
+    let score = |args: &[&str]| {
+        let v = json(&run(args));
+        let s = &v["similarity"][0];
+        (
+            s["spearman"].as_f64().unwrap(),
+            s["pairs"].as_u64().unwrap(),
+        )
+    };
+    let want = score(&[
+        "eval",
+        &vectors(),
+        "--similarity",
+        plain.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(want.1, 4);
+    let got = score(&[
+        "eval",
+        &vectors(),
+        "--similarity",
+        odd.to_str().unwrap(),
+        "--columns",
+        "3,4,2",
+        "--delimiter",
+        ";",
+        "--skip-header",
+        "--json",
+    ]);
+    assert_eq!(got, want);
+    // Without the columns the file's fields are read as words and scores: nothing scores.
+    let o = w2v()
+        .args([
+            "eval",
+            &vectors(),
+            "--similarity",
+            odd.to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    assert_ne!(v["similarity"][0]["pairs"].as_u64(), Some(4));
+    // An unknown word: skipped, or scored 0 on request.
+    let unknown = dir.path().join("unknown.txt");
+    std::fs::write(
+        &unknown,
+        "king queen 8.5\ncar automobile 9\nman woman 7\nzzqqx king 5\n",
+    )
+    .unwrap();
+    let u = unknown.to_str().unwrap();
+    assert_eq!(
+        score(&["eval", &vectors(), "--similarity", u, "--json"]).1,
+        3
+    );
+    assert_eq!(
+        score(&[
+            "eval",
+            &vectors(),
+            "--similarity",
+            u,
+            "--dummy4unknown",
+            "--json"
+        ])
+        .1,
+        4
+    );
+}
+
 #[test]
 fn analogy_and_similar_answer_in_text_and_json() {
     let v = json(&run(&[

@@ -380,3 +380,17 @@ def test_subword_training_gives_unknown_words_vectors_and_writes_fasttexts_forma
     plain = w2v.train(corpus, **SMALL)
     with pytest.raises(ValueError, match="subword"):
         plain.save_facebook_model(tmp_path / "plain.bin")
+
+
+def test_a_model_written_by_w2v_loads_in_fasttext_with_w2vs_vectors(corpus, tmp_path):
+    # Runs where the fastText module is installed (`pip install fasttext-wheel`); the committed
+    # golden files (tests/fixtures/w2v_small.json) check the same without it.
+    fasttext = pytest.importorskip("fasttext")
+    for model in ("skipgram", "cbow"):
+        v = w2v.train(corpus, model=model, subwords=True, bucket=20_000, min_n=3, max_n=5, **SMALL)
+        path = str(tmp_path / f"{model}.bin")
+        v.save_facebook_model(path)
+        ft = fasttext.load_model(path)
+        assert ft.get_words(on_unicode_error="replace") == v.index_to_key
+        for word in ["the", "france", "frenchified", "zzxq"]:
+            assert np.allclose(ft.get_word_vector(word), v[word], atol=1e-5), (model, word)

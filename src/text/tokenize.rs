@@ -459,6 +459,19 @@ mod tests {
         assert_eq!(words(&t, "ทุกสองสัปดาห์"), ["ทุก", "สอง", "สัปดาห์"]);
     }
 
+    /// Lao, Khmer and Burmese are written without spaces between words too: ICU's models cut
+    /// each phrase into several words that together give the phrase back.
+    #[test]
+    fn lao_khmer_and_burmese_are_segmented() {
+        let t = unicode();
+        for phrase in ["ສະບາຍດີທຸກຄົນ", "សួស្តីពិភពលោក", "မင်္ဂလာပါကမ္ဘာ"]
+        {
+            let got = words(&t, phrase);
+            assert!(got.len() >= 2, "{phrase}: {got:?}");
+            assert_eq!(got.concat(), phrase, "{phrase}: {got:?}");
+        }
+    }
+
     #[test]
     fn invalid_utf8_is_replaced_and_counted() {
         let t = unicode();

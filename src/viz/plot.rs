@@ -2,9 +2,9 @@
 //! embedded so that a machine without fonts draws the same picture): DejaVu Sans for Latin,
 //! Greek, Cyrillic, Arabic, Hebrew; a label with a character DejaVu Sans lacks (Chinese,
 //! Japanese, Korean) is drawn with Droid Sans Fallback, embedded gzip-compressed
-//! (assets/fonts, Apache-2.0) and inflated on the first such label. In an SVG the font is a
-//! name the viewer resolves: the CJK labels name Droid Sans Fallback, then the Noto and Source
-//! Han fonts, then the viewer's sans-serif.
+//! (assets/fonts, Apache-2.0) and inflated on the first such label. In an SVG such a label is
+//! drawn as the outlines of that font's glyphs (`<path>` elements), so that a viewer without
+//! CJK fonts shows the same glyphs; the other labels stay text in the viewer's sans-serif.
 //!
 //! Labels are placed greedily: each label tries eight positions around its point and takes the
 //! first that overlaps no label or point already placed (else the least-overlapping one).
@@ -132,11 +132,15 @@ pub fn draw(path: &Path, points: &[PlotPoint], title: &str, size: (u32, u32)) ->
         Some("svg") => {
             let out = AtomicFile::create(path)?;
             let mut svg = String::new();
-            {
+            let outlined = {
                 let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                render(&root, points, title).map_err(|e| fail(&e))?;
+                let outlined = render(&root, points, title, true).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
-            }
+                outlined
+            };
+            // The outlined labels go last, over the plot, inside the root element.
+            let end = svg.rfind("</svg>").unwrap_or(svg.len());
+            svg.insert_str(end, &outline_paths(&outlined));
             out.commit(|w| w.write_all(svg.as_bytes()))
         }
         Some("png") => {
@@ -144,7 +148,7 @@ pub fn draw(path: &Path, points: &[PlotPoint], title: &str, size: (u32, u32)) ->
             let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                render(&root, points, title).map_err(|e| fail(&e))?;
+                render(&root, points, title, false).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
             }
             out.commit(|w| {
@@ -210,11 +214,23 @@ fn place_label((px, py): (f64, f64), (w, h): (f64, f64), taken: &[Rect], own: us
     best.1
 }
 
+/// A label left to be drawn as glyph outlines (an SVG's labels in the wide font).
+struct Outlined {
+    label: String,
+    /// Top-left corner, in pixels.
+    at: (f64, f64),
+    colour: RGBColor,
+    bold: bool,
+}
+
+/// Draws the plot; with `outline_wide`, labels in the wide font are not drawn but returned,
+/// placed, for [`outline_paths`].
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[PlotPoint],
     title: &str,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    outline_wide: bool,
+) -> std::result::Result<Vec<Outlined>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for p in points {
@@ -249,6 +265,7 @@ fn render<DB: DrawingBackend>(
         root.draw(&Circle::new((px, py), r, c.filled()))?;
     }
     // Greedy label placement, query words first.
+    let mut outlined = Vec::new();
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by_key(|&i| !points[i].highlight);
     let mut taken: Vec<Rect> = pixel
@@ -280,9 +297,104 @@ fn render<DB: DrawingBackend>(
             .unwrap_or((p.label.chars().count() as f64 * LABEL_PX * 0.6, LABEL_PX));
         let (lx, ly) = place_label((px, py), (w, h), &taken, i);
         taken.push((lx, ly, lx + w, ly + h));
-        root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
+        if outline_wide && family == FONT_WIDE {
+            outlined.push(Outlined {
+                label: p.label.clone(),
+                at: (lx.round(), ly.round()),
+                colour: shade,
+                bold: p.highlight,
+            });
+        } else {
+            root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
+        }
     }
-    Ok(())
+    Ok(outlined)
+}
+
+/// SVG `<path>` elements drawing each label with the wide font's glyph outlines, at the size
+/// and place of the SVG text it replaces (bold: stroked as well as filled).
+fn outline_paths(labels: &[Outlined]) -> String {
+    use ab_glyph::{Font, FontRef, OutlineCurve, Point};
+    use std::fmt::Write as _;
+    let Some(font) = wide_font().and_then(|f| FontRef::try_from_slice(f).ok()) else {
+        return String::new();
+    };
+    // As plotters writes an SVG text of `LABEL_PX`: font-size px / 1.24, baseline 0.76 em
+    // below the top.
+    let em = LABEL_PX / 1.24;
+    let scale = em / f64::from(font.units_per_em().unwrap_or(1000.0));
+    let mut out = String::new();
+    for l in labels {
+        let (mut pen, baseline) = (l.at.0, l.at.1 + 0.76 * em);
+        let mut d = String::new();
+        for c in l.label.chars() {
+            let id = font.glyph_id(c);
+            let at = |p: &Point| {
+                (
+                    pen + f64::from(p.x) * scale,
+                    baseline - f64::from(p.y) * scale,
+                )
+            };
+            let mut last: Option<Point> = None;
+            for curve in font.outline(id).iter().flat_map(|o| &o.curves) {
+                let (start, end) = match curve {
+                    OutlineCurve::Line(a, b)
+                    | OutlineCurve::Quad(a, _, b)
+                    | OutlineCurve::Cubic(a, _, _, b) => (a, b),
+                };
+                if last != Some(*start) {
+                    let (x, y) = at(start);
+                    let _ = write!(d, "{}M{x:.2} {y:.2}", if last.is_some() { "Z" } else { "" });
+                }
+                let _ = match curve {
+                    OutlineCurve::Line(_, b) => {
+                        let (x, y) = at(b);
+                        write!(d, "L{x:.2} {y:.2}")
+                    }
+                    OutlineCurve::Quad(_, c, b) => {
+                        let ((cx, cy), (x, y)) = (at(c), at(b));
+                        write!(d, "Q{cx:.2} {cy:.2} {x:.2} {y:.2}")
+                    }
+                    OutlineCurve::Cubic(_, c1, c2, b) => {
+                        let ((ax, ay), (bx, by), (x, y)) = (at(c1), at(c2), at(b));
+                        write!(d, "C{ax:.2} {ay:.2} {bx:.2} {by:.2} {x:.2} {y:.2}")
+                    }
+                };
+                last = Some(*end);
+            }
+            if last.is_some() {
+                d.push('Z');
+            }
+            pen += f64::from(font.h_advance_unscaled(id)) * scale;
+        }
+        let RGBColor(r, g, b) = l.colour;
+        let stroke = if l.bold {
+            format!(r#" stroke="rgb({r},{g},{b})" stroke-width="0.6""#)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            r#"<path d="{d}" fill="rgb({r},{g},{b})"{stroke}><title>{}</title></path>"#,
+            xml_escape(&l.label)
+        );
+    }
+    out
+}
+
+/// `text` with XML's special characters escaped.
+fn xml_escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '"' => s.push_str("&quot;"),
+            _ => s.push(c),
+        }
+    }
+    s
 }
 
 #[cfg(test)]
@@ -352,9 +464,29 @@ mod tests {
         let (with, without) = (ink(true), ink(false));
         let changed = with.iter().zip(&without).filter(|(a, b)| a != b).count();
         assert!(changed > 2_000, "labels drew {changed} bytes");
+        // In an SVG the CJK labels are glyph outlines, one path per label, named by a title;
+        // the others are text in the viewer's sans-serif.
         let svg = dir.path().join("p.svg");
         draw(&svg, &points, "t", (640, 480)).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
-        assert!(text.contains("北京大学") && text.contains("Droid Sans Fallback"));
+        for label in ["北京大学", "東京", "ひらがな", "カタカナ", "서울"] {
+            let title = format!("<title>{label}</title></path>");
+            let line = text.lines().find(|l| l.ends_with(&title));
+            let line = line.unwrap_or_else(|| panic!("{label}: no outlined path"));
+            // Every character drew contours (a closed subpath each at least).
+            let contours = line.matches('M').count();
+            assert!(
+                contours >= label.chars().count(),
+                "{label}: {contours} contours"
+            );
+            assert!(
+                !text.lines().any(|l| l.trim() == label),
+                "{label} left as text"
+            );
+        }
+        assert!(
+            text.lines().any(|l| l.trim() == "москва"),
+            "Cyrillic stays text"
+        );
     }
 }
