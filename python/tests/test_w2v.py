@@ -255,8 +255,9 @@ def test_errors_are_the_python_exceptions_gensim_raises(vecs, corpus, tmp_path):
         w2v.train(sentences=["a sentence given as one string"])
     with pytest.raises(TypeError, match="list of tokens"):
         w2v.train(sentences=[b"bytes"])
-    with pytest.raises(ValueError, match="corpus file"):
-        w2v.train(sentences=[["a", "b"]], checkpoint=str(tmp_path / "c.ckpt"))
+    # Resuming a sentences= run needs the sentences kept beside its checkpoint.
+    with pytest.raises(FileNotFoundError, match="sentences"):
+        w2v.train(sentences=[["a", "b"]], resume=str(tmp_path / "c.ckpt"))
     # A no-break space is not where the reader cuts: such a token is kept whole.
     w2v.train(sentences=[["new\u00a0york", "city"]] * 10, min_count=1, dim=4, epochs=1, threads=1)
     with pytest.raises(ValueError, match="whitespace"):
@@ -308,6 +309,33 @@ def test_ctrl_c_stops_training_with_keyboard_interrupt_and_a_checkpoint(corpus, 
     assert len(resumed.losses) == settings["epochs"]
     whole = w2v.train(corpus, **settings)
     assert np.array_equal(resumed.vectors, whole.vectors)
+
+
+def test_ctrl_c_in_a_sentences_run_leaves_a_checkpoint_and_its_sentences(tokens, tmp_path):
+    # As above, from an iterable: the sentences are kept beside the checkpoint until the run
+    # completes, and the resumed run reads them there.
+    def interrupt(event):
+        if event["event"] == "vocab":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    sents = sentences_of(tokens)
+    settings = dict(SMALL, threads=2, deterministic=True, epochs=20)
+    ckpt = tmp_path / "run.ckpt"
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt) as err:
+            w2v.train(sentences=sents, callback=interrupt, checkpoint=str(ckpt), **settings)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    kept = tmp_path / "run.ckpt.sentences.txt"
+    assert str(ckpt) in str(err.value) and str(kept) in str(err.value)
+    assert ckpt.exists() and kept.exists()
+    resumed = w2v.train(sentences=sents, resume=str(ckpt))
+    assert len(resumed.losses) == settings["epochs"] and not kept.exists()
+    whole = w2v.train(sentences=sents, **settings)
+    assert np.array_equal(resumed.vectors, whole.vectors)
+    with pytest.raises(FileNotFoundError, match="sentences"):
+        w2v.train(sentences=sents, resume=str(ckpt))
 
 
 def test_an_exception_in_the_callback_stops_training_and_propagates(corpus):

@@ -94,6 +94,34 @@ def _progress(progress: bool, callback: Optional[Callable[[dict], Any]]):
     return handle, bar
 
 
+def _sentences_file(checkpoint: str) -> str:
+    """Where the sentences of a checkpointed ``sentences=`` run are kept: beside the checkpoint,
+    for as long as the run can be resumed."""
+    return checkpoint + ".sentences.txt"
+
+
+def _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again):
+    """A ``sentences=`` run with a checkpoint or resumed from one: the sentences are spooled
+    once beside the checkpoint (a resumed run reads that copy, which the checkpoint recognises,
+    not the iterable again), and the copy is removed when the run completes."""
+    spool = _sentences_file(again if again is not None else ckpt)
+    if again is None:
+        _w2v.spool_sentences(sentences, spool + ".part")
+        os.replace(spool + ".part", spool)
+    elif not os.path.exists(spool):
+        raise FileNotFoundError(f"{spool}: the sentences of the checkpointed run are gone; "
+                                "a sentences= run resumes from the copy kept beside its checkpoint")
+    try:
+        inner = _w2v.train(spool, config, handle, ckpt, again, in_memory=True)
+    except KeyboardInterrupt as e:
+        where = ckpt if ckpt is not None else again
+        raise KeyboardInterrupt(f"training interrupted; its state is saved in {where} and its "
+                                f"sentences in {spool}: continue with "
+                                f"w2v.train(sentences=..., resume={where!r})") from e
+    os.remove(spool)
+    return inner
+
+
 def train(
     corpus: Union[str, os.PathLike, Iterable[Sequence[Union[str, int]]], None] = None,
     *,
@@ -116,7 +144,9 @@ def train(
     progress: show a tqdm bar. callback: called with each progress event (a dict with
         ``event`` = "vocab", "tick", "epoch_end", ...).
     checkpoint: write a checkpoint here at each epoch's end and on Ctrl-C; resume: continue
-        from one (its settings are used; give no others).
+        from one (its settings are used; give no others). With `sentences`, they are kept in
+        ``CHECKPOINT.sentences.txt`` until the run completes, and a resumed run reads them
+        there (the iterable passed again is not read).
     settings: every ``w2v train`` setting by its library name (model, loss, dim, window,
         negative, min_count, max_vocab, sample, epochs, lr, ns_power, seed, preset, tokenizer,
         lowercase, chinese_segmenter, japanese_segmenter, threads, deterministic, id_cache_mib,
@@ -133,9 +163,6 @@ def train(
     given = [x is not None for x in (corpus, corpus_file, sentences)]
     if sum(given) != 1:
         raise ValueError("give exactly one of corpus, corpus_file and sentences")
-    if sentences is not None and (checkpoint is not None or resume is not None):
-        raise ValueError("checkpoint and resume need a corpus file: write the sentences to a "
-                         "file (one per line, tokens separated by spaces) and train on it")
     config = json.dumps(_settings(settings))
     handle, bar = _progress(progress, callback)
     ckpt = os.fspath(checkpoint) if checkpoint is not None else None
@@ -147,10 +174,13 @@ def train(
         else:
             if isinstance(sentences, (str, bytes)):
                 raise TypeError("sentences must be an iterable of token lists, not a string")
-            with tempfile.TemporaryDirectory(prefix="w2v-sentences-") as tmp:
-                path = os.path.join(tmp, "sentences.txt")
-                _w2v.spool_sentences(sentences, path)
-                inner = _w2v.train(path, config, handle, ckpt, again, in_memory=True)
+            if ckpt is None and again is None:
+                with tempfile.TemporaryDirectory(prefix="w2v-sentences-") as tmp:
+                    path = os.path.join(tmp, "sentences.txt")
+                    _w2v.spool_sentences(sentences, path)
+                    inner = _w2v.train(path, config, handle, ckpt, again, in_memory=True)
+            else:
+                inner = _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again)
         if bar is not None:
             bar.n = 100
             bar.refresh()
