@@ -178,6 +178,12 @@ def test_save_and_load_round_trip_and_gensim_reads_them(vecs, tmp_path):
     vecs.to_gensim().save_word2vec_format(path, binary=True)
     assert np.array_equal(w2v.KeyedVectors.load_word2vec_format(path, binary=True).vectors, vecs.vectors)
     assert len(w2v.load(path, limit=10)) == 10
+    # A gzip-compressed binary file (the committed fixture: 8,000 words × 32), as gensim reads it.
+    gz = os.path.join(ROOT, "tests", "fixtures", "vectors.bin.gz")
+    fixture = w2v.load(gz)
+    assert (len(fixture), fixture.vector_size) == (8000, 32)
+    g = gensim.models.KeyedVectors.load_word2vec_format(gz, binary=True)
+    assert g.index_to_key == fixture.index_to_key and np.array_equal(g.vectors, fixture.vectors)
 
 
 def test_sentences_and_file_give_the_same_vocabulary_and_vectors(tokens, corpus):

@@ -4,7 +4,10 @@
 //! Japanese, Korean) is drawn with Droid Sans Fallback, embedded gzip-compressed
 //! (assets/fonts, Apache-2.0) and inflated on the first such label. In an SVG such a label is
 //! drawn as the outlines of that font's glyphs (`<path>` elements), so that a viewer without
-//! CJK fonts shows the same glyphs; the other labels stay text in the viewer's sans-serif.
+//! CJK fonts shows the same glyphs; the other labels stay text in the viewer's sans-serif,
+//! which lays out right-to-left scripts itself. In a PNG, labels in scripts whose letters join
+//! or run right to left (Arabic, Hebrew, …) are shaped (rustybuzz) and their glyphs drawn in
+//! visual order; plotters alone would draw isolated letters left to right.
 //!
 //! Labels are placed greedily: each label tries eight positions around its point and takes the
 //! first that overlaps no label or point already placed (else the least-overlapping one).
@@ -134,7 +137,8 @@ pub fn draw(path: &Path, points: &[PlotPoint], title: &str, size: (u32, u32)) ->
             let mut svg = String::new();
             let outlined = {
                 let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                let outlined = render(&root, points, title, true).map_err(|e| fail(&e))?;
+                let wide = |family: &str, _: &str| family == FONT_WIDE;
+                let outlined = render(&root, points, title, wide).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
                 outlined
             };
@@ -146,10 +150,15 @@ pub fn draw(path: &Path, points: &[PlotPoint], title: &str, size: (u32, u32)) ->
         Some("png") => {
             let out = AtomicFile::create(path)?;
             let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
-            {
+            let shaped = {
                 let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                render(&root, points, title, false).map_err(|e| fail(&e))?;
+                let rtl = |family: &str, label: &str| family == FONT && needs_shaping(label);
+                let shaped = render(&root, points, title, rtl).map_err(|e| fail(&e))?;
                 root.present().map_err(|e| fail(&e))?;
+                shaped
+            };
+            for label in &shaped {
+                draw_shaped(&mut rgb, size, label);
             }
             out.commit(|w| {
                 let mut enc = png::Encoder::new(w, size.0, size.1);
@@ -214,7 +223,8 @@ fn place_label((px, py): (f64, f64), (w, h): (f64, f64), taken: &[Rect], own: us
     best.1
 }
 
-/// A label left to be drawn as glyph outlines (an SVG's labels in the wide font).
+/// A label left out of plotters' drawing, to be drawn after it: an SVG's labels in the wide
+/// font (as outlines, [`outline_paths`]), a PNG's labels that need shaping ([`draw_shaped`]).
 struct Outlined {
     label: String,
     /// Top-left corner, in pixels.
@@ -223,13 +233,20 @@ struct Outlined {
     bold: bool,
 }
 
-/// Draws the plot; with `outline_wide`, labels in the wide font are not drawn but returned,
-/// placed, for [`outline_paths`].
+/// Whether `text` has a letter of a script that joins or runs right to left (Hebrew, Arabic,
+/// Syriac, Thaana, N'Ko and the Arabic presentation forms), which needs shaping.
+fn needs_shaping(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF))
+}
+
+/// Draws the plot; the labels for which `defer(family, label)` holds are not drawn but
+/// returned, placed, to be drawn after.
 fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[PlotPoint],
     title: &str,
-    outline_wide: bool,
+    defer: impl Fn(&str, &str) -> bool,
 ) -> std::result::Result<Vec<Outlined>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -297,7 +314,7 @@ fn render<DB: DrawingBackend>(
             .unwrap_or((p.label.chars().count() as f64 * LABEL_PX * 0.6, LABEL_PX));
         let (lx, ly) = place_label((px, py), (w, h), &taken, i);
         taken.push((lx, ly, lx + w, ly + h));
-        if outline_wide && family == FONT_WIDE {
+        if defer(family, &p.label) {
             outlined.push(Outlined {
                 label: p.label.clone(),
                 at: (lx.round(), ly.round()),
@@ -380,6 +397,66 @@ fn outline_paths(labels: &[Outlined]) -> String {
         );
     }
     out
+}
+
+/// The glyphs of `text` in `font` as rustybuzz shapes them, in visual order (left to right):
+/// `(glyph id, x offset, y offset, x advance)` in font units. Empty if the font cannot be read.
+fn shape(font: &[u8], text: &str) -> Vec<(u16, i32, i32, i32)> {
+    let Some(face) = rustybuzz::Face::from_slice(font, 0) else {
+        return Vec::new();
+    };
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    let glyphs = rustybuzz::shape(&face, &[], buffer);
+    glyphs
+        .glyph_infos()
+        .iter()
+        .zip(glyphs.glyph_positions())
+        .map(|(i, p)| (i.glyph_id as u16, p.x_offset, p.y_offset, p.x_advance))
+        .collect()
+}
+
+/// Draws a label that needs shaping into a PNG's `rgb` buffer (`size` pixels): its shaped
+/// glyphs in DejaVu Sans (bold for a query word), blended by coverage, at plotters' size and
+/// baseline for `LABEL_PX` text (half the size below the top).
+fn draw_shaped(rgb: &mut [u8], size: (u32, u32), l: &Outlined) {
+    use ab_glyph::{Font, FontRef, GlyphId, ScaleFont, point};
+    let bytes = if l.bold {
+        dejavu::sans::bold()
+    } else {
+        dejavu::sans::regular()
+    };
+    let Ok(font) = FontRef::try_from_slice(bytes) else {
+        return;
+    };
+    let scaled = font.as_scaled(LABEL_PX as f32);
+    let (sx, sy) = (scaled.h_scale_factor(), scaled.v_scale_factor());
+    let (mut pen, baseline) = (l.at.0 as f32, l.at.1 as f32 + LABEL_PX as f32 / 2.0);
+    let RGBColor(r, g, b) = l.colour;
+    for (id, dx, dy, advance) in shape(bytes, &l.label) {
+        let at = point(pen + dx as f32 * sx, baseline - dy as f32 * sy);
+        let glyph = GlyphId(id).with_scale_and_position(scaled.scale(), at);
+        if let Some(outline) = font.outline_glyph(glyph) {
+            let bounds = outline.px_bounds();
+            outline.draw(|gx, gy, cover| {
+                let (x, y) = (
+                    bounds.min.x as i64 + gx as i64,
+                    bounds.min.y as i64 + gy as i64,
+                );
+                if x < 0 || y < 0 || x >= i64::from(size.0) || y >= i64::from(size.1) {
+                    return;
+                }
+                let at = (y as usize * size.0 as usize + x as usize) * 3;
+                let cover = cover.clamp(0.0, 1.0);
+                for (k, ink) in [r, g, b].into_iter().enumerate() {
+                    let old = f32::from(rgb[at + k]);
+                    rgb[at + k] = (old + (f32::from(ink) - old) * cover).round() as u8;
+                }
+            });
+        }
+        pen += advance as f32 * sx;
+    }
 }
 
 /// `text` with XML's special characters escaped.
@@ -488,5 +565,52 @@ mod tests {
             text.lines().any(|l| l.trim() == "москва"),
             "Cyrillic stays text"
         );
+    }
+
+    /// Reads a PNG's pixels.
+    fn pixels(path: &Path) -> Vec<u8> {
+        let bytes = std::fs::read(path).unwrap();
+        let mut dec = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; dec.output_buffer_size().unwrap()];
+        dec.next_frame(&mut buf).unwrap();
+        buf
+    }
+
+    /// Arabic is shaped: joined (contextual) letter forms, in visual order, right to left;
+    /// Hebrew comes out as its letters right to left, Latin as its letters; and a PNG with an
+    /// Arabic label draws it.
+    #[test]
+    fn arabic_labels_are_shaped_right_to_left() {
+        use ab_glyph::{Font, FontRef};
+        let bytes = dejavu::sans::regular();
+        let font = FontRef::try_from_slice(bytes).unwrap();
+        let nominal = |t: &str| -> Vec<u16> { t.chars().map(|c| font.glyph_id(c).0).collect() };
+        let ids = |t: &str| -> Vec<u16> { shape(bytes, t).iter().map(|g| g.0).collect() };
+        assert!(needs_shaping("مرحبا") && needs_shaping("שלום") && !needs_shaping("paris"));
+        assert_eq!(ids("paris"), nominal("paris"));
+        let arabic = ids("مرحبا");
+        let mut reversed = nominal("مرحبا");
+        reversed.reverse();
+        assert_eq!(arabic.len(), reversed.len());
+        assert_ne!(arabic, reversed, "no contextual forms");
+        let mut hebrew = nominal("שלום");
+        hebrew.reverse();
+        assert_eq!(ids("שלום"), hebrew);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ar.png");
+        let point = |label: &str| PlotPoint {
+            label: label.to_string(),
+            group: 0,
+            highlight: false,
+            xy: [0.0, 0.0],
+        };
+        draw(&path, &[point("مرحبا"), point("x")], "t", (300, 200)).unwrap();
+        let with = pixels(&path);
+        draw(&path, &[point(""), point("x")], "t", (300, 200)).unwrap();
+        let without = pixels(&path);
+        let changed = with.iter().zip(&without).filter(|(a, b)| a != b).count();
+        assert!(changed > 100, "the Arabic label drew {changed} bytes");
     }
 }
