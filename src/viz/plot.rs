@@ -530,13 +530,7 @@ mod tests {
                 })
                 .collect();
             draw(&path, &pts, "词 слова", (640, 480)).unwrap();
-            let bytes = std::fs::read(&path).unwrap();
-            let mut dec = png::Decoder::new(std::io::Cursor::new(bytes))
-                .read_info()
-                .unwrap();
-            let mut buf = vec![0; dec.output_buffer_size().unwrap()];
-            dec.next_frame(&mut buf).unwrap();
-            buf
+            pixels(&path)
         };
         let (with, without) = (ink(true), ink(false));
         let changed = with.iter().zip(&without).filter(|(a, b)| a != b).count();
