@@ -188,19 +188,21 @@ fn eval_reads_pair_files_by_columns_delimiter_and_header() {
         "--json",
     ]);
     assert_eq!(got, want);
-    // Without the columns the file's fields are read as words and scores: nothing scores.
-    let o = w2v()
-        .args([
-            "eval",
-            &vectors(),
-            "--similarity",
-            odd.to_str().unwrap(),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
-    assert_ne!(v["similarity"][0]["pairs"].as_u64(), Some(4));
+    // Without the options the lines have one field each (no tab, no space to split at): the
+    // header is noted, every pair line is reported malformed, and nothing scores.
+    let v = json(&run(&[
+        "eval",
+        &vectors(),
+        "--similarity",
+        odd.to_str().unwrap(),
+        "--json",
+    ]));
+    let s = &v["similarity"][0];
+    assert_eq!(
+        (s["pairs"].as_u64(), s["malformed"].as_u64()),
+        (Some(0), Some(4)),
+        "{s}"
+    );
     // An unknown word: skipped, or scored 0 on request.
     let unknown = dir.path().join("unknown.txt");
     std::fs::write(

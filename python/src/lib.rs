@@ -82,8 +82,20 @@ impl Vectors {
         let emb = py
             .detach(|| Embeddings::load_with(&path, &opts))
             .map_err(py_err)?;
-        // The model card beside the file (`NAME.json`) says which tokenizer made the words.
-        let tokenizer = rewriting(card_tokenizer(&path).map_err(py_err)?);
+        // The model card beside the file (`NAME.json`) says which tokenizer made the words. One
+        // that cannot be read is no reason to refuse the vectors: a warning, and words as given.
+        let spec = card_tokenizer(&path).or_else(|e| -> PyResult<_> {
+            let msg = format!("{e}; words are looked up as given");
+            let msg = std::ffi::CString::new(msg.replace('\0', " ")).expect("no NUL left");
+            PyErr::warn(
+                py,
+                &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                &msg,
+                1,
+            )?;
+            Ok(None)
+        })?;
+        let tokenizer = rewriting(spec);
         Ok(Vectors {
             emb,
             card: None,
@@ -228,7 +240,8 @@ impl Vectors {
     }
 
     /// Scores a word-pair file: `(pearson, its p-value, spearman, its p-value, pairs scored,
-    /// pairs with an unknown word)`.
+    /// pairs with an unknown word)`; a word the tokenizer cuts into several counts as unknown,
+    /// as gensim counts a pair it cannot look up.
     #[pyo3(signature = (path, restrict=None, case_insensitive=true, delimiter=None, subword_oov=false, dummy4unknown=false))]
     #[allow(clippy::too_many_arguments)] // gensim's keyword arguments, one for one
     fn evaluate_pairs(
@@ -268,7 +281,7 @@ impl Vectors {
             r.spearman,
             p(r.spearman),
             r.pairs,
-            r.oov,
+            r.oov + r.split,
         ))
     }
 

@@ -226,12 +226,25 @@ def test_queries_cut_words_with_the_vectors_tokenizer(tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("Москва\tРоссия\t9\nМосква\tгород\t7\nПетербург\tстрана\t2\n", encoding="utf-8")
     assert vecs.evaluate_word_pairs(str(pairs))[2] == 0.0  # no pair unknown
+    # A pair with a phrase counts as unknown in the ratio, as gensim counts it.
+    with open(pairs, "a", encoding="utf-8") as f:
+        f.write("北京大学生\tМосква\t1\n")
+    assert vecs.evaluate_word_pairs(str(pairs))[2] == pytest.approx(25.0)
+    # A subword model: a phrase is not "in" it either, though its n-grams would give a vector.
+    sub = w2v.train(str(raw), tokenizer="unicode", subwords=True, dim=8, epochs=1, min_count=1,
+                    threads=1, seed=1)
+    assert "МОСКВАМИ" in sub and "北京大学生" not in sub
     # Loaded back with the model card beside the file, the rule holds; without it, not.
     path = tmp_path / "ru.bin"
     vecs.save_word2vec_format(str(path), binary=True)
     assert "Москва" not in w2v.load(str(path))
     (tmp_path / "ru.bin.json").write_text(__import__("json").dumps(vecs.stats), encoding="utf-8")
     assert np.array_equal(w2v.load(str(path))["Москва"], vecs["москва"])
+    # A card that cannot be read: a warning, and words as given.
+    (tmp_path / "ru.bin.json").write_text("{not json", encoding="utf-8")
+    with pytest.warns(UserWarning, match="model card"):
+        broken = w2v.load(str(path))
+    assert "москва" in broken and "Москва" not in broken
 
 
 def test_gensim_names_are_accepted(corpus):
@@ -336,12 +349,42 @@ def test_ctrl_c_in_a_sentences_run_leaves_a_checkpoint_and_its_sentences(tokens,
     kept = tmp_path / "run.ckpt.sentences.txt"
     assert str(ckpt) in str(err.value) and str(kept) in str(err.value)
     assert ckpt.exists() and kept.exists()
+    # Resumed into another checkpoint and stopped again: the message names the new checkpoint
+    # and a copy of the sentences beside it, which the next resume reads.
+    ckpt2, kept2 = tmp_path / "run2.ckpt", tmp_path / "run2.ckpt.sentences.txt"
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt) as err:
+            w2v.train(sentences=sents, callback=interrupt, resume=str(ckpt), checkpoint=str(ckpt2))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert str(ckpt2) in str(err.value) and str(kept2) in str(err.value)
+    assert ckpt2.exists() and kept2.exists() and kept.exists()
+    resumed = w2v.train(sentences=sents, resume=str(ckpt2))
+    assert len(resumed.losses) == settings["epochs"] and not kept2.exists()
+    whole = w2v.train(sentences=sents, **settings)
+    assert np.array_equal(resumed.vectors, whole.vectors)
     resumed = w2v.train(sentences=sents, resume=str(ckpt))
     assert len(resumed.losses) == settings["epochs"] and not kept.exists()
     whole = w2v.train(sentences=sents, **settings)
     assert np.array_equal(resumed.vectors, whole.vectors)
     with pytest.raises(FileNotFoundError, match="sentences"):
         w2v.train(sentences=sents, resume=str(ckpt))
+
+
+def test_a_failed_checkpointed_sentences_run_leaves_no_copy_of_them(tokens, tmp_path):
+    # An iterable that fails while it is read, and settings that fail after it was read: no
+    # checkpoint names the sentences, so no copy (whole or partial) is left beside it.
+    def failing():
+        yield from sentences_of(tokens)[:50]
+        raise RuntimeError("the iterable broke")
+
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="iterable broke"):
+        w2v.train(sentences=failing(), checkpoint=str(ckpt), **SMALL)
+    with pytest.raises(ValueError):
+        w2v.train(sentences=sentences_of(tokens), checkpoint=str(ckpt), **dict(SMALL, min_count=10**9))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_an_exception_in_the_callback_stops_training_and_propagates(corpus):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -100,24 +101,71 @@ def _sentences_file(checkpoint: str) -> str:
     return checkpoint + ".sentences.txt"
 
 
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _modified(path: str) -> Optional[int]:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def _spool_for_checkpoint(sentences, ckpt, again) -> Tuple[str, bool]:
+    """The sentences file of a checkpointed ``sentences=`` run, named after the checkpoint that
+    a Ctrl-C will leave (`ckpt`, else the one resumed), and whether this call wrote it."""
+    spool = _sentences_file(ckpt if ckpt is not None else again)
+    if again is None:
+        try:
+            _w2v.spool_sentences(sentences, spool + ".part")
+        except BaseException:
+            _remove_quietly(spool + ".part")
+            raise
+        os.replace(spool + ".part", spool)
+        return spool, True
+    kept = _sentences_file(again)
+    if not os.path.exists(kept):
+        raise FileNotFoundError(f"{kept}: the sentences of the checkpointed run are gone; "
+                                "a sentences= run resumes from the copy kept beside its checkpoint")
+    if kept != spool:
+        # The new checkpoint gets its own copy (a link where the file system allows one), with
+        # the time that resuming checks; the old checkpoint keeps its sentences.
+        _remove_quietly(spool)
+        try:
+            os.link(kept, spool)
+        except OSError:
+            shutil.copy2(kept, spool)
+    return spool, False
+
+
 def _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again):
     """A ``sentences=`` run with a checkpoint or resumed from one: the sentences are spooled
     once beside the checkpoint (a resumed run reads that copy, which the checkpoint recognises,
     not the iterable again), and the copy is removed when the run completes."""
-    spool = _sentences_file(again if again is not None else ckpt)
-    if again is None:
-        _w2v.spool_sentences(sentences, spool + ".part")
-        os.replace(spool + ".part", spool)
-    elif not os.path.exists(spool):
-        raise FileNotFoundError(f"{spool}: the sentences of the checkpointed run are gone; "
-                                "a sentences= run resumes from the copy kept beside its checkpoint")
+    before = _modified(ckpt) if ckpt is not None else None
+    spool, wrote = _spool_for_checkpoint(sentences, ckpt, again)
     try:
         inner = _w2v.train(spool, config, handle, ckpt, again, in_memory=True)
-    except KeyboardInterrupt as e:
-        where = ckpt if ckpt is not None else again
-        raise KeyboardInterrupt(f"training interrupted; its state is saved in {where} and its "
-                                f"sentences in {spool}: continue with "
-                                f"w2v.train(sentences=..., resume={where!r})") from e
+    except BaseException as e:
+        saved = ckpt is not None and _modified(ckpt) not in (None, before)
+        if not saved and (wrote or ckpt != again):
+            # No checkpoint names this copy (an error, or Ctrl-C before the first one).
+            _remove_quietly(spool)
+        if not isinstance(e, KeyboardInterrupt):
+            raise
+        if saved:
+            raise KeyboardInterrupt(f"training interrupted; its state is saved in {ckpt} and its "
+                                    f"sentences in {spool}: continue with "
+                                    f"w2v.train(sentences=..., resume={ckpt!r})") from e
+        if again is not None:
+            raise KeyboardInterrupt(f"training interrupted before a new checkpoint was written; "
+                                    f"{again} still holds the state it resumed from") from e
+        raise KeyboardInterrupt("training interrupted before its first checkpoint: "
+                                "nothing was saved") from e
     os.remove(spool)
     return inner
 
@@ -273,6 +321,10 @@ class KeyedVectors:
         subword model) any word with a character n-gram, as gensim's FastTextKeyedVectors."""
         if self.has_index_for(key):
             return True
+        try:
+            key = self._key(key)
+        except KeyError:
+            return False  # several words for the vectors' tokenizer, as `vecs[key]` says
         return bool(self._inner.has_subwords) and isinstance(key, str) and self._inner.oov_vector(key) is not None
 
     def has_index_for(self, key) -> bool:

@@ -225,8 +225,9 @@ pub struct MappedModel {
 
 /// A fastText `.bin` model for queries: its arguments, its dictionary's words and its input
 /// matrix mapped from the file, not read (the published `cc.*.300.bin` models hold 4.8 GB of
-/// bucket rows, of which a query touches a few; the system pages in what is read and can drop
-/// it again). Everything before the matrix is read and checked as by [`read_fasttext`].
+/// bucket rows). Building the words' vectors reads most of the rows, but as file pages that
+/// the system shares and can drop again, not as a copy on the heap. Everything before the
+/// matrix is read and checked as by [`read_fasttext`].
 pub fn map_fasttext(path: &Path) -> Result<MappedModel> {
     let c = Ctx { path };
     let (mut r, len) = open_model(path)?;
@@ -251,7 +252,8 @@ pub fn map_fasttext(path: &Path) -> Result<MappedModel> {
     // a mapped file can rule out is another process truncating the file while it is mapped
     // (reads past the new end then raise SIGBUS); a model file being queried is an input no
     // one rewrites in place (w2v itself writes through a temporary file and a rename, which
-    // leaves a mapped file whole). Mapping instead of reading keeps a multi-GB model out of
+    // leaves a mapped file whole; fastText's own `save_model` does truncate and rewrite the
+    // file it names, so training fastText into the file being queried can end the query). Mapping instead of reading keeps a multi-GB model out of
     // the heap (benchsuite/NOTES.md, "fastText models mapped").
     #[allow(unsafe_code)]
     let map = unsafe { memmap2::Mmap::map(&file) }

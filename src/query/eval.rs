@@ -290,14 +290,15 @@ pub struct SimilarityReport {
     pub spearman: f64,
     /// Pearson's correlation.
     pub pearson: f64,
-    /// Pairs scored.
+    /// Pairs scored (with `unknown_as_zero`, those of `oov` and `split` too, as 0).
     pub pairs: usize,
-    /// Pairs skipped because a word is unknown.
+    /// Pairs with an unknown word: skipped, or scored 0 with `unknown_as_zero`.
     pub oov: usize,
     /// Pairs with an unknown word scored by its n-gram vector (a subword model; counted in
     /// `pairs`, not in `oov`).
     pub oov_scored: usize,
-    /// Pairs skipped because the vectors' tokenizer cuts a word into several.
+    /// Pairs with a word that the vectors' tokenizer cuts into several: skipped, or scored 0
+    /// with `unknown_as_zero`.
     pub split: usize,
     /// The header line skipped, if one was.
     pub header: Option<String>,

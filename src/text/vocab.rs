@@ -331,9 +331,11 @@ impl Vocab {
     /// [`Vocab::build`] on `threads` threads, each counting one part of the corpus (the byte
     /// ranges of [`Corpus::shard`]) before the counts are summed, stopping with
     /// [`Error::Interrupted`] within a few thousand tokens of `stop` becoming true (Ctrl-C
-    /// during the counting pass). Without `max_vocab` the vocabulary is the same for every
-    /// thread count; with it, each part's counter is bounded on its own (as on several MPI
-    /// ranks), so the rarest candidates may differ.
+    /// during the counting pass). The vocabulary is the same for every thread count.
+    ///
+    /// With `max_vocab` the count runs on one thread: the cap is there to bound counting
+    /// memory, and one bounded counter per thread would multiply it (and prune each part by
+    /// its own rare words, so that the vocabulary would depend on the thread count).
     pub fn build_until(
         corpus: &Corpus,
         min_count: u64,
@@ -341,7 +343,11 @@ impl Vocab {
         threads: usize,
         stop: &AtomicBool,
     ) -> Result<(Vocab, VocabStats)> {
-        let threads = threads.max(1);
+        let threads = if max_vocab.is_some() {
+            1
+        } else {
+            threads.max(1)
+        };
         let (counter, stats) = if threads == 1 {
             Self::count_part(corpus, 0, 1, max_vocab, stop)?
         } else {
@@ -624,17 +630,19 @@ mod tests {
         let never = AtomicBool::new(false);
         for path in [&plain, &gz, &short] {
             let corpus = Corpus::open(path).unwrap();
-            let (one, one_stats) = Vocab::build_until(&corpus, 2, None, 1, &never).unwrap();
-            assert!(!one.is_empty());
-            for threads in [2, 3, 8] {
-                let (v, stats) = Vocab::build_until(&corpus, 2, None, threads, &never).unwrap();
-                assert_eq!(v.words(), one.words(), "{threads} threads, {path:?}");
-                assert_eq!(v.counts(), one.counts(), "{threads} threads, {path:?}");
-                assert_eq!(
-                    format!("{stats:?}"),
-                    format!("{one_stats:?}"),
-                    "{threads} threads, {path:?}"
-                );
+            for max in [None, Some(5)] {
+                let (one, one_stats) = Vocab::build_until(&corpus, 2, max, 1, &never).unwrap();
+                assert!(!one.is_empty());
+                for threads in [2, 3, 8] {
+                    let (v, stats) = Vocab::build_until(&corpus, 2, max, threads, &never).unwrap();
+                    assert_eq!(v.words(), one.words(), "{threads} threads, {path:?}");
+                    assert_eq!(v.counts(), one.counts(), "{threads} threads, {path:?}");
+                    assert_eq!(
+                        format!("{stats:?}"),
+                        format!("{one_stats:?}"),
+                        "{threads} threads, {path:?}"
+                    );
+                }
             }
         }
     }

@@ -225,7 +225,7 @@ fn place_label((px, py): (f64, f64), (w, h): (f64, f64), taken: &[Rect], own: us
 
 /// A label left out of plotters' drawing, to be drawn after it: an SVG's labels in the wide
 /// font (as outlines, [`outline_paths`]), a PNG's labels that need shaping ([`draw_shaped`]).
-struct Outlined {
+struct DeferredLabel {
     label: String,
     /// Top-left corner, in pixels.
     at: (f64, f64),
@@ -240,15 +240,8 @@ fn needs_shaping(text: &str) -> bool {
         .any(|c| matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF))
 }
 
-/// Draws the plot; the labels for which `defer(family, label)` holds are not drawn but
-/// returned, placed, to be drawn after.
-fn render<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    points: &[PlotPoint],
-    title: &str,
-    defer: impl Fn(&str, &str) -> bool,
-) -> std::result::Result<Vec<Outlined>, DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
+/// The axes' ranges: the points' extent, with margins so that labels at the edges stay inside.
+fn axes(points: &[PlotPoint]) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for p in points {
         x0 = x0.min(p.xy[0]);
@@ -259,14 +252,26 @@ fn render<DB: DrawingBackend>(
     if points.is_empty() {
         (x0, x1, y0, y1) = (-1.0, 1.0, -1.0, 1.0);
     }
-    // Margins so that labels at the edges stay inside.
     let (dx, dy) = ((x1 - x0).max(1e-9) * 0.08, (y1 - y0).max(1e-9) * 0.06);
+    ((x0 - dx)..(x1 + dx), (y0 - dy)..(y1 + dy))
+}
+
+/// Draws the plot; the labels for which `defer(family, label)` holds are not drawn but
+/// returned, placed, to be drawn after.
+fn render<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[PlotPoint],
+    title: &str,
+    defer: impl Fn(&str, &str) -> bool,
+) -> std::result::Result<Vec<DeferredLabel>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (xs, ys) = axes(points);
     let mut chart = ChartBuilder::on(root)
         .caption(title, (family_for(title), 20))
         .margin(16)
         .x_label_area_size(28)
         .y_label_area_size(48)
-        .build_cartesian_2d((x0 - dx)..(x1 + dx), (y0 - dy)..(y1 + dy))?;
+        .build_cartesian_2d(xs, ys)?;
     chart
         .configure_mesh()
         .light_line_style(RGBColor(235, 235, 235))
@@ -282,7 +287,7 @@ fn render<DB: DrawingBackend>(
         root.draw(&Circle::new((px, py), r, c.filled()))?;
     }
     // Greedy label placement, query words first.
-    let mut outlined = Vec::new();
+    let mut deferred = Vec::new();
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by_key(|&i| !points[i].highlight);
     let mut taken: Vec<Rect> = pixel
@@ -315,7 +320,7 @@ fn render<DB: DrawingBackend>(
         let (lx, ly) = place_label((px, py), (w, h), &taken, i);
         taken.push((lx, ly, lx + w, ly + h));
         if defer(family, &p.label) {
-            outlined.push(Outlined {
+            deferred.push(DeferredLabel {
                 label: p.label.clone(),
                 at: (lx.round(), ly.round()),
                 colour: shade,
@@ -325,12 +330,12 @@ fn render<DB: DrawingBackend>(
             root.draw(&Text::new(p.label.clone(), (lx as i32, ly as i32), style))?;
         }
     }
-    Ok(outlined)
+    Ok(deferred)
 }
 
 /// SVG `<path>` elements drawing each label with the wide font's glyph outlines, at the size
 /// and place of the SVG text it replaces (bold: stroked as well as filled).
-fn outline_paths(labels: &[Outlined]) -> String {
+fn outline_paths(labels: &[DeferredLabel]) -> String {
     use ab_glyph::{Font, FontRef, OutlineCurve, Point};
     use std::fmt::Write as _;
     let Some(font) = wide_font().and_then(|f| FontRef::try_from_slice(f).ok()) else {
@@ -420,7 +425,7 @@ fn shape(font: &[u8], text: &str) -> Vec<(u16, i32, i32, i32)> {
 /// Draws a label that needs shaping into a PNG's `rgb` buffer (`size` pixels): its shaped
 /// glyphs in DejaVu Sans (bold for a query word), blended by coverage, at plotters' size and
 /// baseline for `LABEL_PX` text (half the size below the top).
-fn draw_shaped(rgb: &mut [u8], size: (u32, u32), l: &Outlined) {
+fn draw_shaped(rgb: &mut [u8], size: (u32, u32), l: &DeferredLabel) {
     use ab_glyph::{Font, FontRef, GlyphId, ScaleFont, point};
     let bytes = if l.bold {
         dejavu::sans::bold()

@@ -69,53 +69,81 @@ enum Point {
     Extra(usize),
 }
 
-pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
-    // Checked before the vectors are read: a request that cannot run fails at once.
-    check_tsne_size(a.method, a.top.unwrap_or(0))?;
-    let emb = a.vectors.load()?;
-    // (point, group, highlight); a point is a row of the vectors, or a query word that a
-    // subword model has no row for (its vector from its character n-grams).
-    let mut chosen: Vec<(Point, usize, bool)> = Vec::new();
-    let mut extra: Vec<(String, Vec<f32>)> = Vec::new();
+/// A point of the plot, its group (its query word's place) and whether it is a query word.
+type Chosen = (Point, usize, bool);
+/// A query word without a row, and its vector from its character n-grams.
+type Extra = (String, Vec<f32>);
+
+/// Adds query point `p` of group `g`, or (`new` false: already chosen) moves it to that group.
+fn mark(chosen: &mut Vec<Chosen>, p: Point, g: usize, new: bool) {
+    if new {
+        chosen.push((p, g, true));
+    } else if let Some(c) = chosen.iter_mut().find(|c| c.0 == p) {
+        *c = (p, g, true);
+    }
+}
+
+/// The points of a plot, each with its group and whether it is a query word: the `top` most
+/// frequent words (every query's group 0), then each query word (its group, in the order
+/// given) and its `neighbours` nearest words. A word given twice or already chosen is one point,
+/// in the group of its last mention as a query. Returns the points and the vectors of the
+/// query words that have no row (a subword model's, from their character n-grams).
+fn choose_points(
+    emb: &w2v::Embeddings,
+    words: &[String],
+    top: Option<usize>,
+    neighbours: usize,
+) -> anyhow::Result<(Vec<Chosen>, Vec<Extra>)> {
+    let mut chosen: Vec<Chosen> = Vec::new();
+    let mut extra: Vec<Extra> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    if a.words.is_empty() || a.top.is_some() {
-        let n = a.top.unwrap_or(100).min(emb.len());
+    if words.is_empty() || top.is_some() {
+        let n = top.unwrap_or(100).min(emb.len());
         for i in 0..n {
             if seen.insert(i) {
                 chosen.push((Point::Row(i), 0, false));
             }
         }
     }
-    let tok = a.vectors.tokenizer()?;
-    let given: Vec<&str> = a.words.iter().map(String::as_str).collect();
-    let words = crate::query::cut_words(tok.as_deref(), &given).map_err(anyhow::Error::msg)?;
-    crate::query::note_case_folded(&emb, words.iter().map(String::as_str));
     for (g, word) in words.iter().enumerate() {
-        let neighbours = match emb.lookup(word.as_bytes()) {
+        let near = match emb.lookup(word.as_bytes()) {
             Some(i) => {
-                if seen.insert(i) {
-                    chosen.push((Point::Row(i), g, true));
-                } else if let Some(c) = chosen.iter_mut().find(|c| c.0 == Point::Row(i)) {
-                    *c = (Point::Row(i), g, true);
-                }
-                emb.most_similar(emb.words()[i].as_ref(), a.neighbours)?
+                mark(&mut chosen, Point::Row(i), g, seen.insert(i));
+                emb.most_similar(emb.words()[i].as_ref(), neighbours)?
             }
             None => {
-                let v = emb
-                    .vector_for(word.as_bytes())
-                    .with_context(|| format!("word not in vocabulary: {word}"))?;
-                chosen.push((Point::Extra(extra.len()), g, true));
-                extra.push((word.clone(), v.into_owned()));
-                emb.most_similar_to(&[word.as_bytes()], &[], a.neighbours)?
+                match extra.iter().position(|(w, _)| w == word) {
+                    Some(k) => mark(&mut chosen, Point::Extra(k), g, false),
+                    None => {
+                        let v = emb
+                            .vector_for(word.as_bytes())
+                            .with_context(|| format!("word not in vocabulary: {word}"))?;
+                        mark(&mut chosen, Point::Extra(extra.len()), g, true);
+                        extra.push((word.clone(), v.into_owned()));
+                    }
+                }
+                emb.most_similar_to(&[word.as_bytes()], &[], neighbours)?
             }
         };
-        for (w, _) in neighbours {
+        for (w, _) in near {
             let j = emb.index_of(w).expect("a neighbour is in the vocabulary");
             if seen.insert(j) {
                 chosen.push((Point::Row(j), g, false));
             }
         }
     }
+    Ok((chosen, extra))
+}
+
+pub fn plot(a: PlotArgs) -> anyhow::Result<()> {
+    // Checked before the vectors are read: a request that cannot run fails at once.
+    check_tsne_size(a.method, a.top.unwrap_or(0))?;
+    let emb = a.vectors.load()?;
+    let tok = a.vectors.tokenizer()?;
+    let given: Vec<&str> = a.words.iter().map(String::as_str).collect();
+    let words = crate::query::cut_words(tok.as_deref(), &given).map_err(anyhow::Error::msg)?;
+    crate::query::note_case_folded(&emb, words.iter().map(String::as_str));
+    let (chosen, extra) = choose_points(&emb, &words, a.top, a.neighbours)?;
     if chosen.is_empty() {
         bail!("nothing to plot: the vector file has no words");
     }

@@ -45,7 +45,9 @@ impl VectorsArgs {
     pub fn tokenizer(&self) -> anyhow::Result<Option<Arc<Tokenizer>>> {
         let spec = match self.tokenizer {
             Some(kind) => Some(TokenizerSpec::of(kind, None)),
-            None => w2v::formats::card::card_tokenizer(&self.vectors)?,
+            None => w2v::formats::card::card_tokenizer(&self.vectors).map_err(|e| {
+                anyhow::anyhow!("{e} (--tokenizer names the tokenizer instead of the card)")
+            })?,
         };
         Ok(spec
             .filter(TokenizerSpec::rewrites)
