@@ -128,8 +128,8 @@ pub enum OutputInit {
     Uniform,
 }
 
-/// With shared negatives, how skip-gram steps the centre's output row (the positive) over
-/// the window's context words.
+/// With shared negatives, how skip-gram steps the window's output rows (the centre's, the
+/// positive, and the negatives') over its context words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -139,6 +139,10 @@ pub enum PositiveSteps {
     InTurn,
     /// With the negatives, in one minibatch: every score from the row before the window.
     Batch,
+    /// Every output row (the positive and the shared negatives) stepped pair after pair:
+    /// word2vec.c's per-pair SGD, with one draw of negatives for the window (similarity up,
+    /// analogies down; slower).
+    Pairs,
 }
 
 /// Whose algorithm the settings left unset follow.
@@ -307,9 +311,13 @@ pub struct TrainConfig {
     #[cfg_attr(feature = "cli", arg(long, value_name = "BOOL", action = clap::ArgAction::Set))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_negatives: Option<bool>,
-    /// With shared negatives, how the centre's output row is stepped over the window:
-    /// `in-turn` (pair after pair, as word2vec.c; the negatives stay one minibatch) or `batch`
-    /// (with the negatives, every score from the rows before the window) [default: batch;
+    /// With shared negatives, how the window's output rows are stepped: `batch` (one
+    /// minibatch, every score from the rows before the window), `in-turn` (the centre's row
+    /// pair after pair, as word2vec.c; the negatives stay one minibatch) or `pairs` (every
+    /// output row pair after pair: word2vec.c's per-pair SGD with one draw of negatives per
+    /// window; at the reference settings, three seeds at 25 / 50 / 100 MB: SimLex-999 +1.7 /
+    /// +0.7 / +1.2, analogies −0.5 / −1.1 / −1.7, WordSim-353 −2.5 / −1.3 / −0.5, 0.57× the
+    /// words/s; benchsuite/NOTES.md, "Every output row in turn") [default: batch;
     /// in-turn gains +0.2 to +0.3 points of SimLex-999 at the reference settings (dim 100,
     /// window 5), costs WordSim-353 on small corpora and trains 15-18% slower; at dim 300,
     /// window 10 it gained +1.0 to +1.9 with rare centres reaching 20 positions, nothing beyond

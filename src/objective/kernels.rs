@@ -205,6 +205,9 @@ pub fn shared_negatives_step(
         let mut rows = Copied { h, dh, dim };
         return shared_negatives_body::<FMA, _>(&mut rows, u, dim, lr, true, g, du);
     }
+    if positive == PositiveSteps::Pairs {
+        return pairs_body::<FMA, _>(&mut Copied { h, dh, dim }, u, dim, lr, sigmoid, g, du);
+    }
     in_turn_body::<FMA, _>(&mut Copied { h, dh, dim }, u, dim, lr, sigmoid, g, du)
 }
 
@@ -245,7 +248,145 @@ pub fn shared_negatives_step_in_place(
         return shared_negatives_body::<FMA, _>(&mut rows, u, stride, lr, true, g, du);
     }
     let mut rows = InPlace { pool, at, stride };
+    if positive == PositiveSteps::Pairs {
+        return pairs_body::<FMA, _>(&mut rows, u, stride, lr, sigmoid, g, du);
+    }
     in_turn_body::<FMA, _>(&mut rows, u, stride, lr, sigmoid, g, du)
+}
+
+/// The most output rows [`pairs_body`] keeps its running scores for (the positive and 31
+/// negatives); more go through [`pairs_body_unfused`].
+const PAIRS_MAX_ROWS: usize = 32;
+
+/// Every output row in turn over any [`Contexts`] ([`PositiveSteps::Pairs`]): for each input
+/// row `i` in order, its scores against the `n` rows of `t` (a copy of `u`, row 0 the positive)
+/// as the pairs `0..i` left them, then its step `Σ_r g_r·t_r` and each `t_r += g_r·h_i`, as
+/// word2vec.c steps one pair. `du` ends as the rows' total steps.
+///
+/// One pass over the lanes per pair: while `t` is stepped by pair `i`, the next row's scores
+/// against the stepped rows are summed in the same pass (unless the next row is the same row,
+/// whose step is not yet known), so that the sequential pairs cost the minibatch's arithmetic.
+#[inline(always)]
+fn pairs_body<const FMA: bool, C: Contexts>(
+    rows: &mut C,
+    u: &[f32],
+    dim: usize,
+    lr: f32,
+    sigmoid: &Sigmoid,
+    g: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    let n = u.len() / dim;
+    let m = rows.len();
+    if n > PAIRS_MAX_ROWS {
+        return pairs_body_unfused::<FMA, C>(rows, u, dim, lr, sigmoid, g, du);
+    }
+    let t = &mut du[..n * dim];
+    t.copy_from_slice(&u[..n * dim]);
+    let mut f = [0.0f32; PAIRS_MAX_ROWS];
+    if m > 0 {
+        let h = rows.row(0);
+        for (r, fr) in f[..n].iter_mut().enumerate() {
+            *fr = dot_body(h, &t[r * dim..(r + 1) * dim]);
+        }
+    }
+    let gs = &mut g[..n];
+    let mut acc = [[0.0f32; LANES]; PAIRS_MAX_ROWS];
+    let mut loss = 0.0;
+    for i in 0..m {
+        for (r, (gr, &fr)) in gs.iter_mut().zip(&f[..n]).enumerate() {
+            let label = if r == 0 { 1.0 } else { 0.0 };
+            *gr = lr * (label - sigmoid.sigmoid(fr));
+            loss -= sigmoid.log_sigmoid(if r == 0 { fr } else { -fr });
+        }
+        let fused = i + 1 < m && !rows.same_row(i, i + 1);
+        for a in &mut acc[..n] {
+            *a = [0.0; LANES];
+        }
+        let mut j = 0;
+        while j < dim {
+            let w = LANES.min(dim - j);
+            let x0 = rows.chunk(i, j, w);
+            let xn = if fused {
+                rows.chunk(i + 1, j, w)
+            } else {
+                [0.0; LANES]
+            };
+            let mut e = [0.0f32; LANES];
+            for (r, (&gr, a)) in gs.iter().zip(&mut acc[..n]).enumerate() {
+                let o = &mut t[r * dim + j..r * dim + j + w];
+                for l in 0..w {
+                    e[l] = fmadd::<FMA>(gr, o[l], e[l]);
+                    o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
+                    a[l] = fmadd::<FMA>(xn[l], o[l], a[l]);
+                }
+            }
+            rows.put_step(i, j, w, &x0, &e);
+            j += w;
+        }
+        if i + 1 < m {
+            if fused {
+                for (fr, a) in f[..n].iter_mut().zip(&acc[..n]) {
+                    *fr = a.iter().sum();
+                }
+            } else {
+                let h = rows.row(i + 1);
+                for (r, fr) in f[..n].iter_mut().enumerate() {
+                    *fr = dot_body(h, &t[r * dim..(r + 1) * dim]);
+                }
+            }
+        }
+    }
+    for (o, x) in t.iter_mut().zip(u) {
+        *o -= x;
+    }
+    loss
+}
+
+/// [`pairs_body`] for any number of output rows: each pair's scores in their own pass.
+#[inline(always)]
+fn pairs_body_unfused<const FMA: bool, C: Contexts>(
+    rows: &mut C,
+    u: &[f32],
+    dim: usize,
+    lr: f32,
+    sigmoid: &Sigmoid,
+    g: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    let n = u.len() / dim;
+    let t = &mut du[..n * dim];
+    t.copy_from_slice(&u[..n * dim]);
+    let gs = &mut g[..n];
+    let mut loss = 0.0;
+    for i in 0..rows.len() {
+        let h = rows.row(i);
+        for (r, gr) in gs.iter_mut().enumerate() {
+            let f = dot_body(h, &t[r * dim..(r + 1) * dim]);
+            let label = if r == 0 { 1.0 } else { 0.0 };
+            *gr = lr * (label - sigmoid.sigmoid(f));
+            loss -= sigmoid.log_sigmoid(if r == 0 { f } else { -f });
+        }
+        let mut j = 0;
+        while j < dim {
+            let w = LANES.min(dim - j);
+            let x0 = rows.chunk(i, j, w);
+            let mut e = [0.0f32; LANES];
+            for (r, &gr) in gs.iter().enumerate() {
+                let o = &mut t[r * dim + j..r * dim + j + w];
+                for l in 0..w {
+                    e[l] = fmadd::<FMA>(gr, o[l], e[l]);
+                    o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
+                }
+            }
+            rows.put_step(i, j, w, &x0, &e);
+            j += w;
+        }
+    }
+    for (o, x) in t.iter_mut().zip(u) {
+        *o -= x;
+    }
+    loss
 }
 
 /// The positive in turn over any [`Contexts`]: the negatives (rows `1..n` of `u`) as one
@@ -312,6 +453,12 @@ trait Contexts {
         lr: f32,
         sigmoid: &Sigmoid,
     ) -> f32;
+    /// Lanes `j..j + w` of row `i` (`w ≤ LANES`), the rest zero.
+    fn chunk(&self, i: usize, j: usize, w: usize) -> [f32; LANES];
+    /// Sends the step `e` of lanes `j..j + w` of row `i` (read as `x`) where its steps go.
+    fn put_step(&mut self, i: usize, j: usize, w: usize, x: &[f32; LANES], e: &[f32; LANES]);
+    /// Whether rows `i` and `k` are one row (a step to one is seen by a read of the other).
+    fn same_row(&self, i: usize, k: usize) -> bool;
 }
 
 /// Rows side by side in `h`, steps stored side by side in `dh`.
@@ -351,6 +498,20 @@ impl Contexts for Copied<'_> {
             *o = fmadd::<FMA>(gi, *x, *o);
         }
         loss
+    }
+    #[inline(always)]
+    fn chunk(&self, i: usize, j: usize, w: usize) -> [f32; LANES] {
+        let mut x = [0.0; LANES];
+        x[..w].copy_from_slice(&self.h[i * self.dim + j..][..w]);
+        x
+    }
+    #[inline(always)]
+    fn put_step(&mut self, i: usize, j: usize, w: usize, _x: &[f32; LANES], e: &[f32; LANES]) {
+        self.dh[i * self.dim + j..][..w].copy_from_slice(&e[..w]);
+    }
+    #[inline(always)]
+    fn same_row(&self, _i: usize, _k: usize) -> bool {
+        false
     }
 }
 
@@ -393,6 +554,23 @@ impl Contexts for InPlace<'_> {
             *o = fmadd::<FMA>(gi, x0, *o);
         }
         loss
+    }
+    #[inline(always)]
+    fn chunk(&self, i: usize, j: usize, w: usize) -> [f32; LANES] {
+        let mut x = [0.0; LANES];
+        x[..w].copy_from_slice(&self.pool[self.at[i] as usize * self.stride + j..][..w]);
+        x
+    }
+    #[inline(always)]
+    fn put_step(&mut self, i: usize, j: usize, w: usize, x: &[f32; LANES], e: &[f32; LANES]) {
+        let row = &mut self.pool[self.at[i] as usize * self.stride + j..][..w];
+        for l in 0..w {
+            row[l] = x[l] + e[l];
+        }
+    }
+    #[inline(always)]
+    fn same_row(&self, i: usize, k: usize) -> bool {
+        self.at[i] == self.at[k]
     }
 }
 
@@ -1148,6 +1326,86 @@ mod tests {
             let b = PositiveSteps::Batch;
             shared_negatives_step_in_place(&mut pool2, &at, &u, dim, lr, &s, b, &mut g2, &mut du2);
             assert!((0..dim).any(|d| (du2[d] - du[d]).abs() > 1e-3), "dim {dim}");
+        }
+    }
+
+    /// [`PositiveSteps::Pairs`] is word2vec.c's per-pair SGD over the window's shared output
+    /// rows, in place and on copied rows, checked against a scalar reference.
+    #[test]
+    fn shared_negatives_step_pairs_is_per_pair_sgd() {
+        let s = Sigmoid::new();
+        let lr = 0.5; // large, so that the order of the steps shows
+        let dotf = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+        for (dim, n) in [(112, 6), (37, 3), (16, 1), (24, 40)] {
+            let pool0: Vec<f32> = (0..5 * dim)
+                .map(|i| ((i as f32) * 0.37).sin() * 0.4)
+                .collect();
+            let u: Vec<f32> = (0..n * dim)
+                .map(|i| ((i as f32) * 0.71).cos() * 0.4)
+                .collect();
+            // Row 3 twice in a row (its second pair reads the first's step) and once more.
+            let at = [3u32, 3, 0, 4, 1, 3];
+            // The reference: rows read as earlier pairs left them (`in_place`) or as given.
+            for in_place in [true, false] {
+                let mut rows = pool0.clone();
+                let mut steps = vec![0.0f32; at.len() * dim];
+                let (mut t, mut want_loss) = (u.clone(), 0.0f32);
+                for (i, &e) in at.iter().enumerate() {
+                    let src = if in_place { &rows } else { &pool0 };
+                    let h = src[e as usize * dim..][..dim].to_vec();
+                    let mut acc = vec![0.0f32; dim];
+                    for r in 0..n {
+                        let tr = &mut t[r * dim..(r + 1) * dim];
+                        let f = dotf(&h, tr);
+                        let label = if r == 0 { 1.0 } else { 0.0 };
+                        let g = lr * (label - sig(f));
+                        want_loss += if r == 0 {
+                            (-f).exp().ln_1p()
+                        } else {
+                            f.exp().ln_1p()
+                        };
+                        for d in 0..dim {
+                            acc[d] += g * tr[d];
+                            tr[d] += g * h[d];
+                        }
+                    }
+                    if in_place {
+                        for d in 0..dim {
+                            rows[e as usize * dim + d] += acc[d];
+                        }
+                    }
+                    steps[i * dim..(i + 1) * dim].copy_from_slice(&acc);
+                }
+                let want_du: Vec<f32> = t.iter().zip(&u).map(|(a, b)| a - b).collect();
+                let (mut g, mut du) = (vec![0.0; at.len() * n], vec![9.0; n * dim]);
+                let p = PositiveSteps::Pairs;
+                let (loss, got, want) = if in_place {
+                    let mut pool = pool0.clone();
+                    let loss = shared_negatives_step_in_place(
+                        &mut pool, &at, &u, dim, lr, &s, p, &mut g, &mut du,
+                    );
+                    (loss, pool, rows)
+                } else {
+                    let h: Vec<f32> = at
+                        .iter()
+                        .flat_map(|&e| pool0[e as usize * dim..][..dim].to_vec())
+                        .collect();
+                    let mut dh = vec![9.0; at.len() * dim];
+                    let loss =
+                        shared_negatives_step(&h, &u, dim, lr, &s, p, &mut g, &mut dh, &mut du);
+                    (loss, dh, steps)
+                };
+                assert!(
+                    (loss - want_loss).abs() < 1e-3,
+                    "dim {dim}: {loss} vs {want_loss}"
+                );
+                for (name, got, want) in [("rows", &got, &want), ("du", &du, &want_du)] {
+                    for (k, (a, b)) in got.iter().zip(want.iter()).enumerate() {
+                        assert!((a - b).abs() < 1e-4, "dim {dim}: {name}[{k}]: {a} vs {b}");
+                    }
+                }
+            }
         }
     }
 
