@@ -316,7 +316,7 @@ pub struct TrainConfig {
     /// pair after pair, as word2vec.c; the negatives stay one minibatch) or `pairs` (every
     /// output row pair after pair: word2vec.c's per-pair SGD with one draw of negatives per
     /// window; at the reference settings, three seeds at 25 / 50 / 100 MB: SimLex-999 +1.7 /
-    /// +0.7 / +1.2, analogies −0.5 / −1.1 / −1.7, WordSim-353 −2.5 / −1.3 / −0.5, 0.57× the
+    /// +0.7 / +1.2, analogies −0.5 / −1.1 / −1.7, WordSim-353 −2.5 / −1.3 / −0.5, 0.67× the
     /// words/s; benchsuite/NOTES.md, "Every output row in turn") [default: batch;
     /// in-turn gains +0.2 to +0.3 points of SimLex-999 at the reference settings (dim 100,
     /// window 5), costs WordSim-353 on small corpora and trains 15-18% slower; at dim 300,
