@@ -276,7 +276,7 @@ fn pairs_body<const FMA: bool, C: Contexts>(
     g: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
-    let n = u.len() / dim;
+    let n = u.len().checked_div(dim).unwrap_or(0);
     let m = rows.len();
     if n > PAIRS_MAX_ROWS {
         return pairs_body_unfused::<FMA, C>(rows, u, dim, lr, sigmoid, g, du);
@@ -354,7 +354,7 @@ fn pairs_body_unfused<const FMA: bool, C: Contexts>(
     g: &mut [f32],
     du: &mut [f32],
 ) -> f32 {
-    let n = u.len() / dim;
+    let n = u.len().checked_div(dim).unwrap_or(0);
     let t = &mut du[..n * dim];
     t.copy_from_slice(&u[..n * dim]);
     let gs = &mut g[..n];
