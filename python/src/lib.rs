@@ -87,11 +87,12 @@ impl Vectors {
         let spec = card_tokenizer(&path).or_else(|e| -> PyResult<_> {
             let msg = format!("{e}; words are looked up as given");
             let msg = std::ffi::CString::new(msg.replace('\0', " ")).expect("no NUL left");
+            // Level 2: the line that called `w2v.load`, past the Python wrapper.
             PyErr::warn(
                 py,
                 &py.get_type::<pyo3::exceptions::PyUserWarning>(),
                 &msg,
-                1,
+                2,
             )?;
             Ok(None)
         })?;

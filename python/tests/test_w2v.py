@@ -349,6 +349,12 @@ def test_ctrl_c_in_a_sentences_run_leaves_a_checkpoint_and_its_sentences(tokens,
     kept = tmp_path / "run.ckpt.sentences.txt"
     assert str(ckpt) in str(err.value) and str(kept) in str(err.value)
     assert ckpt.exists() and kept.exists()
+    # A resume that fails, and a fresh run that would overwrite this one: the sentences stay.
+    with pytest.raises(ValueError, match="no other settings"):
+        w2v.train(sentences=sents, resume=str(ckpt), epochs=3)
+    with pytest.raises(FileExistsError, match="interrupted run"):
+        w2v.train(sentences=sents, checkpoint=str(ckpt), **settings)
+    assert ckpt.exists() and kept.exists()
     # Resumed into another checkpoint and stopped again: the message names the new checkpoint
     # and a copy of the sentences beside it, which the next resume reads.
     ckpt2, kept2 = tmp_path / "run2.ckpt", tmp_path / "run2.ckpt.sentences.txt"

@@ -117,29 +117,38 @@ def _modified(path: str) -> Optional[int]:
 
 def _spool_for_checkpoint(sentences, ckpt, again) -> Tuple[str, bool]:
     """The sentences file of a checkpointed ``sentences=`` run, named after the checkpoint that
-    a Ctrl-C will leave (`ckpt`, else the one resumed), and whether this call wrote it."""
+    a Ctrl-C will leave (`ckpt`, else the one resumed), and whether this call made it (so that
+    a failure before a checkpoint names it removes it again)."""
     spool = _sentences_file(ckpt if ckpt is not None else again)
-    if again is None:
-        try:
-            _w2v.spool_sentences(sentences, spool + ".part")
-        except BaseException:
-            _remove_quietly(spool + ".part")
-            raise
-        os.replace(spool + ".part", spool)
-        return spool, True
-    kept = _sentences_file(again)
-    if not os.path.exists(kept):
+    kept = _sentences_file(again) if again is not None else None
+    if spool != kept and os.path.exists(spool):
+        # Another run's sentences, beside a checkpoint this run would overwrite: an interrupted
+        # run that can still be resumed. Not removed on a guess.
+        raise FileExistsError(f"{spool}: the sentences of an interrupted run are kept here; "
+                              f"resume it (w2v.train(sentences=..., resume={ckpt!r})), or "
+                              "remove this file and its checkpoint to start again")
+    if kept is not None and not os.path.exists(kept):
         raise FileNotFoundError(f"{kept}: the sentences of the checkpointed run are gone; "
                                 "a sentences= run resumes from the copy kept beside its checkpoint")
-    if kept != spool:
-        # The new checkpoint gets its own copy (a link where the file system allows one), with
-        # the time that resuming checks; the old checkpoint keeps its sentences.
-        _remove_quietly(spool)
-        try:
-            os.link(kept, spool)
-        except OSError:
-            shutil.copy2(kept, spool)
-    return spool, False
+    if spool == kept:
+        return spool, False
+    part = spool + ".part"
+    try:
+        if kept is None:
+            _w2v.spool_sentences(sentences, part)
+        else:
+            # The new checkpoint gets its own copy (a link where the file system allows one),
+            # with the time that resuming checks; the old checkpoint keeps its sentences.
+            _remove_quietly(part)
+            try:
+                os.link(kept, part)
+            except OSError:
+                shutil.copy2(kept, part)
+        os.replace(part, spool)
+    except BaseException:
+        _remove_quietly(part)
+        raise
+    return spool, True
 
 
 def _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again):
@@ -147,12 +156,12 @@ def _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again):
     once beside the checkpoint (a resumed run reads that copy, which the checkpoint recognises,
     not the iterable again), and the copy is removed when the run completes."""
     before = _modified(ckpt) if ckpt is not None else None
-    spool, wrote = _spool_for_checkpoint(sentences, ckpt, again)
+    spool, made = _spool_for_checkpoint(sentences, ckpt, again)
     try:
         inner = _w2v.train(spool, config, handle, ckpt, again, in_memory=True)
     except BaseException as e:
         saved = ckpt is not None and _modified(ckpt) not in (None, before)
-        if not saved and (wrote or ckpt != again):
+        if made and not saved:
             # No checkpoint names this copy (an error, or Ctrl-C before the first one).
             _remove_quietly(spool)
         if not isinstance(e, KeyboardInterrupt):
@@ -162,8 +171,9 @@ def _train_spooled_with_checkpoint(sentences, config, handle, ckpt, again):
                                     f"sentences in {spool}: continue with "
                                     f"w2v.train(sentences=..., resume={ckpt!r})") from e
         if again is not None:
-            raise KeyboardInterrupt(f"training interrupted before a new checkpoint was written; "
-                                    f"{again} still holds the state it resumed from") from e
+            raise KeyboardInterrupt(f"training interrupted; no new checkpoint was written, and "
+                                    f"{again} still holds the state it was resumed from: continue "
+                                    f"with w2v.train(sentences=..., resume={again!r})") from e
         raise KeyboardInterrupt("training interrupted before its first checkpoint: "
                                 "nothing was saved") from e
     os.remove(spool)

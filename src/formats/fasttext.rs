@@ -253,8 +253,9 @@ pub fn map_fasttext(path: &Path) -> Result<MappedModel> {
     // (reads past the new end then raise SIGBUS); a model file being queried is an input no
     // one rewrites in place (w2v itself writes through a temporary file and a rename, which
     // leaves a mapped file whole; fastText's own `save_model` does truncate and rewrite the
-    // file it names, so training fastText into the file being queried can end the query). Mapping instead of reading keeps a multi-GB model out of
-    // the heap (benchsuite/NOTES.md, "fastText models mapped").
+    // file it names, so training fastText into the file being queried can end the query).
+    // Mapping instead of reading keeps a multi-GB model out of the heap (benchsuite/NOTES.md,
+    // "fastText models mapped").
     #[allow(unsafe_code)]
     let map = unsafe { memmap2::Mmap::map(&file) }
         .map_err(|e| Error::io("cannot map the fastText model", path, e))?;

@@ -261,7 +261,9 @@ const PAIRS_MAX_ROWS: usize = 32;
 /// Every output row in turn over any [`Contexts`] ([`PositiveSteps::Pairs`]): for each input
 /// row `i` in order, its scores against the `n` rows of `t` (a copy of `u`, row 0 the positive)
 /// as the pairs `0..i` left them, then its step `Σ_r g_r·t_r` and each `t_r += g_r·h_i`, as
-/// word2vec.c steps one pair. `du` ends as the rows' total steps.
+/// word2vec.c steps one pair. `du` ends as the rows' total steps. (A negative drawn twice for
+/// the window is two rows of `t`, each stepped on its own and both steps added to it: the one
+/// place where this differs from word2vec.c's order, which sees the first step in the second.)
 ///
 /// One pass over the lanes per pair: while `t` is stepped by pair `i`, the next row's scores
 /// against the stepped rows are summed in the same pass (unless the next row is the same row,
