@@ -254,8 +254,8 @@ pub fn shared_negatives_step_in_place(
     in_turn_body::<FMA, _>(&mut rows, u, stride, lr, sigmoid, g, du)
 }
 
-/// The most output rows [`pairs_body`] keeps its running scores for (the positive and 31
-/// negatives); more go through [`pairs_body_unfused`].
+/// The most output rows for which [`pairs_body`] sums the next pair's scores while it steps
+/// the rows (the positive and 31 negatives); with more, each pair's scores take their own pass.
 const PAIRS_MAX_ROWS: usize = 32;
 
 /// Every output row in turn over any [`Contexts`] ([`PositiveSteps::Pairs`]): for each input
@@ -280,30 +280,29 @@ fn pairs_body<const FMA: bool, C: Contexts>(
 ) -> f32 {
     let n = u.len().checked_div(dim).unwrap_or(0);
     let m = rows.len();
-    if n > PAIRS_MAX_ROWS {
-        return pairs_body_unfused::<FMA, C>(rows, u, dim, lr, sigmoid, g, du);
-    }
     let t = &mut du[..n * dim];
     t.copy_from_slice(&u[..n * dim]);
-    let mut f = [0.0f32; PAIRS_MAX_ROWS];
-    if m > 0 {
-        let h = rows.row(0);
-        for (r, fr) in f[..n].iter_mut().enumerate() {
-            *fr = dot_body(h, &t[r * dim..(r + 1) * dim]);
-        }
-    }
+    // Pair `i`'s scores, then (in place) its step sizes.
     let gs = &mut g[..n];
     let mut acc = [[0.0f32; LANES]; PAIRS_MAX_ROWS];
+    let mut scored = false;
     let mut loss = 0.0;
     for i in 0..m {
-        for (r, (gr, &fr)) in gs.iter_mut().zip(&f[..n]).enumerate() {
-            let label = if r == 0 { 1.0 } else { 0.0 };
-            *gr = lr * (label - sigmoid.sigmoid(fr));
-            loss -= sigmoid.log_sigmoid(if r == 0 { fr } else { -fr });
+        if !scored {
+            let h = rows.row(i);
+            for (r, s) in gs.iter_mut().enumerate() {
+                *s = dot_body(h, &t[r * dim..(r + 1) * dim]);
+            }
         }
-        let fused = i + 1 < m && !rows.same_row(i, i + 1);
-        for a in &mut acc[..n] {
-            *a = [0.0; LANES];
+        for (r, gr) in gs.iter_mut().enumerate() {
+            let f = *gr;
+            let label = if r == 0 { 1.0 } else { 0.0 };
+            *gr = lr * (label - sigmoid.sigmoid(f));
+            loss -= sigmoid.log_sigmoid(if r == 0 { f } else { -f });
+        }
+        let fused = n <= PAIRS_MAX_ROWS && i + 1 < m && !rows.same_row(i, i + 1);
+        if fused {
+            acc[..n].fill([0.0; LANES]);
         }
         let mut j = 0;
         while j < dim {
@@ -315,75 +314,32 @@ fn pairs_body<const FMA: bool, C: Contexts>(
                 [0.0; LANES]
             };
             let mut e = [0.0f32; LANES];
-            for (r, (&gr, a)) in gs.iter().zip(&mut acc[..n]).enumerate() {
-                let o = &mut t[r * dim + j..r * dim + j + w];
-                for l in 0..w {
-                    e[l] = fmadd::<FMA>(gr, o[l], e[l]);
-                    o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
-                    a[l] = fmadd::<FMA>(xn[l], o[l], a[l]);
-                }
-            }
-            rows.put_step(i, j, w, &x0, &e);
-            j += w;
-        }
-        if i + 1 < m {
-            if fused {
-                for (fr, a) in f[..n].iter_mut().zip(&acc[..n]) {
-                    *fr = a.iter().sum();
-                }
-            } else {
-                let h = rows.row(i + 1);
-                for (r, fr) in f[..n].iter_mut().enumerate() {
-                    *fr = dot_body(h, &t[r * dim..(r + 1) * dim]);
-                }
-            }
-        }
-    }
-    for (o, x) in t.iter_mut().zip(u) {
-        *o -= x;
-    }
-    loss
-}
-
-/// [`pairs_body`] for any number of output rows: each pair's scores in their own pass.
-#[inline(always)]
-fn pairs_body_unfused<const FMA: bool, C: Contexts>(
-    rows: &mut C,
-    u: &[f32],
-    dim: usize,
-    lr: f32,
-    sigmoid: &Sigmoid,
-    g: &mut [f32],
-    du: &mut [f32],
-) -> f32 {
-    let n = u.len().checked_div(dim).unwrap_or(0);
-    let t = &mut du[..n * dim];
-    t.copy_from_slice(&u[..n * dim]);
-    let gs = &mut g[..n];
-    let mut loss = 0.0;
-    for i in 0..rows.len() {
-        let h = rows.row(i);
-        for (r, gr) in gs.iter_mut().enumerate() {
-            let f = dot_body(h, &t[r * dim..(r + 1) * dim]);
-            let label = if r == 0 { 1.0 } else { 0.0 };
-            *gr = lr * (label - sigmoid.sigmoid(f));
-            loss -= sigmoid.log_sigmoid(if r == 0 { f } else { -f });
-        }
-        let mut j = 0;
-        while j < dim {
-            let w = LANES.min(dim - j);
-            let x0 = rows.chunk(i, j, w);
-            let mut e = [0.0f32; LANES];
             for (r, &gr) in gs.iter().enumerate() {
                 let o = &mut t[r * dim + j..r * dim + j + w];
-                for l in 0..w {
-                    e[l] = fmadd::<FMA>(gr, o[l], e[l]);
-                    o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
+                // One loop either way: a second pass over `o` for the scores costs ~8%.
+                if fused {
+                    let a = &mut acc[r];
+                    for l in 0..w {
+                        e[l] = fmadd::<FMA>(gr, o[l], e[l]);
+                        o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
+                        a[l] = fmadd::<FMA>(xn[l], o[l], a[l]);
+                    }
+                } else {
+                    for l in 0..w {
+                        e[l] = fmadd::<FMA>(gr, o[l], e[l]);
+                        o[l] = fmadd::<FMA>(gr, x0[l], o[l]);
+                    }
                 }
             }
             rows.put_step(i, j, w, &x0, &e);
             j += w;
         }
+        if fused {
+            for (s, a) in gs.iter_mut().zip(&acc[..n]) {
+                *s = a.iter().sum();
+            }
+        }
+        scored = fused;
     }
     for (o, x) in t.iter_mut().zip(u) {
         *o -= x;
