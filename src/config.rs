@@ -504,7 +504,8 @@ impl TrainConfig {
         }
     }
 
-    /// Checks every setting; the error names the offending option.
+    /// Checks every setting; the error names the offending option. (Long: one flat check per
+    /// option, in the struct's order, so that a new option's rule goes beside the others.)
     pub fn validate(&self) -> Result<()> {
         let positive = |field, v: usize| {
             if v == 0 {

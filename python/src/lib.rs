@@ -20,7 +20,7 @@ use w2v::formats::card::{CardSource, card_tokenizer, model_card};
 use w2v::text::tokenize::{Tokenizer, TokenizerSpec, WordForm};
 use w2v::{
     AnalogyMethod, AnalogyOptions, Checkpoint, CheckpointPlan, Embeddings, Error, Format,
-    LoadOptions, Progress, RunConfig, SimilarityOptions, TrainConfig, TrainOptions,
+    LoadOptions, Progress, RunConfig, SimilarityOptions, TrainConfig, TrainOptions, TrainOutput,
 };
 
 /// How often the caller's thread looks at Python's pending signals while the library trains.
@@ -420,6 +420,54 @@ fn event<'py>(py: Python<'py>, p: &Progress) -> PyResult<Bound<'py, PyDict>> {
     Ok(d)
 }
 
+/// The settings of a run: those given (as JSON), or, with `resume`, the checkpoint's (then
+/// no others may be given) and the checkpoint itself.
+fn settings_or_checkpoint(
+    py: Python<'_>,
+    settings_json: &str,
+    resume: Option<PathBuf>,
+) -> PyResult<(TrainConfig, RunConfig, Option<Checkpoint>)> {
+    let Some(path) = resume else {
+        let (config, run) = settings(settings_json)?;
+        return Ok((config, run, None));
+    };
+    if settings_json.trim() != "{}" {
+        return Err(PyValueError::new_err(
+            "resume takes every setting from the checkpoint: give no other settings",
+        ));
+    }
+    let ck = py.detach(|| Checkpoint::load(&path)).map_err(py_err)?;
+    Ok((ck.config().clone(), ck.options().clone(), Some(ck)))
+}
+
+/// The trained vectors, or the exception to raise: the one the callback or a signal handler
+/// raised (Ctrl-C: `KeyboardInterrupt`, naming the checkpoint and how to continue from
+/// Python), else the library's error.
+fn trained_or_raised(
+    py: Python<'_>,
+    result: w2v::Result<TrainOutput>,
+    raised: Option<PyErr>,
+) -> PyResult<TrainOutput> {
+    match (result, raised) {
+        (Ok(t), None) => Ok(t),
+        (Err(Error::Interrupted { checkpoint }), Some(err)) => {
+            if !err.is_instance_of::<PyKeyboardInterrupt>(py) {
+                return Err(err);
+            }
+            Err(PyKeyboardInterrupt::new_err(match checkpoint {
+                Some(p) => format!(
+                    "training interrupted; its state is saved in {p}: continue with \
+                     w2v.train(corpus, resume={p:?})",
+                    p = p.display()
+                ),
+                None => "training interrupted".to_string(),
+            }))
+        }
+        (_, Some(err)) => Err(err),
+        (Err(e), None) => Err(py_err(e)),
+    }
+}
+
 /// Trains on the corpus file `corpus` with the GIL released. The library trains on a thread
 /// of its own; this thread waits for its progress events and, at each one and at least every
 /// 100 ms in every phase (tokenising, counting, training), takes the GIL to call
@@ -439,21 +487,7 @@ fn train(
     resume: Option<PathBuf>,
     in_memory: bool,
 ) -> PyResult<Vectors> {
-    let (mut config, mut run) = settings(settings_json)?;
-    let resume = match resume {
-        Some(path) => {
-            if settings_json.trim() != "{}" {
-                return Err(PyValueError::new_err(
-                    "resume takes every setting from the checkpoint: give no other settings",
-                ));
-            }
-            let ck = py.detach(|| Checkpoint::load(&path)).map_err(py_err)?;
-            config = ck.config().clone();
-            run = ck.options().clone();
-            Some(ck)
-        }
-        None => None,
-    };
+    let (config, run, resume) = settings_or_checkpoint(py, settings_json, resume)?;
     let plan = checkpoint.map(|path| CheckpointPlan {
         path,
         every: None,
@@ -514,26 +548,7 @@ fn train(
             (result, raised)
         })
     });
-    let trained = match (result, raised) {
-        (Ok(t), None) => t,
-        // The callback raised, or a signal handler did (Ctrl-C: KeyboardInterrupt). Say where
-        // the checkpoint is and how to continue from Python.
-        (Err(Error::Interrupted { checkpoint }), Some(err)) => {
-            if !err.is_instance_of::<PyKeyboardInterrupt>(py) {
-                return Err(err);
-            }
-            return Err(PyKeyboardInterrupt::new_err(match checkpoint {
-                Some(p) => format!(
-                    "training interrupted; its state is saved in {p}: continue with \
-                     w2v.train(corpus, resume={p:?})",
-                    p = p.display()
-                ),
-                None => "training interrupted".to_string(),
-            }));
-        }
-        (_, Some(err)) => return Err(err),
-        (Err(e), None) => return Err(py_err(e)),
-    };
+    let trained = trained_or_raised(py, result, raised)?;
     let source = CardSource {
         corpus: (!in_memory).then_some(corpus.as_path()),
         vectors: None,

@@ -336,7 +336,8 @@ struct Head {
 }
 
 /// Reads a model's magic number, version, arguments and dictionary, each checked, up to its
-/// input matrix (a file of `len` bytes).
+/// input matrix (a file of `len` bytes). (Long: it follows the file's layout field by field,
+/// fastText's `Args::load` then `Dictionary::load`, and reads best as one sequence.)
 fn read_head(r: &mut BufReader<File>, c: Ctx, len: u64) -> Result<Head> {
     let mut r = r;
     if i32_(&mut r, &c)? != MAGIC {

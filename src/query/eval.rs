@@ -173,6 +173,16 @@ pub struct SectionScore {
 }
 
 impl SectionScore {
+    /// A section with nothing asked yet.
+    fn named(name: String) -> Self {
+        SectionScore {
+            name,
+            correct: 0,
+            answered: 0,
+            skipped: 0,
+        }
+    }
+
     /// `correct / answered` (NaN when nothing was answered).
     pub fn accuracy(&self) -> f64 {
         self.correct as f64 / self.answered as f64
@@ -397,6 +407,20 @@ impl Embeddings {
         self.evaluate_analogies_text(path, &text, opts)
     }
 
+    /// The representative of each of the first `limit` rows as an analogy's candidate: the row
+    /// its case-folded form looks up to (with `case_insensitive`), else itself. A candidate
+    /// that folds onto one of the question words is no answer (gensim's `ignore` set), and an
+    /// answer is right when it folds onto the expected word.
+    fn representatives(&self, limit: usize, case_insensitive: bool) -> Vec<usize> {
+        if case_insensitive {
+            (0..limit)
+                .map(|j| self.index_of_folded(&self.words()[j]).unwrap_or(j))
+                .collect()
+        } else {
+            (0..limit).collect()
+        }
+    }
+
     /// Evaluates analogy questions given as text; `name` only labels the report and errors.
     pub fn evaluate_analogies_text(
         &self,
@@ -418,12 +442,9 @@ impl Embeddings {
                 continue;
             }
             if let Some(name) = line.strip_prefix(b":") {
-                sections.push(SectionScore {
-                    name: String::from_utf8_lossy(name.trim_ascii()).into_owned(),
-                    correct: 0,
-                    answered: 0,
-                    skipped: 0,
-                });
+                sections.push(SectionScore::named(
+                    String::from_utf8_lossy(name.trim_ascii()).into_owned(),
+                ));
                 continue;
             }
             let fields: Vec<&[u8]> = line
@@ -436,12 +457,7 @@ impl Embeddings {
                 continue;
             }
             if sections.is_empty() {
-                sections.push(SectionScore {
-                    name: String::new(),
-                    correct: 0,
-                    answered: 0,
-                    skipped: 0,
-                });
+                sections.push(SectionScore::named(String::new()));
             }
             let section = sections.len() - 1;
             let found = [0, 1, 2, 3].map(|i| find(fields[i]));
@@ -465,16 +481,7 @@ impl Embeddings {
                 }
             }
         }
-        // The representative of each candidate: the row its case-folded form looks up to.
-        // A candidate that folds onto one of the question words is no answer (gensim's
-        // `ignore` set), and an answer is right when it folds onto the expected word.
-        let canon: Vec<usize> = if opts.case_insensitive {
-            (0..limit)
-                .map(|j| self.index_of_folded(&self.words()[j]).unwrap_or(j))
-                .collect()
-        } else {
-            (0..limit).collect()
-        };
+        let canon = self.representatives(limit, opts.case_insensitive);
         let answers = self.answer_batched(&questions, limit, &canon, opts.method);
         let mut outcomes = Vec::with_capacity(asked.len());
         let mut asked = asked.into_iter();
@@ -645,22 +652,7 @@ impl Embeddings {
             }
             seen += 1;
             let fields = fmt.fields(line, c1.max(c2).max(c3) + 1);
-            let score = match fields.get(c3) {
-                Some(s) if fields.len() > c1.max(c2) => std::str::from_utf8(s)
-                    .ok()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| format!("`{}` is not a number", String::from_utf8_lossy(s))),
-                _ => Err(format!(
-                    "expected word 1, word 2 and a score in columns {}, {} and {}, found {} \
-                     fields",
-                    c1 + 1,
-                    c2 + 1,
-                    c3 + 1,
-                    fields.len()
-                )),
-            };
-            let score = match score {
+            let score = match pair_score(&fields, [c1, c2, c3]) {
                 Ok(s) => s,
                 // The first line, unless told how many to skip, may be a header.
                 Err(_) if seen == 1 && fmt.skip_lines.is_none() => {
@@ -871,6 +863,25 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
         i = j + 1;
     }
     r
+}
+
+/// The score of a word-pair line's fields, given the 0-based columns of word 1, word 2 and the
+/// score; the error says what the line lacks.
+fn pair_score(fields: &[&[u8]], [c1, c2, c3]: [usize; 3]) -> std::result::Result<f64, String> {
+    match fields.get(c3) {
+        Some(s) if fields.len() > c1.max(c2) => std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("`{}` is not a number", String::from_utf8_lossy(s))),
+        _ => Err(format!(
+            "expected word 1, word 2 and a score in columns {}, {} and {}, found {} fields",
+            c1 + 1,
+            c2 + 1,
+            c3 + 1,
+            fields.len()
+        )),
+    }
 }
 
 #[cfg(test)]

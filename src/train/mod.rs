@@ -211,17 +211,7 @@ pub fn train_with(
         check_ranks(cluster, config, &options)?;
         Ok((Corpus::open(corpus_path)?, read_questions(&options)?))
     })())?;
-    if cluster.size() > 1 {
-        let mut settings = serde_json::to_value(config).unwrap_or_default();
-        if let Some(s) = settings.as_object_mut() {
-            s.insert("threads".into(), options.effective_threads().into());
-            s.insert("sync-every".into(), options.effective_sync_every().into());
-            s.insert("corpus size".into(), raw.file_len().into());
-            let given = vocab.as_ref().map(|v| (v.len(), v.total()));
-            s.insert("vocabulary given".into(), serde_json::json!(given));
-        }
-        cluster.check_same(&settings)?;
-    }
+    check_same_settings(cluster, config, &options, &raw, vocab.as_ref())?;
     let spec = config.tokenizer_spec();
     // Stored in checkpoints, so that a resumed run can tell a changed corpus; part of the
     // tokenised copy's name.
@@ -283,6 +273,29 @@ pub fn train_with(
     result
 }
 
+/// On several ranks: every rank was given the same settings, corpus size and vocabulary (an
+/// error names the first difference).
+fn check_same_settings(
+    cluster: &Cluster,
+    config: &TrainConfig,
+    options: &RunConfig,
+    raw: &Corpus,
+    vocab: Option<&Vocab>,
+) -> Result<()> {
+    if cluster.size() == 1 {
+        return Ok(());
+    }
+    let mut settings = serde_json::to_value(config).unwrap_or_default();
+    if let Some(s) = settings.as_object_mut() {
+        s.insert("threads".into(), options.effective_threads().into());
+        s.insert("sync-every".into(), options.effective_sync_every().into());
+        s.insert("corpus size".into(), raw.file_len().into());
+        let given = vocab.map(|v| (v.len(), v.total()));
+        s.insert("vocabulary given".into(), serde_json::json!(given));
+    }
+    cluster.check_same(&settings)
+}
+
 /// A run's inputs once its text is ready (see [`train_with`]).
 struct Setup<'a> {
     /// The corpus as given (its size and fingerprint go into checkpoints).
@@ -331,7 +344,9 @@ fn tokenized(
 }
 
 /// Training once the vocabulary is known: the matrices, the objective, the workers under the
-/// coordinator, and the vectors handed back.
+/// coordinator, and the vectors handed back. (Long: the training state is a stack of borrows,
+/// matrices and sampler under the model, the model under `Shared`, all of them under the
+/// coordinator, that has to live in one frame.)
 fn train_vocab(
     config: &TrainConfig,
     vocab: Vocab,

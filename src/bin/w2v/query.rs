@@ -290,6 +290,16 @@ pub fn note_case_folded<'w>(emb: &Embeddings, words: impl IntoIterator<Item = &'
     }
 }
 
+/// One line for a query that cannot be answered: `QUERY: why`, or a JSON object with the
+/// query and the error.
+fn query_error(out: &mut impl Write, json: bool, line: &str, e: &str) -> std::io::Result<()> {
+    if json {
+        writeln!(out, "{}", json!({"query": line.trim(), "error": e}))
+    } else {
+        writeln!(out, "{}: {e}", line.trim())
+    }
+}
+
 pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
     let emb = a.vectors.load()?;
     let tok = a.vectors.tokenizer()?;
@@ -305,11 +315,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
         let (pos, neg) = match (cut_words(tok, &pos), cut_words(tok, &neg)) {
             (Ok(p), Ok(n)) => (p, n),
             (Err(e), _) | (_, Err(e)) => {
-                if a.json {
-                    writeln!(out, "{}", json!({"query": line.trim(), "error": e}))?;
-                } else {
-                    writeln!(out, "{}: {e}", line.trim())?;
-                }
+                query_error(out, a.json, line, &e)?;
                 return Ok(false);
             }
         };
@@ -321,15 +327,7 @@ pub fn similar(a: SimilarArgs) -> anyhow::Result<()> {
         match emb.most_similar_to(&pb, &nb, a.k) {
             Ok(list) => print_neighbours(out, a.json, line.trim(), &pos, &neg, &list)?,
             Err(e @ w2v::Error::UnknownWord(_)) => {
-                if a.json {
-                    writeln!(
-                        out,
-                        "{}",
-                        json!({"query": line.trim(), "error": e.to_string()})
-                    )?;
-                } else {
-                    writeln!(out, "{}: {e}", line.trim())?;
-                }
+                query_error(out, a.json, line, &e.to_string())?;
                 return Ok(false);
             }
             Err(e) => return Err(e.into()),
@@ -568,11 +566,20 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             );
         }
     }
+    print_reports(&a, analogy.as_ref(), &sims)
+}
+
+/// `eval`'s reports on stdout: one JSON object with `--json`, else a block per file.
+fn print_reports(
+    a: &EvalArgs,
+    analogy: Option<&AnalogyReport>,
+    sims: &[SimilarityReport],
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if a.json {
         let mut v = serde_json::Map::new();
-        if let Some(r) = &analogy {
+        if let Some(r) = analogy {
             v.insert("analogy".into(), r.to_json());
         }
         if !sims.is_empty() {
@@ -583,10 +590,10 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
         }
         writeln!(out, "{}", serde_json::Value::Object(v))?;
     } else {
-        if let Some(r) = &analogy {
-            print_analogy(&mut out, r, &a)?;
+        if let Some(r) = analogy {
+            print_analogy(&mut out, r, a)?;
         }
-        for r in &sims {
+        for r in sims {
             print_similarity(&mut out, r)?;
         }
     }

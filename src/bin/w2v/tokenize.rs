@@ -39,6 +39,8 @@ pub struct TokenizeArgs {
     quiet: bool,
 }
 
+/// `w2v tokenize`. (Long: the output's three forms, file, gzip file or stdout, share one
+/// closure and one error mapping, which splitting would have to pass around.)
 pub fn tokenize(a: TokenizeArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let spec = TokenizerSpec {

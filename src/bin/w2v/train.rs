@@ -229,9 +229,12 @@ fn suffixed(path: &std::path::Path, suffix: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
-    let t0 = Instant::now();
-    let (job, (config, run), resume) = match &a.resume {
+/// The job and its settings: from the command line, or from the checkpoint being resumed.
+fn job_and_settings(
+    a: &TrainArgs,
+    given: &[String],
+) -> anyhow::Result<(Job, (TrainConfig, RunConfig), Option<w2v::Checkpoint>)> {
+    Ok(match &a.resume {
         Some(path) => {
             check_resume_flags(given)?;
             let (job, settings, ck) = resumed_job(path)?;
@@ -241,33 +244,26 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
             let mut run = a.run.clone();
             // Stored in checkpoints: the same file when resumed from another directory.
             run.eval_analogies = run.eval_analogies.as_deref().map(absolute);
-            (new_job(&a)?, (a.config.clone(), run), None)
+            (new_job(a)?, (a.config.clone(), run), None)
         }
-    };
+    })
+}
+
+pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let (job, (config, run), resume) = job_and_settings(&a, given)?;
     config.validate()?;
     run.validate()?;
     let cluster = cluster()?;
     let root = cluster.is_root();
     // The model card: how these vectors were trained (config, loss, per-epoch losses).
     let card_path = suffixed(&job.output, ".json");
-    // Every rank prepares, then they agree: one rank's failure stops every rank.
-    let prepared = prepare(&a, &job, &config, &run, &card_path, cluster.rank());
-    if let Err(e) = cluster.agree(prepared.as_ref().map(|_| ()).map_err(|e| w2v::Error::Rank {
-        rank: cluster.rank(),
-        message: e.to_string(),
-    })) {
-        prepared?;
-        return Err(e.into());
-    }
     let Prepared {
         interrupt,
-        out,
-        vec_out,
-        card,
-        vocab_out,
+        outputs,
         vocab,
         plan,
-    } = prepared?;
+    } = prepare_every_rank(&a, &job, &config, &run, &card_path, &cluster)?;
     if let Some(ck) = &resume
         && !a.quiet
     {
@@ -321,18 +317,53 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         );
     }
     let trained = result?;
-    let Some(out) = out else {
+    let Some(files) = outputs else {
         return Ok(());
     };
+    if !write_outputs(files, &job, &config, &run, &trained)? {
+        return Ok(());
+    }
+    rep.line(&summary(&job, &config, &trained, t0));
+    if cluster.size() > 1 {
+        rep.line(&traffic(&cluster, trained.stats.train_seconds));
+    }
+    Ok(())
+}
+
+/// The files rank 0 claimed before training, written once it has ended.
+struct Outputs {
+    out: AtomicFile,
+    vec_out: Option<AtomicFile>,
+    card: Option<AtomicFile>,
+    vocab_out: Option<AtomicFile>,
+}
+
+/// Writes the vectors (fastText's model and `.vec` for subwords), the model card and the
+/// vocabulary, each through its claimed temporary file, and removes a checkpoint that only an
+/// earlier interruption asked for. False for a rank that writes its own vectors and nothing
+/// else (`--write-every-rank`).
+fn write_outputs(
+    files: Outputs,
+    job: &Job,
+    config: &TrainConfig,
+    run: &RunConfig,
+    trained: &w2v::TrainOutput,
+) -> anyhow::Result<bool> {
+    let Outputs {
+        out,
+        vec_out,
+        card,
+        vocab_out,
+    } = files;
     if config.subwords {
-        out.commit(|w| w2v::formats::fasttext::write_trained_to(w, &config, &trained))?;
+        out.commit(|w| w2v::formats::fasttext::write_trained_to(w, config, trained))?;
     } else {
         out.commit(|w| {
             w2v::formats::word2vec::write_for(&job.output, w, &trained.embeddings, job.format)
         })?;
     }
     let Some(card) = card else {
-        return Ok(());
+        return Ok(false);
     };
     if let (Some(v), Some(path)) = (vec_out, &job.vec_output) {
         v.commit(|w| {
@@ -344,7 +375,7 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         vectors: Some(&job.output),
         format: job.format,
     };
-    let info = w2v::formats::card::model_card(&source, &config, &run, &trained);
+    let info = w2v::formats::card::model_card(&source, config, run, trained);
     card.commit(|w| {
         serde_json::to_writer_pretty(&mut *w, &info)?;
         w.write_all(b"\n")
@@ -356,11 +387,7 @@ pub fn train(a: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         // Written only because an earlier run of this job was interrupted: done with it now.
         let _ = std::fs::remove_file(&job.checkpoint);
     }
-    rep.line(&summary(&job, &config, &trained, t0));
-    if cluster.size() > 1 {
-        rep.line(&traffic(&cluster, trained.stats.train_seconds));
-    }
-    Ok(())
+    Ok(true)
 }
 
 /// The MPI world this process runs in (a build with the `mpi` feature), else this process
@@ -389,12 +416,30 @@ fn cluster() -> anyhow::Result<w2v::Cluster> {
 /// 0, which writes them), the vocabulary given, the checkpoint plan.
 struct Prepared {
     interrupt: &'static std::sync::atomic::AtomicBool,
-    out: Option<AtomicFile>,
-    vec_out: Option<AtomicFile>,
-    card: Option<AtomicFile>,
-    vocab_out: Option<AtomicFile>,
+    /// None on a rank that writes nothing.
+    outputs: Option<Outputs>,
     vocab: Option<w2v::Vocab>,
     plan: w2v::CheckpointPlan,
+}
+
+/// [`prepare`] on every rank, then they agree: one rank's failure stops every rank.
+fn prepare_every_rank(
+    a: &TrainArgs,
+    job: &Job,
+    config: &TrainConfig,
+    run: &RunConfig,
+    card_path: &std::path::Path,
+    cluster: &w2v::Cluster,
+) -> anyhow::Result<Prepared> {
+    let prepared = prepare(a, job, config, run, card_path, cluster.rank());
+    if let Err(e) = cluster.agree(prepared.as_ref().map(|_| ()).map_err(|e| w2v::Error::Rank {
+        rank: cluster.rank(),
+        message: e.to_string(),
+    })) {
+        prepared?;
+        return Err(e.into());
+    }
+    prepared
 }
 
 /// Prepares the run: installs the interrupt handling and, on rank 0, claims every output file,
@@ -423,12 +468,20 @@ fn prepare(
             &format!(".rank{rank}"),
         ))?)
     };
+    // Only rank 0 claims these: where `out` is None, so are they.
+    let (vec_out, card, vocab_out) = (
+        claim(job.vec_output.as_deref())?,
+        claim(Some(card_path))?,
+        claim(job.save_vocab.as_deref())?,
+    );
     Ok(Prepared {
         interrupt,
-        out,
-        vec_out: claim(job.vec_output.as_deref())?,
-        card: claim(Some(card_path))?,
-        vocab_out: claim(job.save_vocab.as_deref())?,
+        outputs: out.map(|out| Outputs {
+            out,
+            vec_out,
+            card,
+            vocab_out,
+        }),
         vocab: a
             .read_vocab
             .as_deref()
