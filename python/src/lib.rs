@@ -427,8 +427,9 @@ fn settings_or_checkpoint(
     settings_json: &str,
     resume: Option<PathBuf>,
 ) -> PyResult<(TrainConfig, RunConfig, Option<Checkpoint>)> {
+    // Parsed first, so that a bad setting is named even when `resume` is given.
+    let (config, run) = settings(settings_json)?;
     let Some(path) = resume else {
-        let (config, run) = settings(settings_json)?;
         return Ok((config, run, None));
     };
     if settings_json.trim() != "{}" {
