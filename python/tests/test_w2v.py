@@ -352,6 +352,9 @@ def test_ctrl_c_in_a_sentences_run_leaves_a_checkpoint_and_its_sentences(tokens,
     # A resume that fails, and a fresh run that would overwrite this one: the sentences stay.
     with pytest.raises(ValueError, match="no other settings"):
         w2v.train(sentences=sents, resume=str(ckpt), epochs=3)
+    # A bad setting is named first, with resume= as without.
+    with pytest.raises(ValueError, match="--dim"):
+        w2v.train(sentences=sents, resume=str(ckpt), dim=0)
     with pytest.raises(FileExistsError, match="interrupted run"):
         w2v.train(sentences=sents, checkpoint=str(ckpt), **settings)
     assert ckpt.exists() and kept.exists()
