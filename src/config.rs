@@ -271,8 +271,8 @@ pub struct TrainConfig {
     /// 250 (the rule's gain: +3.0 pt analogies, +3.4 WordSim-353, SimLex-999 level at 17M
     /// tokens; a count, so that it covers fewer words as the corpus grows; it adds topical
     /// co-occurrence between rare words: +4 to +8 on Chinese and Russian relatedness sets,
-    /// −2.4 on Japanese JWSD nouns, a similarity set of rare words, docs/raw-text.md); off
-    /// with --subwords
+    /// −1.6 on Japanese JWSD nouns at 30M tokens but +7.7 on a third of that text: past
+    /// about 25M tokens, for similarity, give 0; docs/raw-text.md); off with --subwords
     /// (at 17M tokens the rule costs subword vectors 3.6 / 3.3 / 2.6 points of analogies /
     /// WordSim-353 / SimLex-999, a cost that grows with the corpus; on a 4M-token corpus it
     /// gains 0.9 / 4.9 / 1.1: give 250 there), otherwise and with --preset word2vec;
