@@ -517,31 +517,7 @@ fn train(
                     let _ = tx.send(p.clone());
                 })
             });
-            let mut raised: Option<PyErr> = None;
-            loop {
-                let next = rx.recv_timeout(POLL);
-                if matches!(next, Err(RecvTimeoutError::Disconnected)) {
-                    // Training ended: a signal that arrived since the last check still counts
-                    // (Ctrl-C near the end of a short run raises, as it would in Python).
-                    if raised.is_none() {
-                        raised = Python::attach(|py| py.check_signals()).err();
-                    }
-                    break;
-                }
-                if raised.is_some() {
-                    continue;
-                }
-                let outcome = Python::attach(|py| -> PyResult<()> {
-                    if let (Ok(p), Some(cb)) = (&next, &callback) {
-                        cb.call1(py, (event(py, p)?,))?;
-                    }
-                    py.check_signals()
-                });
-                if let Err(e) = outcome {
-                    raised = Some(e);
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
+            let raised = listen(&rx, callback.as_ref(), &stop);
             // A panic in the library is a bug: re-raised here, PyO3 turns it into an exception.
             let result = trainer
                 .join()
@@ -567,6 +543,42 @@ fn train(
         subword_model,
         tokenizer,
     })
+}
+
+/// Waits for the trainer's progress events until its channel closes. At each event, and at
+/// least every [`POLL`], takes the GIL to call `callback(event)` and to run pending signal
+/// handlers; the first exception (Ctrl-C's `KeyboardInterrupt`, or the callback's) sets
+/// `stop` and is returned once training has ended.
+fn listen(
+    rx: &std::sync::mpsc::Receiver<Progress>,
+    callback: Option<&Py<PyAny>>,
+    stop: &AtomicBool,
+) -> Option<PyErr> {
+    let mut raised: Option<PyErr> = None;
+    loop {
+        let next = rx.recv_timeout(POLL);
+        if matches!(next, Err(RecvTimeoutError::Disconnected)) {
+            // Training ended: a signal that arrived since the last check still counts
+            // (Ctrl-C near the end of a short run raises, as it would in Python).
+            if raised.is_none() {
+                raised = Python::attach(|py| py.check_signals()).err();
+            }
+            return raised;
+        }
+        if raised.is_some() {
+            continue;
+        }
+        let outcome = Python::attach(|py| -> PyResult<()> {
+            if let (Ok(p), Some(cb)) = (&next, callback) {
+                cb.call1(py, (event(py, p)?,))?;
+            }
+            py.check_signals()
+        });
+        if let Err(e) = outcome {
+            raised = Some(e);
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Writes `sentences` (an iterable of lists of str or int tokens) to `path`, one line per

@@ -230,34 +230,21 @@ pub fn train_with(
         Some(s) => Corpus::open(s.path())?,
         None => raw.clone(),
     };
-    let t0 = Instant::now();
+    let setup = Setup {
+        raw: &raw,
+        text: &text,
+        corpus_path,
+        fingerprint,
+        questions,
+        plan,
+        interrupt,
+        options: &options,
+        threads,
+        cluster,
+        t0: Instant::now(),
+    };
     let result = (|| {
-        let (vocab, vocab_stats, resumed) = match resume {
-            Some(ck) => {
-                let ck = ck.for_rank(cluster.rank(), cluster.size());
-                cluster.agree(
-                    ck.and_then(|ck| resume_vocab(ck, &raw, fingerprint, config, &options)),
-                )?
-            }
-            None => {
-                let (v, stats) = count_vocab(&text, config, threads, vocab, interrupt, cluster)
-                    .map_err(|e| e.naming_corpus(raw.path()))?;
-                (v, stats, None)
-            }
-        };
-        let setup = Setup {
-            raw: &raw,
-            text: &text,
-            corpus_path,
-            fingerprint,
-            questions,
-            plan,
-            interrupt,
-            options: &options,
-            threads,
-            cluster,
-            t0,
-        };
+        let (vocab, vocab_stats, resumed) = setup.vocabulary(config, resume, vocab)?;
         train_vocab(config, vocab, vocab_stats, resumed, setup, progress)
     })();
     if let (
@@ -311,6 +298,39 @@ struct Setup<'a> {
     threads: usize,
     cluster: &'a Cluster,
     t0: Instant,
+}
+
+impl Setup<'_> {
+    /// The vocabulary: the checkpoint's when resuming, else counted from the text (or the
+    /// one given).
+    fn vocabulary(
+        &self,
+        config: &TrainConfig,
+        resume: Option<Checkpoint>,
+        given: Option<Vocab>,
+    ) -> Result<(Vocab, Option<VocabStats>, Option<Resumed>)> {
+        let cluster = self.cluster;
+        match resume {
+            Some(ck) => {
+                let ck = ck.for_rank(cluster.rank(), cluster.size());
+                cluster.agree(ck.and_then(|ck| {
+                    resume_vocab(ck, self.raw, self.fingerprint, config, self.options)
+                }))
+            }
+            None => {
+                let (v, stats) = count_vocab(
+                    self.text,
+                    config,
+                    self.threads,
+                    given,
+                    self.interrupt,
+                    cluster,
+                )
+                .map_err(|e| e.naming_corpus(self.raw.path()))?;
+                Ok((v, stats, None))
+            }
+        }
+    }
 }
 
 /// The tokenised copy of `raw` (written now, or reused), announced through `progress`.
