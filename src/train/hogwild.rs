@@ -8,10 +8,11 @@
 //!
 //! Here every element is held in an atomic integer (two `f32` per [`AtomicU64`](std::sync::atomic::AtomicU64)), accessed only with
 //! `Ordering::Relaxed` loads and stores. Concurrent access to atomics is never a data race, so
-//! no element is ever touched by `unsafe` code: the one `unsafe` block here is the x86-64
-//! cache-prefetch hint in [`SharedMatrix::prefetch_row`], which reads and writes no memory (the
-//! crate denies `unsafe` everywhere else but in the dispatch code that `multiversion` generates
-//! for `kernels`). A lost update is still
+//! no element is ever touched by `unsafe` code. The `unsafe` blocks here are the x86-64
+//! cache-prefetch hint in [`SharedMatrix::prefetch_row`], which reads and writes no memory, and
+//! the calls of the row kernels' SSE2 blocks (SSE2 is in every x86-64 processor; the blocks
+//! reach the matrix only through relaxed atomics). The crate denies `unsafe` everywhere else
+//! but in the dispatch code that `multiversion` generates for `kernels`. A lost update is still
 //! possible (load, add, store is not one atomic read-modify-write); that is the algorithmic race
 //! Hogwild accepts, now with defined behaviour. On x86-64 a relaxed load or store of a `u64` is
 //! a plain `mov`, so the cost is only that loops over atomics are not auto-vectorised: rows are
@@ -156,46 +157,155 @@ mod sound {
     /// Floats per block.
     const BLOCK_FLOATS: usize = 2 * BLOCK_WORDS;
 
-    /// One block of a row: its words loaded one by one (relaxed), then read as the floats
-    /// they hold, so that the arithmetic on them can be vector instructions.
-    #[inline(always)]
-    fn load_block(w: &[AtomicU64]) -> [f32; BLOCK_FLOATS] {
-        let mut b = [0u64; BLOCK_WORDS];
-        for (b, a) in b.iter_mut().zip(w) {
-            *b = a.load(Relaxed);
+    /// The row kernels' work on one block (8 atomic words, 16 floats): `copy` (the block's
+    /// floats into `out`), `add_into` (into `out`, added) and `add_to` (`src` added to the
+    /// block). Every word is loaded and stored alone, relaxed; only the arithmetic is
+    /// vectorised.
+    ///
+    /// On x86-64 the blocks are written in SSE2 instructions: left to itself, the compiler
+    /// splits each loaded word into its two floats in general registers and adds them one at
+    /// a time (about ten instructions per pair), where two words can go into one vector
+    /// register with two moves (measured: benchsuite/NOTES.md, "Row kernels in SSE2").
+    #[cfg(target_arch = "x86_64")]
+    use sse2 as block;
+
+    #[cfg(not(target_arch = "x86_64"))]
+    use portable as block;
+
+    #[cfg(target_arch = "x86_64")]
+    mod sse2 {
+        use std::arch::x86_64::{
+            __m128, _mm_add_ps, _mm_castps_si128, _mm_castsi128_ps, _mm_cvtsi128_si64,
+            _mm_set_epi64x, _mm_unpackhi_epi64,
+        };
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+        use super::{BLOCK_FLOATS, BLOCK_WORDS};
+
+        /// The four floats of words `w[0]` and `w[1]` (each loaded relaxed), in order.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn load4(w: &[AtomicU64; 2]) -> __m128 {
+            let (lo, hi) = (w[0].load(Relaxed), w[1].load(Relaxed));
+            _mm_castsi128_ps(_mm_set_epi64x(hi as i64, lo as i64))
         }
-        words_to_floats(b)
+
+        /// Stores four floats into words `w[0]` and `w[1]`, one relaxed store each.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn store4(w: &[AtomicU64; 2], v: __m128) {
+            let v = _mm_castps_si128(v);
+            w[0].store(_mm_cvtsi128_si64(v) as u64, Relaxed);
+            w[1].store(_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)) as u64, Relaxed);
+        }
+
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn add_into_sse2(w: &[AtomicU64; BLOCK_WORDS], out: &mut [f32; BLOCK_FLOATS], add: bool) {
+            for (w, o) in w.as_chunks::<2>().0.iter().zip(out.as_chunks_mut::<4>().0) {
+                let x = load4(w);
+                let x = if add {
+                    _mm_add_ps(bytemuck::cast(*o), x)
+                } else {
+                    x
+                };
+                *o = bytemuck::cast(x);
+            }
+        }
+
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn add_to_sse2(w: &[AtomicU64; BLOCK_WORDS], src: &[f32; BLOCK_FLOATS]) {
+            for (w, s) in w.as_chunks::<2>().0.iter().zip(src.as_chunks::<4>().0) {
+                store4(w, _mm_add_ps(load4(w), bytemuck::cast(*s)));
+            }
+        }
+
+        // SAFETY (the three blocks below): each calls a function compiled for SSE2, which is
+        // part of the x86-64 baseline: every processor this code can run on has it. The
+        // functions reach memory only through their safe reference arguments (relaxed
+        // atomics and plain floats), so nothing else is claimed.
+
+        /// `out` = the block's floats.
+        #[inline(always)]
+        pub(super) fn copy(w: &[AtomicU64; BLOCK_WORDS], out: &mut [f32; BLOCK_FLOATS]) {
+            #[allow(unsafe_code)]
+            unsafe {
+                add_into_sse2(w, out, false)
+            }
+        }
+
+        /// `out` += the block's floats.
+        #[inline(always)]
+        pub(super) fn add_into(w: &[AtomicU64; BLOCK_WORDS], out: &mut [f32; BLOCK_FLOATS]) {
+            #[allow(unsafe_code)]
+            unsafe {
+                add_into_sse2(w, out, true)
+            }
+        }
+
+        /// The block += `src`.
+        #[inline(always)]
+        pub(super) fn add_to(w: &[AtomicU64; BLOCK_WORDS], src: &[f32; BLOCK_FLOATS]) {
+            #[allow(unsafe_code)]
+            unsafe {
+                add_to_sse2(w, src)
+            }
+        }
     }
 
-    /// Stores a block of floats into its words, one relaxed store per word.
-    #[inline(always)]
-    fn store_block(w: &[AtomicU64], f: [f32; BLOCK_FLOATS]) {
-        for (a, b) in w.iter().zip(floats_to_words(f)) {
-            a.store(b, Relaxed);
-        }
-    }
+    /// The row kernels' blocks elsewhere: the words loaded into an array, read as floats, the
+    /// arithmetic left to the compiler. (Built on x86-64 too for the tests, which hold the SSE2
+    /// blocks to these.)
+    #[cfg(any(not(target_arch = "x86_64"), test))]
+    mod portable {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-    /// The floats of `pack`ed words, in order: on a little-endian machine the words' bytes
-    /// are those floats already (a reinterpretation, no instructions).
-    #[inline(always)]
-    fn words_to_floats(b: [u64; BLOCK_WORDS]) -> [f32; BLOCK_FLOATS] {
-        if cfg!(target_endian = "little") {
-            bytemuck::cast(b)
-        } else {
-            std::array::from_fn(|i| {
-                let (lo, hi) = unpack(b[i / 2]);
-                if i % 2 == 0 { lo } else { hi }
-            })
-        }
-    }
+        use super::{BLOCK_FLOATS, BLOCK_WORDS, pack, unpack};
 
-    /// The inverse of [`words_to_floats`].
-    #[inline(always)]
-    fn floats_to_words(f: [f32; BLOCK_FLOATS]) -> [u64; BLOCK_WORDS] {
-        if cfg!(target_endian = "little") {
-            bytemuck::cast(f)
-        } else {
-            std::array::from_fn(|i| pack(f[2 * i], f[2 * i + 1]))
+        /// The block's floats: its words loaded one by one (relaxed), then read as floats.
+        #[inline(always)]
+        fn load(w: &[AtomicU64; BLOCK_WORDS]) -> [f32; BLOCK_FLOATS] {
+            let b: [u64; BLOCK_WORDS] = std::array::from_fn(|i| w[i].load(Relaxed));
+            if cfg!(target_endian = "little") {
+                bytemuck::cast(b)
+            } else {
+                std::array::from_fn(|i| {
+                    let (lo, hi) = unpack(b[i / 2]);
+                    if i % 2 == 0 { lo } else { hi }
+                })
+            }
+        }
+
+        /// `out` = the block's floats.
+        #[inline(always)]
+        pub(super) fn copy(w: &[AtomicU64; BLOCK_WORDS], out: &mut [f32; BLOCK_FLOATS]) {
+            *out = load(w);
+        }
+
+        /// `out` += the block's floats.
+        #[inline(always)]
+        pub(super) fn add_into(w: &[AtomicU64; BLOCK_WORDS], out: &mut [f32; BLOCK_FLOATS]) {
+            for (o, x) in out.iter_mut().zip(load(w)) {
+                *o += x;
+            }
+        }
+
+        /// The block += `src`: one relaxed store per word.
+        #[inline(always)]
+        pub(super) fn add_to(w: &[AtomicU64; BLOCK_WORDS], src: &[f32; BLOCK_FLOATS]) {
+            let mut f = load(w);
+            for (f, x) in f.iter_mut().zip(src) {
+                *f += x;
+            }
+            let b: [u64; BLOCK_WORDS] = if cfg!(target_endian = "little") {
+                bytemuck::cast(f)
+            } else {
+                std::array::from_fn(|i| pack(f[2 * i], f[2 * i + 1]))
+            };
+            for (a, b) in w.iter().zip(b) {
+                a.store(b, Relaxed);
+            }
         }
     }
 
@@ -315,29 +425,29 @@ mod sound {
         /// Copies row `r` into `out` (`out.len() == dim`).
         #[inline]
         pub fn read_row(&self, r: usize, out: &mut [f32]) {
-            self.combine_into(r, out, |o, x| *o = x);
+            self.combine_into(r, out, block::copy, |o, x| *o = x);
         }
 
         /// Adds row `r` to `out` (`out.len() == dim`).
         #[inline]
         pub fn add_row_into(&self, r: usize, out: &mut [f32]) {
-            self.combine_into(r, out, |o, x| *o += x);
+            self.combine_into(r, out, block::add_into, |o, x| *o += x);
         }
 
-        /// `op(out[i], row r's float i)` for every `i < out.len()`, a block at a time, then the
-        /// tail per pair.
+        /// `op(out[i], row r's float i)` for every `i < out.len()`: `block_op` a block at a
+        /// time, then `op` on the tail, per pair.
         #[inline(always)]
-        fn combine_into(&self, r: usize, out: &mut [f32], op: impl Fn(&mut f32, f32)) {
-            let (row, n) = (self.row(r), out.len() / BLOCK_FLOATS);
-            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
-            let (body, rest) = out.split_at_mut(n * BLOCK_FLOATS);
-            for (w, o) in blocks
-                .chunks_exact(BLOCK_WORDS)
-                .zip(body.chunks_exact_mut(BLOCK_FLOATS))
-            {
-                for (o, x) in o.iter_mut().zip(load_block(w)) {
-                    op(o, x);
-                }
+        fn combine_into(
+            &self,
+            r: usize,
+            out: &mut [f32],
+            block_op: impl Fn(&[AtomicU64; BLOCK_WORDS], &mut [f32; BLOCK_FLOATS]),
+            op: impl Fn(&mut f32, f32),
+        ) {
+            let (body, rest) = out.as_chunks_mut::<BLOCK_FLOATS>();
+            let (blocks, tail) = self.row(r).split_at(body.len() * BLOCK_WORDS);
+            for (w, o) in blocks.as_chunks::<BLOCK_WORDS>().0.iter().zip(body) {
+                block_op(w, o);
             }
             for (k, a) in tail.iter().enumerate() {
                 let (lo, hi) = unpack(a.load(Relaxed));
@@ -363,24 +473,16 @@ mod sound {
 
         /// Adds `src` to row `r` element-wise (load, add, store: concurrent adds may be lost, as in
         /// every Hogwild trainer, but only those within one element's load and store). Works
-        /// [`BLOCK_FLOATS`] floats at a time through a local array: the atomic words are copied
-        /// in and out whole (64-bit moves, no per-float unpacking; the array is reinterpreted
-        /// as floats, not converted) and the additions are vector instructions (measured:
-        /// benchsuite/NOTES.md, "Lost updates" and "Row kernels in blocks").
+        /// [`BLOCK_FLOATS`] floats at a time: the atomic words are loaded and stored whole
+        /// (64-bit moves, no per-float unpacking) and the additions are vector instructions
+        /// (measured: benchsuite/NOTES.md, "Lost updates", "Row kernels in blocks" and "Row
+        /// kernels in SSE2").
         #[inline]
         pub fn add_to_row(&self, r: usize, src: &[f32]) {
-            let (row, n) = (self.row(r), src.len() / BLOCK_FLOATS);
-            let (blocks, tail) = row.split_at(n * BLOCK_WORDS);
-            let (body, rest) = src.split_at(n * BLOCK_FLOATS);
-            for (w, s) in blocks
-                .chunks_exact(BLOCK_WORDS)
-                .zip(body.chunks_exact(BLOCK_FLOATS))
-            {
-                let mut f = load_block(w);
-                for (f, x) in f.iter_mut().zip(s) {
-                    *f += x;
-                }
-                store_block(w, f);
+            let (body, rest) = src.as_chunks::<BLOCK_FLOATS>();
+            let (blocks, tail) = self.row(r).split_at(body.len() * BLOCK_WORDS);
+            for (w, s) in blocks.as_chunks::<BLOCK_WORDS>().0.iter().zip(body) {
+                block::add_to(w, s);
             }
             for (k, a) in tail.iter().enumerate() {
                 let (lo, hi) = unpack(a.load(Relaxed));
@@ -449,6 +551,44 @@ mod sound {
                 end = start;
             }
             out
+        }
+    }
+
+    /// The SSE2 blocks give the portable blocks' bits, for floats of every kind of bit pattern
+    /// (signs, subnormal, huge, infinite) in every position of a block. NaNs are left out:
+    /// which operand's payload an addition keeps is the compiler's choice in both.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    #[test]
+    fn sse2_blocks_equal_the_portable_ones() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut float = move || {
+            let f = f32::from_bits(next() as u32);
+            if f.is_nan() { f32::INFINITY } else { f }
+        };
+        let bits = |f: &[f32]| f.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let words = |a: &[AtomicU64; BLOCK_WORDS]| a.each_ref().map(|w| w.load(Relaxed));
+        for _ in 0..500 {
+            let w: [u64; BLOCK_WORDS] = std::array::from_fn(|_| pack(float(), float()));
+            let src: [f32; BLOCK_FLOATS] = std::array::from_fn(|_| float());
+            let out: [f32; BLOCK_FLOATS] = std::array::from_fn(|i| (i as f32 - 7.5) * 0.37);
+            let atoms = |w: &[u64; BLOCK_WORDS]| w.map(AtomicU64::new);
+            let (a, b) = (atoms(&w), atoms(&w));
+            sse2::add_to(&a, &src);
+            portable::add_to(&b, &src);
+            assert_eq!(words(&a), words(&b));
+            let (mut o1, mut o2) = (out, out);
+            sse2::add_into(&a, &mut o1);
+            portable::add_into(&a, &mut o2);
+            assert_eq!(bits(&o1), bits(&o2));
+            sse2::copy(&a, &mut o1);
+            portable::copy(&a, &mut o2);
+            assert_eq!(bits(&o1), bits(&o2));
         }
     }
 }
