@@ -702,26 +702,10 @@ fn dots_into<const FMA: bool, const B: usize>(a: &[f32], u: &[f32], r: usize, ou
     out[r..r + B].copy_from_slice(&s);
 }
 
-/// The body of [`shared_negatives_step`] and [`shared_negatives_step_in_place`], with `FMA`
-/// telling whether the clone it is inlined into has fused multiply-add.
+/// `S = h·uᵀ` into `g` (`m × n`, row `i` the scores of input row `i` against the `n` rows of
+/// `u`), several output rows at a time.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn shared_negatives_body<const FMA: bool, C: Contexts>(
-    h: &mut C,
-    u: &[f32],
-    dim: usize,
-    lr: f32,
-    labelled: bool,
-    g: &mut [f32],
-    du: &mut [f32],
-) -> f32 {
-    let m = h.len();
-    if dim == 0 || m == 0 || u.len() < dim {
-        return 0.0; // no prediction
-    }
-    let n = u.len() / dim;
-    let g = &mut g[..m * n];
-    // S = h·uᵀ into g, several output rows at a time.
+fn scores_into<const FMA: bool, C: Contexts>(h: &C, u: &[f32], n: usize, g: &mut [f32]) {
     for (i, si) in g.chunks_exact_mut(n).enumerate() {
         let hi = h.row(i);
         let mut r = 0;
@@ -742,6 +726,28 @@ fn shared_negatives_body<const FMA: bool, C: Contexts>(
             dots_into::<FMA, 1>(hi, u, r, si);
         }
     }
+}
+
+/// The body of [`shared_negatives_step`] and [`shared_negatives_step_in_place`], with `FMA`
+/// telling whether the clone it is inlined into has fused multiply-add.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn shared_negatives_body<const FMA: bool, C: Contexts>(
+    h: &mut C,
+    u: &[f32],
+    dim: usize,
+    lr: f32,
+    labelled: bool,
+    g: &mut [f32],
+    du: &mut [f32],
+) -> f32 {
+    let m = h.len();
+    if dim == 0 || m == 0 || u.len() < dim {
+        return 0.0; // no prediction
+    }
+    let n = u.len() / dim;
+    let g = &mut g[..m * n];
+    scores_into::<FMA, C>(h, u, n, g);
     // The positive's loss is −log σ(f) and a negative's −log σ(−f) = f − log σ(f): every score
     // adds f − log σ(f) below, so the positives' f is taken off first. Then G = lr·(Y − σ(S)),
     // the label added to column 0 afterwards, so that the pass over S is one branch-free loop.

@@ -483,19 +483,7 @@ impl Embeddings {
         }
         let canon = self.representatives(limit, opts.case_insensitive);
         let answers = self.answer_batched(&questions, limit, &canon, opts.method);
-        let mut outcomes = Vec::with_capacity(asked.len());
-        let mut asked = asked.into_iter();
-        for (q, a) in questions.iter().zip(answers) {
-            let correct = a == Some(q.d);
-            sections[q.section].correct += correct as usize;
-            if let Some(words) = asked.next() {
-                outcomes.push(AnalogyOutcome {
-                    section: q.section,
-                    words,
-                    correct,
-                });
-            }
-        }
+        let outcomes = tally(&mut sections, &questions, answers, asked);
         Ok(AnalogyReport {
             file: name.to_path_buf(),
             sections,
@@ -664,27 +652,18 @@ impl Embeddings {
                     continue;
                 }
             };
-            let scored = match (find(fields[c1]), find(fields[c2])) {
-                (Found::Row(a), Found::Row(b)) => Some(unit_cosine(self, a, b)),
-                (a, b) if a == Found::Split || b == Found::Split => {
+            let words = [fields[c1], fields[c2]];
+            let scored = match self.pair_cosine(words, find, opts.subword_oov, tok) {
+                PairCosine::Rows(x) => Some(x),
+                PairCosine::Subwords(x) => {
+                    oov_scored += 1;
+                    Some(x)
+                }
+                PairCosine::Split => {
                     split += 1;
                     None
                 }
-                (a, b) if opts.subword_oov && self.subwords().is_some() => {
-                    let va = self.found_vector(a, fields[c1], tok);
-                    let vb = self.found_vector(b, fields[c2], tok);
-                    match (va, vb) {
-                        (Some(va), Some(vb)) => {
-                            oov_scored += 1;
-                            Some(cosine(&va, &vb))
-                        }
-                        _ => {
-                            oov += 1;
-                            None
-                        }
-                    }
-                }
-                _ => {
+                PairCosine::Unknown => {
                     oov += 1;
                     None
                 }
@@ -708,6 +687,66 @@ impl Embeddings {
             malformed,
         })
     }
+
+    /// The cosine of a similarity pair's two words: from their rows, or (with `subword_oov`,
+    /// in a subword model) from the n-gram vectors of a word the vocabulary lacks.
+    fn pair_cosine(
+        &self,
+        words: [&[u8]; 2],
+        find: impl Fn(&[u8]) -> Found,
+        subword_oov: bool,
+        tok: Option<&Tokenizer>,
+    ) -> PairCosine {
+        match (find(words[0]), find(words[1])) {
+            (Found::Row(a), Found::Row(b)) => PairCosine::Rows(unit_cosine(self, a, b)),
+            (a, b) if a == Found::Split || b == Found::Split => PairCosine::Split,
+            (a, b) if subword_oov && self.subwords().is_some() => {
+                let va = self.found_vector(a, words[0], tok);
+                let vb = self.found_vector(b, words[1], tok);
+                match (va, vb) {
+                    (Some(va), Some(vb)) => PairCosine::Subwords(cosine(&va, &vb)),
+                    _ => PairCosine::Unknown,
+                }
+            }
+            _ => PairCosine::Unknown,
+        }
+    }
+}
+
+/// How a similarity pair was scored ([`Embeddings::pair_cosine`]).
+enum PairCosine {
+    /// Both words in the vocabulary: the cosine of their rows.
+    Rows(f32),
+    /// A word outside the vocabulary, its vector from its n-grams.
+    Subwords(f32),
+    /// A word the tokenizer splits into several tokens.
+    Split,
+    /// A word with no vector.
+    Unknown,
+}
+
+/// Counts the right answers per section, and pairs each question's words (when recorded) with
+/// its outcome.
+fn tally(
+    sections: &mut [SectionScore],
+    questions: &[Question],
+    answers: Vec<Option<usize>>,
+    asked: Vec<[String; 4]>,
+) -> Vec<AnalogyOutcome> {
+    let mut outcomes = Vec::with_capacity(asked.len());
+    let mut asked = asked.into_iter();
+    for (q, a) in questions.iter().zip(answers) {
+        let correct = a == Some(q.d);
+        sections[q.section].correct += correct as usize;
+        if let Some(words) = asked.next() {
+            outcomes.push(AnalogyOutcome {
+                section: q.section,
+                words,
+                correct,
+            });
+        }
+    }
+    outcomes
 }
 
 /// Records a malformed line to be reported and skipped, or, with `strict`, fails with it.

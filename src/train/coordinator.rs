@@ -185,17 +185,7 @@ impl Coordinator<'_, '_> {
         let rounds = (self.deterministic && threads > 1)
             .then(|| Rounds::new(threads, sh.processed.load(Relaxed)));
         let rounds = &rounds;
-        let mut replica = (self.cluster.size() > 1).then(|| {
-            Replica::new(
-                self.cluster,
-                self.input,
-                self.output,
-                self.vocab.len(),
-                sh.model.tree.is_some(),
-                self.sync_every,
-                (sh.processed.load(Relaxed), tr.epoch_losses.len()),
-            )
-        });
+        let mut replica = self.replica(&tr);
         let (tx, rx) = mpsc::channel::<(usize, Msg)>();
         std::thread::scope(|s| {
             for t in 0..threads {
@@ -254,6 +244,21 @@ impl Coordinator<'_, '_> {
             }
         });
         (tr, self.elapsed(start))
+    }
+
+    /// With several MPI ranks, this rank's part in their syncs, from where the run stands.
+    fn replica(&self, tr: &Tracker) -> Option<Replica<'_>> {
+        (self.cluster.size() > 1).then(|| {
+            Replica::new(
+                self.cluster,
+                self.input,
+                self.output,
+                self.vocab.len(),
+                self.sh.model.tree.is_some(),
+                self.sync_every,
+                (self.sh.processed.load(Relaxed), tr.epoch_losses.len()),
+            )
+        })
     }
 
     /// Seconds trained so far, over every resumption.
